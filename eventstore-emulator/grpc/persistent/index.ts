@@ -1,0 +1,6 @@
+import type { UntypedServiceImplementation } from '@grpc/grpc-js';
+import type { EmulatorContext } from '../context';
+
+export function persistentSubscriptionsService(_context: EmulatorContext): UntypedServiceImplementation {
+  return {};
+}
