@@ -1,0 +1,94 @@
+/**
+ * The one test command: runs every `*.test.ts` file as its own uvu process (each file gets a
+ * clean process, so one file's servers and timers cannot leak into another's), a few at a time,
+ * and closes with the line CI reads: `N passed, N failed`.
+ *
+ *   tsx scripts/run-tests.ts [--kind unit|int|e2e] [path-substring ...]
+ *   TEST_CONCURRENCY=2 (default: 2)
+ */
+import { spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const args = process.argv.slice(2);
+const kindIndex = args.indexOf('--kind');
+const kind = kindIndex >= 0 ? args[kindIndex + 1] : undefined;
+const filters = args.filter((arg, i) => arg !== '--kind' && i !== kindIndex + 1);
+const concurrency = Number(process.env.TEST_CONCURRENCY ?? 2);
+
+function findTestFiles(directory: string): string[] {
+  return readdirSync(directory, { withFileTypes: true }).flatMap((entry) => {
+    if (entry.name === 'node_modules' || entry.name.startsWith('.')) return [];
+    const path = join(directory, entry.name);
+    if (entry.isDirectory()) return findTestFiles(path);
+    return entry.name.endsWith('.test.ts') ? [path] : [];
+  });
+}
+
+const files = findTestFiles(root)
+  .map((path) => relative(root, path))
+  .filter((path) => !kind || path.endsWith(`.${kind}.test.ts`))
+  .filter((path) => filters.length === 0 || filters.some((filter) => path.includes(filter)))
+  .sort();
+
+interface FileResult {
+  file: string;
+  passed: number;
+  failed: number;
+  skipped: number;
+  seconds: number;
+}
+
+function runFile(file: string): Promise<FileResult> {
+  const started = Date.now();
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', file], {
+      cwd: root,
+      env: { ...process.env, NODE_ENV: 'test' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk));
+    child.stderr.on('data', (chunk) => (output += chunk));
+    child.on('close', (code, signal) => {
+      const count = (label: string) => Number(new RegExp(`${label}:\\s+(\\d+)`).exec(output)?.[1] ?? NaN);
+      const total = count('Total');
+      let passed = count('Passed');
+      const skipped = count('Skipped') || 0;
+      let failed = total - passed - skipped;
+      if (Number.isNaN(total)) {
+        // The file crashed before uvu could report: count it as one failure.
+        passed = 0;
+        failed = 1;
+      } else if (code !== 0 && failed === 0) {
+        failed = 1;
+      }
+      const seconds = (Date.now() - started) / 1000;
+      const verdict = failed > 0 ? 'FAIL' : 'ok  ';
+      process.stdout.write(`${verdict} ${file}  (${passed} passed, ${failed} failed, ${seconds.toFixed(1)} s)\n`);
+      if (failed > 0) process.stdout.write(`${indent(output)}\n  exit: ${code ?? signal}\n`);
+      resolve({ file, passed, failed, skipped, seconds });
+    });
+  });
+}
+
+function indent(text: string): string {
+  return text.trimEnd().split('\n').map((line) => `    ${line}`).join('\n');
+}
+
+const queue = [...files];
+const results: FileResult[] = [];
+await Promise.all(
+  Array.from({ length: Math.max(1, concurrency) }, async () => {
+    for (let file = queue.shift(); file; file = queue.shift()) results.push(await runFile(file));
+  }),
+);
+
+const passed = results.reduce((sum, result) => sum + result.passed, 0);
+const failed = results.reduce((sum, result) => sum + result.failed, 0);
+const skipped = results.reduce((sum, result) => sum + result.skipped, 0);
+if (files.length === 0) process.stdout.write('no test files found\n');
+process.stdout.write(`\n${files.length} files\n`);
+process.stdout.write(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}\n`);
+process.exit(failed > 0 || passed === 0 ? 1 : 0);
