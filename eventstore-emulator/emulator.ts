@@ -23,6 +23,11 @@ export interface EmulatorOptions {
   maxAppendSize?: number;
   /** Persistent-subscription timer period. Default 1000 ms; tests shorten it. */
   persistentTickMs?: number;
+  /**
+   * Serve ServerFeatures (default true). Off, the RPC answers UNIMPLEMENTED like an old server,
+   * and the client falls back to `Append` (spec 1.2): for testing that path.
+   */
+  serverFeatures?: boolean;
 }
 
 export interface RunningEmulator {
@@ -56,7 +61,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     'grpc.max_receive_message_length': 17 * 1024 * 1024,
     'grpc.max_send_message_length': 17 * 1024 * 1024,
   });
-  server.addService(serverFeaturesGrpc.ServerFeaturesService, serverFeaturesService(context));
+  if (options.serverFeatures ?? true) server.addService(serverFeaturesGrpc.ServerFeaturesService, serverFeaturesService(context));
   server.addService(streamsGrpc.StreamsService, streamsService(context));
   server.addService(persistentGrpc.PersistentSubscriptionsService, persistentSubscriptionsService(context));
 
