@@ -14,7 +14,7 @@ const root = new URL('..', import.meta.url).pathname;
 const args = process.argv.slice(2);
 const kindIndex = args.indexOf('--kind');
 const kind = kindIndex >= 0 ? args[kindIndex + 1] : undefined;
-const filters = args.filter((arg, i) => arg !== '--kind' && i !== kindIndex + 1);
+const filters = args.filter((_arg, i) => kindIndex < 0 || (i !== kindIndex && i !== kindIndex + 1));
 const concurrency = Number(process.env.TEST_CONCURRENCY ?? 2);
 
 function findTestFiles(directory: string): string[] {
