@@ -1,0 +1,105 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createLogger } from '../logger';
+import { createHttpServer, type HttpServer } from '../http/server';
+import { listenOnEphemeralPort } from '../http/testing';
+import { mintToken, principalOf, registerAuth, verifyBearer } from './index';
+
+const secret = 'a-test-secret-that-is-at-least-32-chars!';
+const otherSecret = 'another-secret-that-is-also-32-chars-long';
+
+let app: HttpServer;
+let baseUrl: string;
+
+test.before(async () => {
+  app = await createHttpServer({ logger: createLogger({ service: 'auth-test', level: 'silent' }) });
+  registerAuth(app, { secret });
+  app.get('/admin/report', { preHandler: app.requireRole('admin') }, async (request) => ({ by: principalOf(request).sub }));
+  app.get('/my/orders', { preHandler: app.requireRole('customer', 'admin') }, async (request) => principalOf(request));
+  baseUrl = await listenOnEphemeralPort(app);
+});
+
+test.after(async () => {
+  await app.close();
+});
+
+async function get(path: string, authorization?: string) {
+  const response = await fetch(`${baseUrl}${path}`, { headers: authorization ? { authorization } : {} });
+  return { status: response.status, contentType: response.headers.get('content-type'), challenge: response.headers.get('www-authenticate'), body: (await response.json()) as Record<string, unknown> };
+}
+
+test('a valid customer token reaches a customer route, and the route sees who called', async () => {
+  const token = await mintToken({ sub: 'alice', role: 'customer', secret });
+  const response = await get('/my/orders', `Bearer ${token}`);
+  assert.is(response.status, 200);
+  assert.equal(response.body, { sub: 'alice', role: 'customer' });
+});
+
+test('an admin token reaches an admin route', async () => {
+  const token = await mintToken({ sub: 'root', role: 'admin', secret, expiresIn: '5m' });
+  const response = await get('/admin/report', `Bearer ${token}`);
+  assert.is(response.status, 200);
+  assert.equal(response.body, { by: 'root' });
+});
+
+test('no Authorization header → 401 problem with a bare Bearer challenge', async () => {
+  const response = await get('/my/orders');
+  assert.is(response.status, 401);
+  assert.is(response.contentType, 'application/problem+json; charset=utf-8');
+  assert.is(response.challenge, 'Bearer');
+  assert.is(response.body.reason, 'missing_token');
+  assert.is(response.body.status, 401);
+  assert.is(response.body.instance, '/my/orders');
+});
+
+test('an expired token → 401 expired_token', async () => {
+  const hourAgo = Math.floor(Date.now() / 1000) - 3600;
+  const token = await mintToken({ sub: 'alice', role: 'customer', secret, issuedAt: hourAgo, expiresIn: 60 });
+  const response = await get('/my/orders', `Bearer ${token}`);
+  assert.is(response.status, 401);
+  assert.is(response.body.reason, 'expired_token');
+  assert.is(response.body.detail, 'The token has expired');
+  assert.ok(response.challenge?.startsWith('Bearer error="invalid_token"'));
+});
+
+test('a token signed with another secret → 401 invalid_token', async () => {
+  const token = await mintToken({ sub: 'mallory', role: 'admin', secret: otherSecret });
+  const response = await get('/admin/report', `Bearer ${token}`);
+  assert.is(response.status, 401);
+  assert.is(response.body.reason, 'invalid_token');
+});
+
+test('a header that is not "Bearer <token>" → 401 malformed_header', async () => {
+  const response = await get('/my/orders', 'Basic YWxpY2U6c2VjcmV0');
+  assert.is(response.status, 401);
+  assert.is(response.body.reason, 'malformed_header');
+  assert.ok(response.challenge?.startsWith('Bearer error="invalid_request"'));
+});
+
+test('a valid token with the wrong role → 403, not 401', async () => {
+  const token = await mintToken({ sub: 'alice', role: 'customer', secret });
+  const response = await get('/admin/report', `Bearer ${token}`);
+  assert.is(response.status, 403);
+  assert.is(response.body.title, 'Forbidden');
+  assert.is(response.body.detail, 'This needs the role admin; your token has the role customer');
+});
+
+test('verifyBearer: an unknown role in an otherwise valid token is invalid', async () => {
+  const { SignJWT } = await import('jose');
+  const token = await new SignJWT({ role: 'superuser' })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject('eve')
+    .setExpirationTime('1h')
+    .sign(new TextEncoder().encode(secret));
+  const result = await verifyBearer(`Bearer ${token}`, secret);
+  assert.equal(result, { ok: false, reason: 'invalid_token', detail: 'The token does not name a subject and a known role' });
+});
+
+test('verifyBearer: a token with alg "none" is refused', async () => {
+  const header = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url');
+  const payload = Buffer.from(JSON.stringify({ sub: 'eve', role: 'admin', exp: Math.floor(Date.now() / 1000) + 3600 })).toString('base64url');
+  const result = await verifyBearer(`Bearer ${header}.${payload}.`, secret);
+  assert.is(result.ok, false);
+});
+
+test.run();

@@ -1,0 +1,88 @@
+/**
+ * Bearer tokens: HS256 JWTs (jose) carrying who the caller is (`sub`) and what they may do
+ * (`role`). One shared secret (JWT_SECRET) signs and verifies, which suits a handful of services
+ * run by one team; moving to an identity provider means swapping this file for a JWKS check.
+ */
+import { SignJWT, errors, jwtVerify } from 'jose';
+import { z } from 'zod';
+
+export const roles = ['customer', 'admin'] as const;
+export type Role = (typeof roles)[number];
+
+export interface Principal {
+  sub: string;
+  role: Role;
+}
+
+/** Why a request is not authenticated: each gets its own 401 detail. */
+export type AuthFailureReason = 'missing_token' | 'malformed_header' | 'invalid_token' | 'expired_token';
+
+export type VerifyResult = { ok: true; principal: Principal } | { ok: false; reason: AuthFailureReason; detail: string };
+
+const ALGORITHM = 'HS256';
+// Small clock differences between machines must not reject a token that was just minted.
+const CLOCK_TOLERANCE_SECONDS = 5;
+
+const claimsSchema = z.object({ sub: z.string().min(1), role: z.enum(roles) });
+
+function keyOf(secret: string): Uint8Array {
+  return new TextEncoder().encode(secret);
+}
+
+export interface MintTokenOptions {
+  sub: string;
+  role: Role;
+  secret: string;
+  /** A jose time span (`'15m'`, `'1h'`, `'7d'`) or seconds; default one hour. */
+  expiresIn?: string | number;
+  /** Seconds since the epoch the token is issued at; default now. Tests use it to mint old tokens. */
+  issuedAt?: number;
+}
+
+export async function mintToken({ sub, role, secret, expiresIn = '1h', issuedAt }: MintTokenOptions): Promise<string> {
+  const iat = issuedAt ?? Math.floor(Date.now() / 1000);
+  const exp = typeof expiresIn === 'number' ? iat + expiresIn : expiresIn;
+  return new SignJWT({ role })
+    .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
+    .setSubject(sub)
+    .setIssuedAt(iat)
+    .setExpirationTime(typeof exp === 'number' ? exp : relativeTo(iat, exp))
+    .sign(keyOf(secret));
+}
+
+// jose resolves a relative span against the wall clock; anchor it to `issuedAt` instead.
+function relativeTo(iat: number, span: string): number {
+  const match = /^(\d+)\s*(s|sec|secs|m|min|mins|h|hr|hrs|d|day|days|w|week|weeks)$/.exec(span.trim());
+  if (!match) throw new Error(`expiresIn "${span}" is not a span like 90s, 15m, 1h, 7d`);
+  const amount = Number(match[1]);
+  const unit = match[2]!.charAt(0);
+  const seconds = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 }[unit] ?? 1;
+  return iat + amount * seconds;
+}
+
+/** Verifies a bare token (e.g. from a socket.io handshake). */
+export async function verifyToken(token: string, secret: string): Promise<VerifyResult> {
+  try {
+    const { payload } = await jwtVerify(token, keyOf(secret), {
+      algorithms: [ALGORITHM],
+      clockTolerance: CLOCK_TOLERANCE_SECONDS,
+      requiredClaims: ['sub', 'exp'],
+    });
+    const claims = claimsSchema.safeParse(payload);
+    if (!claims.success) return { ok: false, reason: 'invalid_token', detail: 'The token does not name a subject and a known role' };
+    return { ok: true, principal: claims.data };
+  } catch (error) {
+    if (error instanceof errors.JWTExpired) return { ok: false, reason: 'expired_token', detail: 'The token has expired' };
+    return { ok: false, reason: 'invalid_token', detail: 'The token is not valid' };
+  }
+}
+
+/** Verifies an `Authorization` header value of the form `Bearer <token>`. */
+export async function verifyBearer(header: string | undefined, secret: string): Promise<VerifyResult> {
+  if (header === undefined || header.trim() === '') {
+    return { ok: false, reason: 'missing_token', detail: 'This request needs an Authorization: Bearer <token> header' };
+  }
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (!match) return { ok: false, reason: 'malformed_header', detail: 'The Authorization header must be "Bearer <token>"' };
+  return verifyToken(match[1]!, secret);
+}

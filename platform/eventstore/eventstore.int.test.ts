@@ -1,0 +1,299 @@
+import { jsonEvent, type EventStoreDBClient } from '@eventstore/db-client';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { startEmulatorWithClient, type EmulatorFixture } from '../../eventstore-emulator/testing';
+import {
+  UnreadableEventError,
+  VersionConflictError,
+  appendEvents,
+  deterministicEventId,
+  deterministicEventIds,
+  eventStoreReadinessCheck,
+  foldStream,
+  handleCommand,
+  readStreamEvents,
+  type CausationMetadata,
+  type Decider,
+  type EventCodec,
+} from './index';
+
+// ---- a tiny counter, defined here so these tests need nothing from domain/ ----------------
+
+type CounterEvent = { type: 'Incremented'; data: { by: number } } | { type: 'Reset'; data: { reason: string } };
+type CounterCommand = { type: 'Increment'; by: number } | { type: 'IncrementUpTo'; limit: number } | { type: 'Reset'; reason: string };
+interface CounterState {
+  value: number;
+}
+
+const counter: Decider<CounterCommand, CounterEvent, CounterState> = {
+  initialState: () => ({ value: 0 }),
+  decide(command, state) {
+    switch (command.type) {
+      case 'Increment':
+        return [{ type: 'Incremented', data: { by: command.by } }];
+      case 'IncrementUpTo':
+        return state.value < command.limit ? [{ type: 'Incremented', data: { by: 1 } }] : [];
+      case 'Reset':
+        return [
+          { type: 'Reset', data: { reason: command.reason } },
+          { type: 'Incremented', data: { by: 1 } },
+        ];
+    }
+  },
+  evolve(state, event) {
+    switch (event.type) {
+      case 'Incremented':
+        return { value: state.value + event.data.by };
+      case 'Reset':
+        return { value: 0 };
+    }
+  },
+};
+
+const codec: EventCodec<CounterEvent> = {
+  schemaVersionOf: (event) => (event.type === 'Incremented' ? 2 : 1),
+  decode({ type, data, schemaVersion }) {
+    if (type === 'Incremented' && schemaVersion === 1) return { type, data: { by: (data as { amount: number }).amount } }; // upcast v1
+    if (type === 'Incremented' || type === 'Reset') return { type, data } as CounterEvent;
+    throw new Error(`unknown event type ${type}`);
+  },
+};
+
+const metadata: CausationMetadata = { correlationId: 'corr-1', causationId: 'cmd-1', actor: 'alice' };
+
+let fixture: EmulatorFixture;
+let client: EventStoreDBClient;
+let streamNumber = 0;
+const newStream = () => `counter-${++streamNumber}`;
+
+test.before(async () => {
+  fixture = await startEmulatorWithClient();
+  client = fixture.client;
+});
+
+test.after(async () => {
+  await fixture.close();
+});
+
+/** A client whose appends are each preceded by another writer's append to the same stream. */
+function interferingClient(times: number): EventStoreDBClient {
+  let left = times;
+  const other = fixture.newClient();
+  return new Proxy(client, {
+    get(target, property, receiver) {
+      if (property !== 'appendToStream') return Reflect.get(target, property, receiver);
+      return async (...args: Parameters<EventStoreDBClient['appendToStream']>) => {
+        if (left-- > 0) {
+          await other.appendToStream(args[0], jsonEvent({ type: 'Incremented', data: { by: 100 }, metadata: { schemaVersion: 2 } }));
+        }
+        return target.appendToStream(...args);
+      };
+    },
+  });
+}
+
+// ---- tests ------------------------------------------------------------------------------------
+
+test('a stream that does not exist folds to the initial state at no_stream', async () => {
+  const loaded = await foldStream(client, newStream(), counter, { codec });
+  assert.equal(loaded, { state: { value: 0 }, revision: 'no_stream' });
+});
+
+test('appended events carry their metadata, and the fold reads them back with their revision', async () => {
+  const stream = newStream();
+  const first = await appendEvents(client, stream, [{ type: 'Incremented', data: { by: 5 } }], { expectedRevision: 'no_stream', metadata, codec });
+  assert.is(first.nextExpectedRevision, 0n);
+  const second = await appendEvents(
+    client,
+    stream,
+    [
+      { type: 'Reset', data: { reason: 'audit' } },
+      { type: 'Incremented', data: { by: 3 } },
+    ],
+    { expectedRevision: 0n, metadata: { ...metadata, causationId: 'cmd-2' }, codec },
+  );
+  assert.is(second.nextExpectedRevision, 2n);
+  assert.is(typeof second.position.commit, 'bigint');
+  assert.ok(second.position.commit > first.position.commit, 'the later write sits later in the log');
+
+  const { events, revision } = await readStreamEvents(client, stream, { codec });
+  assert.is(revision, 2n);
+  assert.equal(
+    events.map(({ event, revision, metadata }) => ({ event, revision, metadata })),
+    [
+      { event: { type: 'Incremented', data: { by: 5 } }, revision: 0n, metadata: { correlationId: 'corr-1', causationId: 'cmd-1', actor: 'alice', schemaVersion: 2 } },
+      { event: { type: 'Reset', data: { reason: 'audit' } }, revision: 1n, metadata: { correlationId: 'corr-1', causationId: 'cmd-2', actor: 'alice', schemaVersion: 1 } },
+      { event: { type: 'Incremented', data: { by: 3 } }, revision: 2n, metadata: { correlationId: 'corr-1', causationId: 'cmd-2', actor: 'alice', schemaVersion: 2 } },
+    ],
+  );
+  assert.equal(events[2]?.position, second.position);
+
+  assert.equal(await foldStream(client, stream, counter, { codec }), { state: { value: 3 }, revision: 2n });
+});
+
+test('the codec sees the stored schema version and can upcast old events', async () => {
+  const stream = newStream();
+  await client.appendToStream(stream, jsonEvent({ type: 'Incremented', data: { amount: 7 }, metadata: { schemaVersion: 1 } }));
+  assert.equal(await foldStream(client, stream, counter, { codec }), { state: { value: 7 }, revision: 0n });
+});
+
+test('an event the codec cannot read fails the load with UnreadableEventError naming it', async () => {
+  const stream = newStream();
+  await client.appendToStream(stream, [jsonEvent({ type: 'Incremented', data: { by: 1 } }), jsonEvent({ type: 'Exploded', data: {} })]);
+  try {
+    await foldStream(client, stream, counter, { codec });
+    assert.unreachable('should have thrown');
+  } catch (error) {
+    assert.instance(error, UnreadableEventError);
+    assert.is((error as Error).message, `Cannot read Exploded at ${stream}@1: unknown event type Exploded`);
+  }
+});
+
+test('appending twice with the same deterministic ids writes the events once', async () => {
+  const stream = newStream();
+  const ids = deterministicEventIds('idem-key-1', 2);
+  const events: CounterEvent[] = [
+    { type: 'Incremented', data: { by: 1 } },
+    { type: 'Incremented', data: { by: 2 } },
+  ];
+  const first = await appendEvents(client, stream, events, { expectedRevision: 'no_stream', metadata, eventIds: ids, codec });
+  const repeat = await appendEvents(client, stream, events, { expectedRevision: 'no_stream', metadata, eventIds: ids, codec });
+  assert.is(repeat.nextExpectedRevision, first.nextExpectedRevision);
+  const { events: stored } = await readStreamEvents(client, stream, { codec });
+  assert.equal(
+    stored.map(({ id }) => id),
+    ids,
+  );
+});
+
+test('handleCommand with an idempotency key writes ids derived from the stream and the key', async () => {
+  const stream = newStream();
+  const outcome = await handleCommand(client, stream, counter, { type: 'Reset', reason: 'start' }, metadata, { retryOnConflict: false, idempotencyKey: 'key-9', codec });
+  assert.is(outcome.nextExpectedRevision, 1n);
+  const { events } = await readStreamEvents(client, stream, { codec });
+  assert.equal(
+    events.map(({ id }) => id),
+    [deterministicEventId(`${stream}/key-9`, 0), deterministicEventId(`${stream}/key-9`, 1)],
+  );
+});
+
+test('handleCommand loads, decides, appends, and answers the new state, revision and position', async () => {
+  const stream = newStream();
+  const first = await handleCommand(client, stream, counter, { type: 'Increment', by: 4 }, metadata, { retryOnConflict: true, codec });
+  assert.equal(first.events, [{ type: 'Incremented', data: { by: 4 } }]);
+  assert.equal(first.state, { value: 4 });
+  assert.is(first.nextExpectedRevision, 0n);
+  assert.is(first.attempts, 1);
+  assert.ok(first.position, 'a write has a position');
+
+  const second = await handleCommand(client, stream, counter, { type: 'Increment', by: 1 }, metadata, { retryOnConflict: true, codec });
+  assert.equal(second.state, { value: 5 });
+  assert.is(second.nextExpectedRevision, 1n);
+});
+
+test('a decision with no events appends nothing and keeps the revision', async () => {
+  const stream = newStream();
+  await handleCommand(client, stream, counter, { type: 'Increment', by: 3 }, metadata, { retryOnConflict: true, codec });
+  const outcome = await handleCommand(client, stream, counter, { type: 'IncrementUpTo', limit: 3 }, metadata, { retryOnConflict: true, codec });
+  assert.equal(outcome, { events: [], state: { value: 3 }, nextExpectedRevision: 0n, position: undefined, attempts: 1 });
+});
+
+test('20 concurrent increments of one counter all land, by retrying on conflict', async () => {
+  const stream = newStream();
+  const outcomes = await Promise.all(
+    Array.from({ length: 20 }, (_, index) =>
+      handleCommand(fixture.newClient(), stream, counter, { type: 'Increment', by: 1 }, { ...metadata, causationId: `cmd-${index}` }, { retryOnConflict: true, codec }),
+    ),
+  );
+  const loaded = await foldStream(client, stream, counter, { codec });
+  assert.equal(loaded, { state: { value: 20 }, revision: 19n });
+  assert.equal(
+    outcomes.map(({ nextExpectedRevision }) => nextExpectedRevision).sort((a, b) => Number(a) - Number(b)),
+    Array.from({ length: 20 }, (_, index) => BigInt(index)),
+  );
+  assert.ok(
+    outcomes.some(({ attempts }) => attempts > 1),
+    'there was contention to retry through',
+  );
+});
+
+test('a conflict is retried on fresh state, whose decision may differ', async () => {
+  const stream = newStream();
+  await handleCommand(client, stream, counter, { type: 'Increment', by: 1 }, metadata, { retryOnConflict: true, codec });
+  // Another writer adds 100 between our read and our append; re-deciding on fresh state sees it.
+  const outcome = await handleCommand(interferingClient(1), stream, counter, { type: 'IncrementUpTo', limit: 50 }, metadata, { retryOnConflict: true, codec });
+  assert.is(outcome.attempts, 2);
+  assert.equal(outcome.events, [], 'at 101 the counter is past the limit, so nothing is left to do');
+  assert.equal(await foldStream(client, stream, counter, { codec }), { state: { value: 101 }, revision: 1n });
+});
+
+test('without retry, a conflict is a VersionConflictError with stream, expected and actual revision', async () => {
+  const stream = newStream();
+  await handleCommand(client, stream, counter, { type: 'Increment', by: 1 }, metadata, { retryOnConflict: false, codec });
+  try {
+    await handleCommand(interferingClient(1), stream, counter, { type: 'Increment', by: 1 }, metadata, { retryOnConflict: false, codec });
+    assert.unreachable('should have thrown');
+  } catch (error) {
+    assert.instance(error, VersionConflictError);
+    const conflict = error as VersionConflictError;
+    assert.equal(
+      { stream: conflict.streamName, expected: conflict.expectedRevision, actual: conflict.actualRevision, attempts: conflict.attempts },
+      { stream, expected: 0n, actual: 1n, attempts: 1 },
+    );
+    assert.is(conflict.message, `Stream ${stream} was expected at revision 0 but is at 1`);
+  }
+  assert.equal(await foldStream(client, stream, counter, { codec }), { state: { value: 101 }, revision: 1n });
+});
+
+test('a caller-stated expected revision that the stream has moved past is a conflict, never retried', async () => {
+  const stream = newStream();
+  await handleCommand(client, stream, counter, { type: 'Increment', by: 1 }, metadata, { retryOnConflict: true, codec });
+  await handleCommand(client, stream, counter, { type: 'Increment', by: 1 }, metadata, { retryOnConflict: true, codec });
+  try {
+    await handleCommand(client, stream, counter, { type: 'Increment', by: 1 }, metadata, { retryOnConflict: true, expectedRevision: 0n, codec });
+    assert.unreachable('should have thrown');
+  } catch (error) {
+    assert.instance(error, VersionConflictError);
+    assert.equal([(error as VersionConflictError).expectedRevision, (error as VersionConflictError).actualRevision], [0n, 1n]);
+  }
+  const matching = await handleCommand(client, stream, counter, { type: 'Increment', by: 1 }, metadata, { retryOnConflict: true, expectedRevision: 1n, codec });
+  assert.is(matching.nextExpectedRevision, 2n);
+});
+
+test('retries are bounded: a stream that keeps moving ends in VersionConflictError after maxAttempts', async () => {
+  const stream = newStream();
+  try {
+    await handleCommand(interferingClient(10), stream, counter, { type: 'Increment', by: 1 }, metadata, {
+      retryOnConflict: { maxAttempts: 3, initialDelayMs: 1, maxDelayMs: 5 },
+      codec,
+    });
+    assert.unreachable('should have thrown');
+  } catch (error) {
+    assert.instance(error, VersionConflictError);
+    assert.is((error as VersionConflictError).attempts, 3);
+    assert.is((error as VersionConflictError).expectedRevision, 1n);
+    assert.is((error as VersionConflictError).actualRevision, 2n);
+  }
+  // Only the interfering writer's three events are there.
+  assert.equal(await foldStream(client, stream, counter, { codec }), { state: { value: 300 }, revision: 2n });
+});
+
+test('the readiness check passes against a running server and fails fast against a dead one', async () => {
+  await eventStoreReadinessCheck(client).check(new AbortController().signal);
+
+  const dead = await startEmulatorWithClient();
+  const deadClient = dead.newClient();
+  await dead.emulator.stop();
+  const started = Date.now();
+  let failed = false;
+  try {
+    await eventStoreReadinessCheck(deadClient, { timeoutMs: 300 }).check(new AbortController().signal);
+  } catch {
+    failed = true;
+  }
+  assert.ok(failed, 'a stopped server is not ready');
+  assert.ok(Date.now() - started < 2000, 'within the deadline');
+  await dead.close();
+});
+
+test.run();

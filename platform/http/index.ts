@@ -1,0 +1,7 @@
+export * from './server';
+export * from './problem';
+export * from './error-handler';
+export * from './readiness';
+export * from './metrics';
+export * from './shutdown';
+export * from './correlation';
