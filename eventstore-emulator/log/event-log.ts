@@ -132,6 +132,8 @@ export class EventLog {
           written: false,
         };
       case 'write': {
+        // An empty append to an absent stream passes the check but has nothing to write (spec 3.4).
+        if (events.length === 0) return { kind: 'success', currentRevision: facts.current, position: this.lastPosition, written: false };
         const pending: PendingRecord[] = [];
         if (facts.softDeleted) {
           // Recreating a soft-deleted stream: revisions continue, only the new ones are visible.
