@@ -100,6 +100,11 @@ export class EventLog {
     return this.records[index];
   }
 
+  /** How many readers wait on appends: lets tests prove a cancelled subscription was released. */
+  get appendListenerCount(): number {
+    return this.listeners.size;
+  }
+
   /** Called synchronously after each write, with the records it added (in log order). */
   onAppend(listener: AppendListener): () => void {
     this.listeners.add(listener);
