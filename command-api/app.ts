@@ -1,0 +1,74 @@
+/**
+ * The command API: one fastify app, one route per use case (`products/registering`, ...), each
+ * route beside its handler. Built from its dependencies so that tests, the bench and main.ts all
+ * run the same app; time and ids come in from outside (the domain never reads a clock).
+ */
+import type { EventStoreDBClient } from '@eventstore/db-client';
+import { registerAuth } from '../platform/auth';
+import { eventStoreReadinessCheck, defaultRetryPolicy, type RetryPolicy } from '../platform/eventstore';
+import { createHttpServer, createMetricsRegistry, type HttpServer } from '../platform/http';
+import type { Logger } from '../platform/logger';
+import type { CommandApiConfig } from './config';
+import { instrumentEventStoreClient } from './observability/eventstore-metrics';
+import { cancellingRoute } from './orders/cancelling/route';
+import { placingRoute } from './orders/placing/route';
+import { changingPriceRoute } from './products/changing-price/route';
+import { receivingStockRoute } from './products/receiving-stock/route';
+import { registeringRoute } from './products/registering/route';
+import type { CommandDeps } from './shared/command';
+import { IdempotencyStore, type IdempotencySettings } from './shared/idempotency';
+import { StreamQueue } from './shared/stream-queue';
+
+export interface CommandApiOptions {
+  client: EventStoreDBClient;
+  config: CommandApiConfig;
+  logger: Logger;
+  clock?: () => Date;
+  newId?: () => string;
+  /** Overrides for tests (short leases and waits). */
+  idempotency?: Partial<IdempotencySettings>;
+  retryPolicy?: RetryPolicy;
+}
+
+/**
+ * Commands that may be decided again (register, receive stock, change price, cancel) retry on
+ * conflict with the platform's default policy (12 attempts, full-jitter backoff). Within one
+ * process, commands on one stream are queued (shared/stream-queue.ts), so a conflict needs another
+ * writer: another command-api instance or the saga. A handful of those per stream is what the
+ * default was sized for.
+ */
+export const commandRetryPolicy: RetryPolicy = defaultRetryPolicy;
+
+export async function buildCommandApi(options: CommandApiOptions): Promise<HttpServer> {
+  const metricsRegistry = createMetricsRegistry({ service: 'command-api' });
+  const client = instrumentEventStoreClient(options.client, metricsRegistry);
+  const app = await createHttpServer({
+    logger: options.logger,
+    metricsRegistry,
+    readinessChecks: [eventStoreReadinessCheck(options.client)],
+    docs: {
+      title: 'Checkout command API',
+      version: '0.1.0',
+      description: 'Commands of the checkout: products, stock, orders. Errors are application/problem+json (RFC 9457). See docs/COMMAND-API.md.',
+    },
+  });
+  registerAuth(app, { secret: options.config.jwtSecret });
+
+  const clock = options.clock ?? (() => new Date());
+  const deps: CommandDeps = {
+    client,
+    logger: options.logger,
+    clock,
+    newId: options.newId ?? (() => crypto.randomUUID()),
+    idempotency: new IdempotencyStore({ client, clock, logger: options.logger, settings: options.idempotency }),
+    retryPolicy: options.retryPolicy ?? commandRetryPolicy,
+    streamQueue: new StreamQueue(),
+  };
+
+  registeringRoute(app, deps);
+  changingPriceRoute(app, deps);
+  receivingStockRoute(app, deps);
+  placingRoute(app, deps);
+  cancellingRoute(app, deps);
+  return app;
+}

@@ -1,0 +1,82 @@
+/**
+ * Placing an order: the prices are the shop's, not the client's. The handler reads the inventory
+ * stream of every line to check the SKU exists and to take its current price, then lets the order
+ * decider total the order and appends `OrderPlaced` to the new stream `order-{orderId}`.
+ *
+ * The order id is made here: a fresh UUID, or — under an Idempotency-Key — one derived from the
+ * key, so a retry after a crash names the same order. The append expects `no_stream`, with event
+ * ids derived from the key too, so a repeat of a write that already happened is dropped by the
+ * event store and answered with the original revision and position.
+ *
+ * Stock is not checked or reserved here: the checkout saga reserves it after `OrderPlaced`.
+ */
+import {
+  inventoryDecider,
+  inventoryStream,
+  orderDecider,
+  orderStream,
+  type InventoryState,
+  type OrderLine,
+} from '../../../domain';
+import {
+  EVENT_ID_NAMESPACE,
+  appendEvents,
+  deterministicEventIds,
+  foldStream,
+  positionToJson,
+  uuidV5,
+  type CausationMetadata,
+} from '../../../platform/eventstore';
+import { inventoryCodec, orderCodec } from '../../shared/codecs';
+import type { EventStoreDBClient } from '@eventstore/db-client';
+import { CoalescedReads } from '../../shared/coalesced-reads';
+import type { CommandDeps } from '../../shared/command';
+import type { CommandAnswer, Execution } from '../../shared/idempotency';
+import { unknownSkus } from '../../shared/problems';
+
+export interface PlaceOrderInput {
+  customerId: string;
+  lines: ReadonlyArray<{ sku: string; quantity: number }>;
+  paymentToken: string;
+}
+
+/** The current state of inventory streams, read as placing orders needs them (coalesced, see coalesced-reads.ts). */
+export function inventoryReads(client: EventStoreDBClient): CoalescedReads<InventoryState> {
+  return new CoalescedReads(async (stream) => (await foldStream(client, stream, inventoryDecider, { codec: inventoryCodec })).state);
+}
+
+export function orderIdFor(execution: Execution | undefined, newId: () => string): string {
+  return execution ? uuidV5(`order/${execution.eventIdKey}`, EVENT_ID_NAMESPACE) : newId();
+}
+
+export async function placeOrder(
+  deps: CommandDeps & { inventoryReads: CoalescedReads<InventoryState> },
+  input: PlaceOrderInput,
+  metadata: CausationMetadata,
+  execution: Execution | undefined,
+): Promise<CommandAnswer> {
+  const orderId = orderIdFor(execution, deps.newId);
+  const stream = orderStream(orderId);
+
+  const products = await Promise.all(input.lines.map((line) => deps.inventoryReads.read(inventoryStream(line.sku))));
+  const unknown = input.lines.filter((_, index) => products[index]?.status !== 'registered').map((line) => line.sku);
+  if (unknown.length > 0) throw unknownSkus(unknown);
+
+  const lines: OrderLine[] = input.lines.map((line, index) => ({
+    sku: line.sku,
+    quantity: line.quantity,
+    unitPrice: (products[index] as Extract<InventoryState, { status: 'registered' }>).price,
+  }));
+  // A new stream: the decision is taken on the initial state, and `no_stream` below makes it hold.
+  const events = orderDecider.decide(
+    { type: 'PlaceOrder', data: { orderId, customerId: input.customerId, lines, paymentToken: input.paymentToken, placedAt: deps.clock().toISOString() } },
+    orderDecider.initialState(),
+  );
+  const { nextExpectedRevision, position } = await appendEvents(deps.client, stream, events, {
+    expectedRevision: 'no_stream',
+    metadata,
+    codec: orderCodec,
+    ...(execution ? { eventIds: deterministicEventIds(`${stream}/${execution.eventIdKey}`, events.length) } : {}),
+  });
+  return { status: 202, body: { orderId, revision: String(nextExpectedRevision), position: positionToJson(position) } };
+}

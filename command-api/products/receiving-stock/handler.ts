@@ -1,0 +1,23 @@
+import { inventoryDecider, inventoryStream } from '../../../domain';
+import type { CausationMetadata } from '../../../platform/eventstore';
+import { inventoryCodec } from '../../shared/codecs';
+import { runCommand, writtenJson, type CommandDeps } from '../../shared/command';
+import type { CommandAnswer, Execution } from '../../shared/idempotency';
+
+/** `StockReceived`: units arrived at the warehouse. On hand grows by exactly `quantity`. */
+export async function receiveStock(
+  deps: CommandDeps,
+  input: { sku: string; quantity: number },
+  metadata: CausationMetadata,
+  execution: Execution | undefined,
+): Promise<CommandAnswer> {
+  const written = await runCommand(deps, inventoryStream(input.sku), inventoryDecider, { type: 'ReceiveStock', data: input }, {
+    metadata,
+    execution,
+    // Receiving adds to whatever is there: a decision that holds on any later state. Inventory
+    // streams are the hot ones (every order reserves on them), so conflicts are expected here.
+    retryOnConflict: deps.retryPolicy,
+    codec: inventoryCodec,
+  });
+  return { status: 200, body: { sku: input.sku, ...writtenJson(written) } };
+}

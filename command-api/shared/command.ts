@@ -1,0 +1,173 @@
+/**
+ * What every use case shares: its dependencies, running a decider against a stream, and turning
+ * the outcome (or a refusal) into the HTTP answer, under an Idempotency-Key when one is given.
+ */
+import type { EventStoreDBClient } from '@eventstore/db-client';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { principalOf } from '../../platform/auth';
+import {
+  deterministicEventId,
+  handleCommand,
+  positionToJson,
+  readStreamEvents,
+  type CausationMetadata,
+  type Decider,
+  type DomainEvent,
+  type EventCodec,
+  type Position,
+  type RetryPolicy,
+  type StreamRevision,
+} from '../../platform/eventstore';
+import { instanceOf, sendProblem, type ProblemDetails } from '../../platform/http';
+import type { Logger } from '../../platform/logger';
+import { IDEMPOTENCY_KEY_PATTERN, type CommandAnswer, type Execution, type IdempotencyStore } from './idempotency';
+import { problemFor, type ProblemContext } from './problems';
+import type { StreamQueue } from './stream-queue';
+
+export interface CommandDeps {
+  client: EventStoreDBClient;
+  logger: Logger;
+  clock: () => Date;
+  newId: () => string;
+  idempotency: IdempotencyStore;
+  /** Serialises this process's commands per stream (see stream-queue.ts). */
+  streamQueue: StreamQueue;
+  /** For commands whose decision may be taken again on the fresh stream (see docs/COMMAND-API.md). */
+  retryPolicy: RetryPolicy;
+}
+
+// ---- schemas every command route shares --------------------------------------------------
+
+/** Loose: the other headers (Authorization...) must survive validation. */
+export const commandHeaders = z.looseObject({
+  'idempotency-key': z
+    .string()
+    .regex(IDEMPOTENCY_KEY_PATTERN, 'must be 1 to 255 visible ASCII characters')
+    .optional()
+    .meta({ description: 'Repeat a request with the same key (and body) to get the same answer without applying it twice.' }),
+});
+
+export const LogPosition = z
+  .object({ commit: z.string(), prepare: z.string() })
+  .meta({ id: 'LogPosition', description: 'Where the write sits in the event log (decimal strings; they exceed 2^53).' });
+
+const accepted = {
+  /** Decimal string: revisions are 64-bit. */
+  revision: z.string().meta({ description: "The stream's revision after the command: what a writer would expect next." }),
+  position: LogPosition.nullable().meta({ description: 'Where the events were written; null when the command had nothing (left) to do.' }),
+};
+
+export const ProductCommandAccepted = z.object({ sku: z.string(), ...accepted }).meta({ id: 'ProductCommandAccepted' });
+export const OrderCommandAccepted = z.object({ orderId: z.string(), ...accepted }).meta({ id: 'OrderCommandAccepted' });
+
+export const bearer = [{ bearer: [] }];
+
+// ---- running a command -------------------------------------------------------------------
+
+export function commandMetadata(request: FastifyRequest): CausationMetadata {
+  // An HTTP command has no causing event: the request is its cause, and its correlation id names it.
+  return { correlationId: request.id, causationId: request.id, actor: principalOf(request).sub };
+}
+
+export interface Written {
+  revision: StreamRevision;
+  position: Position | undefined;
+}
+
+export function writtenJson({ revision, position }: Written): { revision: string; position: { commit: string; prepare: string } | null } {
+  return { revision: String(revision), position: position ? positionToJson(position) : null };
+}
+
+export interface RunCommandOptions<Event extends DomainEvent> {
+  metadata: CausationMetadata;
+  execution: Execution | undefined;
+  retryOnConflict: boolean | RetryPolicy;
+  codec: EventCodec<Event>;
+}
+
+/**
+ * Load, decide, append (platform handleCommand), with the event ids derived from the
+ * Idempotency-Key when there is one. When an earlier attempt under the same key may have written
+ * already (it crashed, or failed after the append), its events are looked for first: deciding
+ * again on a stream that already holds them would apply the command twice.
+ */
+export async function runCommand<Command, Event extends DomainEvent, State>(
+  deps: Pick<CommandDeps, 'client' | 'streamQueue' | 'logger'>,
+  stream: string,
+  decider: Decider<Command, Event, State>,
+  command: Command,
+  { metadata, execution, retryOnConflict, codec }: RunCommandOptions<Event>,
+): Promise<Written> {
+  const { client, logger } = deps;
+  return deps.streamQueue.run(stream, async () => {
+    if (execution?.resumed) {
+      const earlier = await writtenUnderKey(client, stream, execution.eventIdKey, codec);
+      if (earlier) return earlier;
+    }
+    const outcome = await handleCommand(client, stream, decider, command, metadata, {
+      retryOnConflict,
+      codec,
+      logger,
+      ...(execution ? { idempotencyKey: execution.eventIdKey } : {}),
+    });
+    return { revision: outcome.nextExpectedRevision, position: outcome.position };
+  });
+}
+
+/** The events an attempt under `key` wrote to `stream` (same ids as handleCommand derives), if any. */
+export async function writtenUnderKey<Event extends DomainEvent>(
+  client: EventStoreDBClient,
+  stream: string,
+  key: string,
+  codec: EventCodec<Event>,
+): Promise<Written | undefined> {
+  const { events } = await readStreamEvents(client, stream, { codec });
+  let index = 0;
+  let last: (typeof events)[number] | undefined;
+  for (const recorded of events) {
+    if (recorded.id === deterministicEventId(`${stream}/${key}`, index)) {
+      last = recorded;
+      index++;
+    }
+  }
+  return last ? { revision: last.revision, position: last.position } : undefined;
+}
+
+// ---- answering ---------------------------------------------------------------------------
+
+export interface RespondOptions {
+  /** What the request is about, for naming it in a 404. */
+  context: ProblemContext;
+  /** Runs the use case; `execution` is set when the request carries an Idempotency-Key. */
+  execute: (execution: Execution | undefined) => Promise<CommandAnswer>;
+}
+
+export async function respond(request: FastifyRequest, reply: FastifyReply, deps: CommandDeps, { context, execute }: RespondOptions): Promise<FastifyReply> {
+  const key = (request.headers as { 'idempotency-key'?: string })['idempotency-key'];
+  if (key === undefined) {
+    try {
+      return send(reply, await execute(undefined));
+    } catch (error) {
+      throw problemFor(error, context) ?? error;
+    }
+  }
+  const principal = principalOf(request).sub;
+  const { answer, replayed } = await deps.idempotency.run(
+    { principal, key, method: request.method, route: request.routeOptions.url ?? request.url, params: request.params, body: request.body },
+    { correlationId: request.id, causationId: request.id },
+    execute,
+    (error) => {
+      const problem = problemFor(error, context);
+      if (!problem) throw error;
+      return { status: problem.status, body: { ...problem.toProblem(instanceOf(request)), correlationId: request.id } };
+    },
+  );
+  if (replayed) reply.header('idempotent-replayed', 'true');
+  return send(reply, answer);
+}
+
+function send(reply: FastifyReply, answer: CommandAnswer): FastifyReply {
+  if (answer.status >= 400) return sendProblem(reply, answer.body as ProblemDetails);
+  return reply.code(answer.status).send(answer.body);
+}

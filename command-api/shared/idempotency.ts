@@ -1,0 +1,263 @@
+/**
+ * Idempotency-Key: the same key and the same request get the same answer, and the command's
+ * events are written once, even when the duplicates race each other, arrive after a restart, or
+ * land on different command-api instances. The record of a key is itself an event stream, so it
+ * is as durable and as shared as the events it guards:
+ *
+ *   idempotency-{sha256(principal, key)}
+ *     IdempotentRequestStarted  { fingerprint, startedAt }        appended with no_stream: first writer wins
+ *     IdempotentRequestAnswered { fingerprint, status, body }     the answer every repeat gets
+ *     IdempotentRequestReleased { fingerprint, status }           the attempt failed in a way worth retrying
+ *
+ * The fingerprint (sha256 of method, route, principal, params and canonical body) tells a repeat
+ * from a different request that reuses the key (422). A repeat that arrives while the first is
+ * still running waits for its answer (bounded, then 409). Only the holder of the claim runs the
+ * command; if it dies, the claim expires after `leaseMs` and a repeat takes over.
+ *
+ * A taken-over attempt may find that its predecessor already wrote the events: the command's event
+ * ids derive from the record's key (deterministic ids), so the handler can recognise them
+ * (`Execution.resumed`) instead of deciding a second time.
+ */
+import { createHash } from 'node:crypto';
+import type { EventStoreDBClient } from '@eventstore/db-client';
+import type { Logger } from '../../platform/logger';
+import { HttpProblem } from '../../platform/http';
+import { VersionConflictError, appendEvents, readStreamEvents, type StreamRevision } from '../../platform/eventstore';
+import { commandProblemTypes } from './problems';
+
+export interface IdempotencySettings {
+  /** A claim older than this is presumed dead (its process crashed) and may be taken over. */
+  leaseMs: number;
+  /** How long a repeat waits for the first request's answer before answering 409. */
+  waitMs: number;
+  /** How often a waiting repeat re-reads the record. */
+  pollMs: number;
+}
+
+export const defaultIdempotencySettings: IdempotencySettings = { leaseMs: 30_000, waitMs: 5_000, pollMs: 20 };
+
+/** `Idempotency-Key` values: an opaque token of sane length (a UUID is typical). */
+export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+
+/** An answer as stored and replayed: the status and the JSON body (a problem for status ≥ 400). */
+export interface CommandAnswer {
+  status: number;
+  body: unknown;
+}
+
+/** How the command runs under a key. */
+export interface Execution {
+  /** Event ids derive from this (and the stream name), so a repeat of the append is dropped by the store. */
+  eventIdKey: string;
+  /** An earlier attempt with this key started and may have written its events: look before deciding. */
+  resumed: boolean;
+}
+
+export interface IdempotentRequest {
+  principal: string;
+  key: string;
+  method: string;
+  route: string;
+  params: unknown;
+  body: unknown;
+}
+
+type RecordEvent =
+  | { type: 'IdempotentRequestStarted'; data: { fingerprint: string; startedAt: string } }
+  | { type: 'IdempotentRequestAnswered'; data: { fingerprint: string; status: number; body: unknown } }
+  | { type: 'IdempotentRequestReleased'; data: { fingerprint: string; status: number } };
+
+type RecordState =
+  | { status: 'free' }
+  | { status: 'started'; fingerprint: string; startedAt: number }
+  | { status: 'answered'; fingerprint: string; answer: CommandAnswer }
+  | { status: 'released'; fingerprint: string };
+
+function evolve(state: RecordState, event: RecordEvent): RecordState {
+  switch (event.type) {
+    case 'IdempotentRequestStarted':
+      return { status: 'started', fingerprint: event.data.fingerprint, startedAt: Date.parse(event.data.startedAt) };
+    case 'IdempotentRequestAnswered':
+      return { status: 'answered', fingerprint: event.data.fingerprint, answer: { status: event.data.status, body: event.data.body } };
+    case 'IdempotentRequestReleased':
+      return { status: 'released', fingerprint: event.data.fingerprint };
+  }
+}
+
+/** JSON with object keys sorted at every level: the same request always hashes the same. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, item]) => item !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
+
+/** The record's key: one per principal and Idempotency-Key, so two callers' keys never meet. */
+export function idempotencyRecordKey(principal: string, key: string): string {
+  return sha256(`${principal}\n${key}`);
+}
+
+export function idempotencyStream(principal: string, key: string): string {
+  return `idempotency-${idempotencyRecordKey(principal, key)}`;
+}
+
+export function fingerprintOf(request: Omit<IdempotentRequest, 'key'>): string {
+  return sha256(`${request.method} ${request.route}\n${request.principal}\n${canonicalJson({ params: request.params, body: request.body })}`);
+}
+
+/**
+ * Answers worth keeping: success and the refusals a repeat would get again (404, 422). A conflict
+ * (409) or a failure (5xx) is released instead: repeating the request may well succeed.
+ */
+function isFinalAnswer(status: number): boolean {
+  return status < 400 || status === 404 || status === 422;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export interface IdempotencyStoreOptions {
+  client: EventStoreDBClient;
+  clock: () => Date;
+  logger: Logger;
+  settings?: Partial<IdempotencySettings>;
+}
+
+export class IdempotencyStore {
+  private readonly settings: IdempotencySettings;
+
+  constructor(private readonly options: IdempotencyStoreOptions) {
+    this.settings = { ...defaultIdempotencySettings, ...options.settings };
+  }
+
+  /**
+   * Runs `execute` at most once per key and answers what it answered. `execute` throws for answers
+   * it cannot give (errors); `toAnswer` turns a thrown error into an answer, or rethrows it.
+   */
+  async run(
+    request: IdempotentRequest,
+    correlation: { correlationId: string; causationId: string },
+    execute: (execution: Execution) => Promise<CommandAnswer>,
+    toAnswer: (error: unknown) => CommandAnswer,
+  ): Promise<{ answer: CommandAnswer; replayed: boolean }> {
+    const eventIdKey = idempotencyRecordKey(request.principal, request.key);
+    const stream = `idempotency-${eventIdKey}`;
+    const fingerprint = fingerprintOf(request);
+    const metadata = { ...correlation, actor: request.principal };
+    const waitUntil = Date.now() + this.settings.waitMs;
+
+    // The usual case is a fresh key: claim it without reading first.
+    let claim = await this.claim(stream, fingerprint, 'no_stream', metadata);
+    while (claim === undefined) {
+      const { state, revision } = await this.load(stream);
+      if (state.status !== 'free' && state.fingerprint !== fingerprint) throw keyReused(request.key);
+      if (state.status === 'answered') return { answer: state.answer, replayed: true };
+      // Bounded whatever the reason for going round again (a live claim, or losing every race to claim).
+      if (Date.now() >= waitUntil) throw stillInProgress(request.key);
+      if (state.status === 'started' && this.options.clock().getTime() - state.startedAt < this.settings.leaseMs) {
+        await sleep(this.settings.pollMs);
+        continue;
+      }
+      // Free again (released, or its holder presumed dead): take it, unless another repeat is faster.
+      claim = await this.claim(stream, fingerprint, revision, metadata);
+    }
+
+    let answer: CommandAnswer;
+    try {
+      answer = await execute({ eventIdKey, resumed: claim.resumed });
+    } catch (error) {
+      try {
+        answer = toAnswer(error);
+      } catch (unexpected) {
+        await this.release(stream, fingerprint, 500, claim.revision, metadata);
+        throw unexpected;
+      }
+    }
+    if (!isFinalAnswer(answer.status)) {
+      await this.release(stream, fingerprint, answer.status, claim.revision, metadata);
+      return { answer, replayed: false };
+    }
+    try {
+      await appendEvents<RecordEvent>(
+        this.options.client,
+        stream,
+        [{ type: 'IdempotentRequestAnswered', data: { fingerprint, status: answer.status, body: answer.body } }],
+        { expectedRevision: claim.revision, metadata },
+      );
+    } catch (error) {
+      // Our claim outlived its lease and a repeat took over: it will store its own (equal) answer.
+      if (!(error instanceof VersionConflictError)) throw error;
+      this.options.logger.warn({ stream }, 'idempotency claim was taken over before the answer was stored');
+    }
+    return { answer, replayed: false };
+  }
+
+  private async claim(
+    stream: string,
+    fingerprint: string,
+    expectedRevision: StreamRevision,
+    metadata: { correlationId: string; causationId: string; actor: string },
+  ): Promise<{ revision: bigint; resumed: boolean } | undefined> {
+    try {
+      const { nextExpectedRevision } = await appendEvents<RecordEvent>(
+        this.options.client,
+        stream,
+        [{ type: 'IdempotentRequestStarted', data: { fingerprint, startedAt: this.options.clock().toISOString() } }],
+        { expectedRevision, metadata },
+      );
+      return { revision: nextExpectedRevision, resumed: expectedRevision !== 'no_stream' };
+    } catch (error) {
+      if (error instanceof VersionConflictError) return undefined;
+      throw error;
+    }
+  }
+
+  private async release(
+    stream: string,
+    fingerprint: string,
+    status: number,
+    expectedRevision: bigint,
+    metadata: { correlationId: string; causationId: string; actor: string },
+  ): Promise<void> {
+    try {
+      await appendEvents<RecordEvent>(this.options.client, stream, [{ type: 'IdempotentRequestReleased', data: { fingerprint, status } }], {
+        expectedRevision,
+        metadata,
+      });
+    } catch (error) {
+      // Best effort: if this fails too, the claim's lease expiry frees the key.
+      this.options.logger.warn({ err: error, stream }, 'could not release an idempotency claim');
+    }
+  }
+
+  private async load(stream: string): Promise<{ state: RecordState; revision: StreamRevision }> {
+    const { events, revision } = await readStreamEvents<RecordEvent>(this.options.client, stream);
+    let state: RecordState = { status: 'free' };
+    for (const { event } of events) state = evolve(state, event);
+    return { state, revision };
+  }
+}
+
+function keyReused(key: string): HttpProblem {
+  return new HttpProblem({
+    status: 422,
+    type: commandProblemTypes.idempotencyKeyReused,
+    title: 'Idempotency-Key reused',
+    detail: `The Idempotency-Key ${key} was already used for a different request; use a new key for a new request`,
+  });
+}
+
+function stillInProgress(key: string): HttpProblem {
+  return new HttpProblem({
+    status: 409,
+    type: commandProblemTypes.idempotentRequestInProgress,
+    title: 'Request in progress',
+    detail: `A request with the Idempotency-Key ${key} is still being handled; repeat it in a moment to get its answer`,
+    headers: { 'retry-after': '1' },
+  });
+}
