@@ -1,0 +1,91 @@
+/**
+ * The query API: read models over HTTP, notifications over socket.io, one fastify instance.
+ * `buildQueryApi` wires it from connections it is given (main.ts opens them from the environment;
+ * tests open them on their own schema), so it can run against anything that has the read models.
+ */
+import type { Knex } from 'knex';
+import type { NatsConnection } from 'nats';
+import { registerAuth } from '../platform/auth';
+import { createHttpServer, createMetricsRegistry, type HttpServer } from '../platform/http';
+import type { Logger } from '../platform/logger';
+import { natsReadinessCheck } from '../platform/nats';
+import { postgresReadinessCheck } from '../platform/postgres';
+import { registerGetCheckout } from './checkouts/get-checkout/route';
+import { CheckpointWatcher } from './consistency/checkpoint-watcher';
+import { createReadYourWrites } from './consistency/read-your-writes';
+import { registerListNotifications } from './notifications/list-notifications/route';
+import { registerGetOrder } from './orders/get-order/route';
+import { registerListOrders } from './orders/list-orders/route';
+import { registerGetProduct } from './products/get-product/route';
+import { registerListProducts } from './products/list-products/route';
+import { NotificationGateway } from './realtime/gateway';
+import type { RouteDeps } from './shared/deps';
+import { registerSalesStats } from './stats/sales/route';
+
+export interface QueryApiSettings {
+  jwtSecret: string;
+  /** Default 5000 ms. */
+  readYourWritesTimeoutMs?: number;
+  /** Default `notifications`. */
+  notificationsSubjectPrefix?: string;
+  socketCorsOrigins?: string[];
+}
+
+export interface QueryApiDeps {
+  knex: Knex;
+  nats: NatsConnection;
+  config: QueryApiSettings;
+  logger: Logger;
+}
+
+export type QueryApi = HttpServer & { notifications: NotificationGateway };
+
+export async function buildQueryApi({ knex, nats, config, logger }: QueryApiDeps): Promise<QueryApi> {
+  const metricsRegistry = createMetricsRegistry({ service: 'query-api' });
+  const app = await createHttpServer({
+    logger,
+    metricsRegistry,
+    readinessChecks: [postgresReadinessCheck(knex), natsReadinessCheck(() => nats)],
+    docs: {
+      title: 'Checkout query API',
+      version: '1.0.0',
+      description:
+        'Read models of the checkout (orders, products, checkouts, notifications, sales) and a socket.io stream of notifications. ' +
+        'Send X-Min-Position (the position a command answered) to read your own write.',
+    },
+  });
+  registerAuth(app, { secret: config.jwtSecret });
+
+  const watcher = new CheckpointWatcher(knex, { logger });
+  const deps: RouteDeps = {
+    knex,
+    readYourWrites: createReadYourWrites({ watcher, timeoutMs: config.readYourWritesTimeoutMs ?? 5000 }),
+    signedIn: app.requireRole('customer', 'admin'),
+    adminOnly: app.requireRole('admin'),
+  };
+  registerGetOrder(app, deps);
+  registerListOrders(app, deps);
+  registerListProducts(app, deps);
+  registerGetProduct(app, deps);
+  registerGetCheckout(app, deps);
+  registerListNotifications(app, deps);
+  registerSalesStats(app, deps);
+
+  const gateway = new NotificationGateway({
+    httpServer: app.server,
+    knex,
+    nats,
+    jwtSecret: config.jwtSecret,
+    subjectPrefix: config.notificationsSubjectPrefix ?? 'notifications',
+    logger,
+    metricsRegistry,
+    ...(config.socketCorsOrigins?.length ? { corsOrigin: config.socketCorsOrigins } : {}),
+  }).start();
+  // Before the HTTP server stops: open sockets would otherwise keep it from closing.
+  app.addHook('preClose', async () => {
+    watcher.close();
+    await gateway.close();
+  });
+
+  return Object.assign(app, { notifications: gateway });
+}

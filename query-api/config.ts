@@ -1,0 +1,32 @@
+/** The query API's configuration, from the environment. */
+import { z } from 'zod';
+import { databaseUrl, httpServiceEnv, jwtSecret, natsUrl, port } from '../platform/config';
+
+export const queryApiEnv = z.object({
+  QUERY_API_PORT: port(3002),
+  ...httpServiceEnv,
+  DATABASE_URL: databaseUrl,
+  /** The schema holding the read models, if not the connection's default (`public`). */
+  DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'must be a lower-case SQL identifier').optional(),
+  NATS_URL: natsUrl,
+  /** Prefix of the notification subjects, as the projectors' notifier publishes them. */
+  NOTIFICATIONS_SUBJECT_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'must be NATS subject tokens separated by dots')
+    .default('notifications'),
+  JWT_SECRET: jwtSecret,
+  /** How long a request carrying X-Min-Position may wait for the read models before a 503. */
+  READ_YOUR_WRITES_TIMEOUT_MS: z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number of milliseconds')
+    .transform(Number)
+    .pipe(z.number().int().min(0).max(60_000, 'must be at most 60000 (a minute)'))
+    .default(5000),
+  /** Browser origins allowed to open a socket (comma-separated); unset: none besides the same origin. */
+  SOCKET_CORS_ORIGINS: z
+    .string()
+    .transform((value) => value.split(',').map((origin) => origin.trim()).filter(Boolean))
+    .optional(),
+});
+
+export type QueryApiConfig = z.output<typeof queryApiEnv>;
