@@ -1,5 +1,7 @@
 import { Metadata, status as Status, type ServiceError } from '@grpc/grpc-js';
 
+const PRINTABLE_ASCII = /^[ -~]*$/;
+
 /**
  * RPC errors as the real server sends them: a status code, the server's wording, and trailing
  * metadata whose `exception` key (plus the keys the client dereferences) selects the client's
@@ -7,6 +9,13 @@ import { Metadata, status as Status, type ServiceError } from '@grpc/grpc-js';
  * sets all of its keys.
  */
 export function rpcError(code: Status, details: string, trailers: Record<string, string> = {}): ServiceError {
+  // Trailer values must be printable ASCII: grpc-js throws on anything else (which would crash
+  // the emulator from inside an event handler), and the server's Kestrel refuses such a trailer
+  // with an unhandled exception. So an error naming, say, a stream `café-1` reaches the client
+  // as a plain UNKNOWN error there, and here too.
+  if (Object.values(trailers).some((value) => !PRINTABLE_ASCII.test(value))) {
+    return rpcError(Status.UNKNOWN, `Exception was thrown by handler: a trailer of "${details}" is not printable ASCII.`);
+  }
   const metadata = new Metadata();
   for (const [key, value] of Object.entries(trailers)) metadata.set(key, value);
   return Object.assign(new Error(details), { code, details, metadata });

@@ -63,6 +63,8 @@ interface StreamState {
 
 type AppendListener = (records: readonly LogRecord[]) => void;
 
+const METASTREAM_LIMITS: StreamLimits = { softDeleted: false, maxCount: 1, raw: {} };
+
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export class EventLog {
@@ -129,24 +131,33 @@ export class EventLog {
         return decision;
       case 'wrong-expected-version':
         return { kind: 'wrong-expected-version', currentRevision: facts.current };
-      case 'idempotent':
-        return {
-          kind: 'success',
-          currentRevision: decision.lastRevision,
-          position: this.streamRecord(streamName, decision.lastRevision)?.position ?? (events.length === 0 ? this.lastPosition : undefined),
-          written: false,
-        };
+      case 'idempotent': {
+        const position = this.streamRecord(streamName, decision.lastRevision)?.position ?? (events.length === 0 ? this.lastPosition : undefined);
+        if (events.length === 0 && facts.softDeleted) {
+          // An empty append that passes the check is still a write on the server, so it recreates
+          // a soft-deleted stream: the stream exists again, with nothing visible.
+          this.write([this.metadataRecord(streamName, recreatedMetadata(this.limitsOf(streamName), facts.current + 1n))]);
+        }
+        return { kind: 'success', currentRevision: decision.lastRevision, position, written: false };
+      }
       case 'write': {
         // An empty append to an absent stream passes the check but has nothing to write (spec 3.4).
         if (events.length === 0) return { kind: 'success', currentRevision: facts.current, position: this.lastPosition, written: false };
-        const pending: PendingRecord[] = [];
+        const pending: PendingRecord[] = events.map((event, i) => ({ streamName, revision: facts.current + 1n + BigInt(i), event }));
         if (facts.softDeleted) {
-          // Recreating a soft-deleted stream: revisions continue, only the new ones are visible.
+          // Recreating a soft-deleted stream: revisions continue, only the new ones are visible. The
+          // server writes this `$metadata` after the events, so `$all` readers see it there.
           pending.push(this.metadataRecord(streamName, recreatedMetadata(this.limitsOf(streamName), facts.current + 1n)));
         }
-        events.forEach((event, i) => pending.push({ streamName, revision: facts.current + 1n + BigInt(i), event }));
+        const undeleted = this.softDeletedStreamOfMetastream(streamName);
         const written = this.write(pending);
-        return { kind: 'success', currentRevision: facts.current + BigInt(events.length), position: written.at(-1)!.position, written: true };
+        if (undeleted !== undefined) {
+          // New metadata for a soft-deleted stream replaces its `$tb` marker; the server then writes
+          // it again with `$tb` past the last event (`SoftUndeleteMetastream`), so the old events
+          // stay hidden while the stream exists again.
+          this.write([this.metadataRecord(undeleted, recreatedMetadata(this.limitsOf(undeleted), this.currentRevision(undeleted) + 1n))]);
+        }
+        return { kind: 'success', currentRevision: facts.current + BigInt(events.length), position: written[events.length - 1]!.position, written: true };
       }
     }
   }
@@ -193,6 +204,9 @@ export class EventLog {
   streamStatus(streamName: string): StreamStatus {
     const stream = this.streams.get(streamName);
     if (stream?.tombstoneIndex !== undefined) return 'tombstoned';
+    // The server's index reader treats `$$x` as deleted once `x` is tombstoned, so reading the
+    // metadata of a tombstoned stream fails with stream-deleted.
+    if (streamName.startsWith('$$') && this.streams.get(streamName.slice(2))?.tombstoneIndex !== undefined) return 'tombstoned';
     if (this.limitsOf(streamName).softDeleted) return 'soft-deleted';
     return stream && stream.indices.length > 0 ? 'live' : 'absent';
   }
@@ -311,10 +325,16 @@ export class EventLog {
     const match = /^(\d+)@(.+)$/s.exec(Buffer.from(link.data).toString('utf8'));
     if (!match) return undefined;
     if (this.streamStatus(match[2]!) === 'tombstoned') return undefined;
-    return this.streamRecord(match[2]!, BigInt(match[1]!));
+    const target = this.streamRecord(match[2]!, BigInt(match[1]!));
+    // The server resolves with a stream read of that one event, so whatever stream reads do not
+    // show (soft delete, `$tb`, `$maxCount`, `$maxAge`) comes back as an unresolved link.
+    return target && this.isVisibleInStream(target) ? target : undefined;
   }
 
   limitsOf(streamName: string): StreamLimits {
+    // The server reads every metastream with a fixed `$maxCount` of 1 (its MetastreamMaxCount):
+    // only the latest `$metadata` is in force, so only it is shown.
+    if (streamName.startsWith('$$')) return METASTREAM_LIMITS;
     return this.limits.get(streamName) ?? NO_LIMITS;
   }
 
@@ -332,6 +352,13 @@ export class EventLog {
       idAt: (revision) => this.streamRecord(streamName, revision)?.id,
       revisionOf: (id) => stream?.revisionById.get(id),
     };
+  }
+
+  /** For `$$x` while `x` is soft-deleted: `x`. */
+  private softDeletedStreamOfMetastream(streamName: string): string | undefined {
+    if (!streamName.startsWith('$$')) return undefined;
+    const original = streamName.slice(2);
+    return this.limitsOf(original).softDeleted ? original : undefined;
   }
 
   private metadataRecord(streamName: string, data: Uint8Array): PendingRecord {

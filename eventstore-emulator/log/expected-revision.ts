@@ -48,7 +48,8 @@ export function checkCommit(stream: StreamFacts, expected: ExpectedRevision, ids
     for (const id of ids) {
       const revision = stream.revisionOf(id);
       if (revision === undefined) return WEV;
-      if (revision > last) last = revision;
+      // The server answers the revision of the batch's last event, even if an earlier one is higher.
+      last = revision;
     }
     return { kind: 'idempotent', lastRevision: last };
   }

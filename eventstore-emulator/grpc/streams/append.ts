@@ -59,7 +59,10 @@ export function appendHandler(context: EmulatorContext): handleClientStreamingCa
       events.push(conversion.event);
     }
 
-    call.on('end', () => {
+    // A client that gives up mid-stream (its deadline fired) can show up here as a premature
+    // half-close with only part of the batch, followed by the cancellation: wait one turn so a
+    // pending cancellation lands before anything is written.
+    call.on('end', () => setImmediate(() => {
       if (answered || call.cancelled) return;
       // grpc-js cancels on its deadline timer, which a busy event loop can run after the last
       // message; a late append must not be written either way.
@@ -76,7 +79,7 @@ export function appendHandler(context: EmulatorContext): handleClientStreamingCa
       if (outcome.kind === 'stream-deleted') return answer(errors.streamDeleted(streamName));
       if (outcome.kind === 'too-large') return answer(errors.maximumAppendSizeExceeded(outcome.maxAppendSize));
       return answer(errors.invalidArgument(outcome.message));
-    });
+    }));
 
     // A cancelled call (client gone, deadline passed) must not write: the client has given up on it.
     call.on('cancelled', () => {
@@ -90,7 +93,8 @@ export function appendHandler(context: EmulatorContext): handleClientStreamingCa
 
 function deadlinePassed(deadline: Date | number): boolean {
   const at = deadline instanceof Date ? deadline.getTime() : deadline;
-  return Number.isFinite(at) && Date.now() > at;
+  // gRPC: a deadline is exceeded once it is reached.
+  return Number.isFinite(at) && Date.now() >= at;
 }
 
 type AnsweredOutcome = Extract<AppendOutcome, { kind: 'success' | 'wrong-expected-version' }>;
