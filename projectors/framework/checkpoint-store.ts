@@ -1,0 +1,92 @@
+/**
+ * One row per projection in `projection_checkpoints`: the log position its rows reflect.
+ *
+ * `advance` runs inside the batch's transaction and moves the row from the position the batch
+ * started at: if another writer moved it meanwhile (it should be impossible under the advisory
+ * lock, but a lock can be lost with its connection), nothing matches, the transaction rolls back,
+ * and the runner starts over from the stored position. So a batch is applied exactly once.
+ */
+import type { Knex } from 'knex';
+import type { Position } from './types';
+
+export const CHECKPOINTS_TABLE = 'projection_checkpoints';
+
+export interface Checkpoint {
+  readonly position: Position | undefined;
+  readonly lastEventAt: Date | undefined;
+  readonly eventsApplied: number;
+  readonly failure: string | undefined;
+}
+
+interface CheckpointRow {
+  commit_position: string | null;
+  prepare_position: string | null;
+  last_event_at: Date | null;
+  events_applied: number;
+  failure: string | null;
+}
+
+export class CheckpointMovedError extends Error {
+  override readonly name = 'CheckpointMovedError';
+  constructor(readonly projection: string) {
+    super(`the checkpoint of projection ${projection} was moved by another writer; starting over from the stored position`);
+  }
+}
+
+function positionOf(row: Pick<CheckpointRow, 'commit_position' | 'prepare_position'>): Position | undefined {
+  if (row.commit_position === null || row.prepare_position === null) return undefined;
+  return { commit: BigInt(row.commit_position), prepare: BigInt(row.prepare_position) };
+}
+
+/** The stored checkpoint, creating the row (at "nothing applied") on first use. */
+export async function loadCheckpoint(knex: Knex, projection: string): Promise<Checkpoint> {
+  await knex(CHECKPOINTS_TABLE).insert({ projection }).onConflict('projection').ignore();
+  const row = (await knex(CHECKPOINTS_TABLE).where({ projection }).first()) as CheckpointRow;
+  return {
+    position: positionOf(row),
+    lastEventAt: row.last_event_at ?? undefined,
+    eventsApplied: row.events_applied,
+    failure: row.failure ?? undefined,
+  };
+}
+
+export interface Advance {
+  from: Position | undefined;
+  to: Position;
+  lastEventAt: Date | undefined;
+  eventsApplied: number;
+}
+
+export async function advanceCheckpoint(trx: Knex.Transaction, projection: string, { from, to, lastEventAt, eventsApplied }: Advance): Promise<void> {
+  const query = trx(CHECKPOINTS_TABLE).where({ projection });
+  if (from) query.andWhere({ commit_position: from.commit.toString(), prepare_position: from.prepare.toString() });
+  else query.whereNull('commit_position');
+  const updated = await query.update({
+    commit_position: to.commit.toString(),
+    prepare_position: to.prepare.toString(),
+    ...(lastEventAt ? { last_event_at: lastEventAt } : {}),
+    events_applied: trx.raw('events_applied + ?', [eventsApplied]),
+    updated_at: trx.fn.now(),
+    failed_at: null,
+    failure: null,
+  });
+  if (updated !== 1) throw new CheckpointMovedError(projection);
+}
+
+/** Records why a projection stopped (outside any batch: the batch rolled back). */
+export async function recordFailure(knex: Knex, projection: string, failure: string): Promise<void> {
+  await knex(CHECKPOINTS_TABLE).where({ projection }).update({ failed_at: knex.fn.now(), failure });
+}
+
+/** Every projection's position, for the query API's read-your-writes wait. */
+export async function checkpointPositions(knex: Knex): Promise<Map<string, Position | undefined>> {
+  const rows = (await knex(CHECKPOINTS_TABLE).select('projection', 'commit_position', 'prepare_position')) as (CheckpointRow & { projection: string })[];
+  return new Map(rows.map((row) => [row.projection, positionOf(row)]));
+}
+
+/** Forget a projection's progress (a rebuild starts from the beginning of the log). */
+export async function resetCheckpoint(knex: Knex | Knex.Transaction, projection: string): Promise<void> {
+  await knex(CHECKPOINTS_TABLE)
+    .where({ projection })
+    .update({ commit_position: null, prepare_position: null, last_event_at: null, events_applied: 0, failed_at: null, failure: null });
+}

@@ -1,0 +1,154 @@
+/**
+ * The subscription reader: a catch-up subscription to `$all`, filtered on stream-name prefixes,
+ * turned into an in-order queue of items a batcher can take from with a timeout.
+ *
+ * Items are events, filter checkpoints (the server's "nothing for you up to here", so the stored
+ * position can move past long runs of other streams' events) and one "caught up" marker. The
+ * client reports checkpoints and caught-up out of band, while earlier events may still sit in
+ * its buffer; both are held back here until those events are queued, so the order is the log's.
+ */
+import { START, streamNameFilter, type AllStreamResolvedEvent, type AllStreamSubscription, type EventStoreDBClient, type Position } from '@eventstore/db-client';
+import type { RawEvent } from './types';
+
+export type FeedItem = { kind: 'event'; event: RawEvent } | { kind: 'checkpoint'; position: Position } | { kind: 'caughtUp' };
+
+export interface EventFeedOptions {
+  /** Resume after this position (exclusive); undefined = from the start of the log. */
+  after: Position | undefined;
+  streamPrefixes: readonly string[];
+  /** Pause the subscription when this many items wait (backpressure). Default 2000. */
+  highWaterMark?: number;
+  /** Filter checkpoints every `32 × this` records scanned (default 1: every 32). */
+  checkpointInterval?: number;
+}
+
+function schemaVersionIn(metadata: unknown): unknown {
+  return typeof metadata === 'object' && metadata !== null && !(metadata instanceof Uint8Array)
+    ? (metadata as { schemaVersion?: unknown }).schemaVersion
+    : undefined;
+}
+
+export class EventFeed {
+  private readonly items: FeedItem[] = [];
+  private head = 0;
+  private waiter: (() => void) | undefined;
+  private failure: Error | undefined;
+  private ended = false;
+  private readonly subscription: AllStreamSubscription;
+  private readonly highWaterMark: number;
+  /** Events still in the client's buffer when caught-up was reported. */
+  private caughtUpAfter: number | undefined;
+
+  constructor(client: EventStoreDBClient, options: EventFeedOptions) {
+    this.highWaterMark = options.highWaterMark ?? 2000;
+    this.subscription = client.subscribeToAll({
+      fromPosition: options.after ?? START,
+      filter: streamNameFilter({
+        prefixes: [...options.streamPrefixes],
+        checkpointInterval: options.checkpointInterval ?? 1,
+        checkpointReached: async (subscription, position) => {
+          // Events before this checkpoint may still be buffered in the client: queue them first.
+          while (subscription.readableLength > 0 && !this.ended) await new Promise((resolve) => setTimeout(resolve, 1));
+          this.push({ kind: 'checkpoint', position });
+        },
+      }),
+    });
+    this.subscription.on('data', (resolved: AllStreamResolvedEvent) => this.onEvent(resolved));
+    this.subscription.on('caughtUp', () => {
+      const buffered = this.subscription.readableLength;
+      if (buffered === 0) this.push({ kind: 'caughtUp' });
+      else this.caughtUpAfter = buffered;
+    });
+    this.subscription.on('error', (error: Error) => this.fail(error));
+    this.subscription.on('end', () => this.fail(new Error('the $all subscription ended')));
+  }
+
+  private onEvent(resolved: AllStreamResolvedEvent): void {
+    const recorded = resolved.event;
+    if (recorded?.position) {
+      // System records ($metadata of our streams, $streamDeleted tombstones) share the prefixes.
+      if (!recorded.type.startsWith('$')) {
+        this.push({
+          kind: 'event',
+          event: {
+            id: recorded.id,
+            streamName: recorded.streamId,
+            revision: recorded.revision,
+            position: recorded.position,
+            type: recorded.type,
+            data: recorded.data,
+            metadata: recorded.metadata,
+            schemaVersion: schemaVersionIn(recorded.metadata),
+            recordedAt: recorded.created,
+          },
+        });
+      } else {
+        this.push({ kind: 'checkpoint', position: recorded.position });
+      }
+    }
+    if (this.caughtUpAfter !== undefined && --this.caughtUpAfter <= 0) {
+      this.caughtUpAfter = undefined;
+      this.push({ kind: 'caughtUp' });
+    }
+  }
+
+  private push(item: FeedItem): void {
+    this.items.push(item);
+    if (this.items.length - this.head >= this.highWaterMark) this.subscription.pause();
+    this.wake();
+  }
+
+  private wake(): void {
+    const waiter = this.waiter;
+    this.waiter = undefined;
+    waiter?.();
+  }
+
+  private fail(error: Error): void {
+    if (this.ended) return;
+    this.failure ??= error;
+    this.wake();
+  }
+
+  get waiting(): number {
+    return this.items.length - this.head;
+  }
+
+  /** The next item, or undefined when none arrives within `timeoutMs` (forever when undefined). */
+  async next(timeoutMs?: number): Promise<FeedItem | undefined> {
+    if (this.head === this.items.length) {
+      if (this.failure) throw this.failure;
+      if (timeoutMs === 0) return undefined;
+      await new Promise<void>((resolve) => {
+        let timer: NodeJS.Timeout | undefined;
+        this.waiter = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        if (timeoutMs !== undefined) {
+          timer = setTimeout(() => {
+            this.waiter = undefined;
+            resolve();
+          }, timeoutMs);
+        }
+      });
+      if (this.head === this.items.length) {
+        if (this.failure) throw this.failure;
+        return undefined;
+      }
+    }
+    const item = this.items[this.head++];
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items.splice(0, this.head);
+      this.head = 0;
+    }
+    if (this.subscription.isPaused() && this.items.length - this.head < this.highWaterMark / 2) this.subscription.resume();
+    return item;
+  }
+
+  async close(): Promise<void> {
+    this.ended = true;
+    this.wake();
+    await this.subscription.unsubscribe().catch(() => undefined);
+  }
+}

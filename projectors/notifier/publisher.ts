@@ -1,0 +1,226 @@
+/**
+ * The notifier: publishes the notification outbox to NATS JetStream, in outbox order, and marks
+ * each row sent once the server has acknowledged it (stored it in the stream).
+ *
+ * At least once: a row is marked only after its publish ack, so a crash or outage between the
+ * two publishes it again. The message id (`Nats-Msg-Id` = the notification id) lets JetStream
+ * drop a repeat within its duplicate window, and receivers deduplicate by the payload's `id`.
+ * Nothing is lost while NATS is down: rows stay unsent, and the loop retries with backoff.
+ *
+ * One publisher writes at a time (advisory lock `notifier`), so messages leave in outbox order.
+ * It wakes on the projection's `pg_notify` at commit, and polls as a fallback.
+ */
+import { headers, nanos, type JetStreamClient, type NatsConnection } from 'nats';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Knex } from 'knex';
+import type { Logger } from '../../platform/logger';
+import { closeNats, connectNats } from '../../platform/nats';
+import { acquireAdvisoryLock, type AdvisoryLock } from '../framework/advisory-lock';
+import { outboxChannel } from '../projections/notifications';
+
+export interface NotifierOptions {
+  knex: Knex;
+  databaseUrl: string;
+  schema: string;
+  natsUrl: string;
+  logger: Logger;
+  registry?: Registry;
+  /** Subjects are `<prefix>.customer.<id>` and `<prefix>.admin` (default `notifications`). */
+  subjectPrefix?: string;
+  /** The JetStream stream holding `<prefix>.>` (default `NOTIFICATIONS`). */
+  streamName?: string;
+  /** Rows per round (default 100). */
+  batchSize?: number;
+  /** Fallback poll when no commit notification arrives (default 1000 ms). */
+  pollMs?: number;
+  /** Per publish ack (default 2000 ms). */
+  publishTimeoutMs?: number;
+  retry?: { initialMs?: number; maxMs?: number };
+}
+
+interface OutboxRow {
+  id: number;
+  notification_id: string;
+  subject: string;
+  payload: unknown;
+}
+
+export type NotifierState = 'starting' | 'waiting_for_lock' | 'connecting' | 'publishing' | 'retrying' | 'stopped';
+
+export class OutboxPublisher {
+  private stopping = false;
+  private running: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  /** A commit notification came while not sleeping: the next sleep returns at once. */
+  private nudged = false;
+  private connection: NatsConnection | undefined;
+  private currentState: NotifierState = 'starting';
+  private readonly logger: Logger;
+  private readonly published: Counter | undefined;
+  private readonly failures: Counter | undefined;
+
+  constructor(private readonly options: NotifierOptions) {
+    this.logger = options.logger.child({ component: 'notifier' });
+    if (options.registry) {
+      this.published = new Counter({ name: 'notifier_published_total', help: 'Notifications published to NATS and acknowledged', registers: [options.registry] });
+      this.failures = new Counter({ name: 'notifier_errors_total', help: 'Failed connections or publishes (retried)', registers: [options.registry] });
+      const knex = options.knex;
+      new Gauge({
+        name: 'notifier_outbox_unsent',
+        help: 'Outbox rows not yet published',
+        registers: [options.registry],
+        async collect() {
+          const row = await knex('notification_outbox').whereNull('sent_at').count({ count: '*' }).first().catch(() => undefined);
+          if (row) this.set(Number(row.count));
+        },
+      });
+    }
+  }
+
+  get state(): NotifierState {
+    return this.currentState;
+  }
+
+  /** The current NATS connection, if any (for the readiness check). */
+  get nats(): NatsConnection | undefined {
+    return this.connection;
+  }
+
+  start(): this {
+    this.running ??= this.run();
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wake?.();
+    await this.running;
+    this.currentState = 'stopped';
+  }
+
+  private setState(state: NotifierState): void {
+    if (state === this.currentState) return;
+    this.currentState = state;
+    this.logger.info({ state }, `notifier is ${state.replaceAll('_', ' ')}`);
+  }
+
+  private async run(): Promise<void> {
+    const { initialMs = 200, maxMs = 5000 } = this.options.retry ?? {};
+    let delay = initialMs;
+    while (!this.stopping) {
+      let lock: AdvisoryLock | undefined;
+      try {
+        this.setState('waiting_for_lock');
+        lock = acquireAdvisoryLock({ url: this.options.databaseUrl, schema: this.options.schema, name: 'notifier' });
+        const stopped = new Promise<'stopped'>((resolve) => (this.wake = () => resolve('stopped')));
+        if ((await Promise.race([lock.acquired, stopped])) === 'stopped') break;
+        await lock.client.query(`listen "${outboxChannel(this.options.schema).replaceAll('"', '""')}"`);
+        lock.client.on('notification', () => {
+          this.nudged = true;
+          this.wake?.();
+        });
+        const session = { over: false };
+        const lockLost = lock.lost.then((error) => {
+          session.over = true;
+          throw error;
+        });
+        lockLost.catch(() => undefined);
+        await Promise.race([this.publishUntilFailure(session, () => (delay = initialMs)), lockLost]);
+      } catch (error) {
+        if (this.stopping) break;
+        this.failures?.inc();
+        this.logger.warn({ err: error, retryInMs: delay }, 'notifier interrupted; unsent notifications stay in the outbox');
+        this.setState('retrying');
+        await this.sleep(delay);
+        delay = Math.min(delay * 2, maxMs);
+      } finally {
+        if (this.connection) await closeNats(this.connection).catch(() => undefined);
+        this.connection = undefined;
+        await lock?.release();
+      }
+    }
+  }
+
+  /** Connects (if needed) and publishes rounds of the outbox; returns only when stopping, throws on failure. */
+  private async publishUntilFailure(session: { over: boolean }, onSuccess: () => void): Promise<void> {
+    if (!this.connection || this.connection.isClosed()) {
+      this.setState('connecting');
+      this.connection = await connectNats({ url: this.options.natsUrl, name: 'projectors-notifier' });
+      await this.ensureStream(this.connection);
+    }
+    const js = this.connection.jetstream();
+    this.setState('publishing');
+    while (!this.stopping && !session.over) {
+      const sent = await this.publishRound(js);
+      onSuccess();
+      if (sent === 0) await this.sleep(this.options.pollMs ?? 1000);
+    }
+  }
+
+  private async ensureStream(connection: NatsConnection): Promise<void> {
+    const jsm = await connection.jetstreamManager();
+    const name = this.options.streamName ?? 'NOTIFICATIONS';
+    const config = {
+      name,
+      subjects: [`${this.options.subjectPrefix ?? 'notifications'}.>`],
+      // A repeat within this window (a publish retried after a lost ack) is dropped by the server.
+      duplicate_window: nanos(2 * 60_000),
+      // Long enough for a client that was offline to catch up from the stream if it wants to.
+      max_age: nanos(7 * 24 * 3600_000),
+    };
+    try {
+      await jsm.streams.info(name);
+      await jsm.streams.update(name, config);
+    } catch (error) {
+      if (!/stream not found/i.test(String((error as Error).message))) throw error;
+      await jsm.streams.add(config);
+    }
+  }
+
+  /** One round: up to `batchSize` unsent rows, each published and acknowledged, then marked sent. */
+  private async publishRound(js: JetStreamClient): Promise<number> {
+    const { knex, subjectPrefix = 'notifications', batchSize = 100, publishTimeoutMs = 2000 } = this.options;
+    const rows = (await knex('notification_outbox').whereNull('sent_at').orderBy('id').limit(batchSize).select('id', 'notification_id', 'subject', 'payload')) as OutboxRow[];
+    const sent: number[] = [];
+    try {
+      for (const row of rows) {
+        const messageHeaders = headers();
+        messageHeaders.set('Content-Type', 'application/json');
+        await js.publish(`${subjectPrefix}.${row.subject}`, JSON.stringify(row.payload), { msgID: row.notification_id, headers: messageHeaders, timeout: publishTimeoutMs });
+        sent.push(row.id);
+      }
+    } catch (error) {
+      const failed = rows[sent.length];
+      if (failed) {
+        await knex('notification_outbox')
+          .where({ id: failed.id })
+          .update({ attempts: knex.raw('attempts + 1'), last_error: String((error as Error).message).slice(0, 500) })
+          .catch(() => undefined);
+      }
+      throw error;
+    } finally {
+      if (sent.length > 0) {
+        await knex('notification_outbox').whereIn('id', sent).update({ sent_at: knex.fn.now() });
+        this.published?.inc(sent.length);
+      }
+    }
+    return sent.length;
+  }
+
+  private async sleep(ms: number): Promise<void> {
+    if (this.nudged) {
+      this.nudged = false;
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+    });
+    this.wake = undefined;
+    this.nudged = false;
+  }
+}

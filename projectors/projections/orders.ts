@@ -1,0 +1,180 @@
+/**
+ * Orders: one row per order, from its `order-{id}` stream and its `payment-{id}` stream, with a
+ * timeline of what happened when. The row keeps the revision of each stream it reflects, so an
+ * event at or below it (a replay) changes nothing.
+ */
+import type { Knex } from 'knex';
+import type { DomainEvent, OrderEvent, PaymentEvent } from '../../domain';
+import { InconsistentEventError, type ProjectedEvent, type Projection } from '../framework/types';
+import { domainEvents, handlesTypes, json, unique } from './support';
+
+export interface TimelineEntry {
+  type: string;
+  at: string;
+  stream: 'order' | 'payment';
+  revision: number;
+}
+
+export interface OrderRow {
+  order_id: string;
+  customer_id: string;
+  status: 'placed' | 'cancellation_requested' | 'confirmed' | 'cancelled';
+  lines: unknown;
+  total_amount: number;
+  currency: string;
+  payment_status: 'pending' | 'authorized' | 'declined' | 'captured' | 'voided' | 'refunded';
+  payment_reference: string | null;
+  payment_decline_reason: string | null;
+  cancellation_reason: string | null;
+  cancellation_sku: string | null;
+  placed_at: Date | string;
+  cancellation_requested_at: Date | string | null;
+  confirmed_at: Date | string | null;
+  cancelled_at: Date | string | null;
+  updated_at: Date | string;
+  timeline: TimelineEntry[];
+  order_revision: number;
+  payment_revision: number;
+  last_position: string;
+}
+
+const handled = [
+  'OrderPlaced',
+  'OrderConfirmed',
+  'OrderCancellationRequested',
+  'OrderCancelled',
+  'PaymentAuthorized',
+  'PaymentDeclined',
+  'PaymentCaptured',
+  'PaymentVoided',
+  'PaymentRefunded',
+] as const;
+
+type Handled = Extract<DomainEvent, { type: (typeof handled)[number] }>;
+
+export const ordersProjection: Projection<DomainEvent> = {
+  name: 'orders',
+  streamPrefixes: ['order-', 'payment-'],
+  handles: handlesTypes(handled),
+  ...domainEvents,
+  async apply(trx, events) {
+    const orderIds = unique(events.map(({ event }) => (event as Handled).data.orderId));
+    const existing = (await trx('orders').whereIn('order_id', orderIds)) as OrderRow[];
+    const rows = new Map(existing.map((row) => [row.order_id, row]));
+    const changed = new Set<string>();
+    for (const projected of events as ProjectedEvent<Handled>[]) {
+      const row = evolveRow(rows.get(projected.event.data.orderId), projected);
+      if (row) {
+        rows.set(row.order_id, row);
+        changed.add(row.order_id);
+      }
+    }
+    await save(trx, [...changed].map((id) => rows.get(id)!));
+  },
+};
+
+async function save(trx: Knex.Transaction, rows: OrderRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  await trx('orders')
+    .insert(rows.map((row) => ({ ...row, lines: json(row.lines), timeline: json(row.timeline) })))
+    .onConflict('order_id')
+    .merge();
+}
+
+/** The row after `projected`, or undefined when the event changes nothing (already applied). */
+function evolveRow(row: OrderRow | undefined, projected: ProjectedEvent<Handled>): OrderRow | undefined {
+  const { event, revision, position } = projected;
+  const rev = Number(revision);
+  if (event.type === 'OrderPlaced') {
+    if (row) return undefined;
+    const { orderId, customerId, lines, total, placedAt } = event.data;
+    return {
+      order_id: orderId,
+      customer_id: customerId,
+      status: 'placed',
+      lines,
+      total_amount: total.amount,
+      currency: total.currency,
+      payment_status: 'pending',
+      payment_reference: null,
+      payment_decline_reason: null,
+      cancellation_reason: null,
+      cancellation_sku: null,
+      placed_at: placedAt,
+      cancellation_requested_at: null,
+      confirmed_at: null,
+      cancelled_at: null,
+      updated_at: placedAt,
+      timeline: [{ type: event.type, at: placedAt, stream: 'order', revision: rev }],
+      order_revision: rev,
+      payment_revision: -1,
+      last_position: position.commit.toString(),
+    };
+  }
+  if (!row) throw new InconsistentEventError(projected, `${event.type} for order ${event.data.orderId}, which was never placed`);
+  const stream = event.type.startsWith('Payment') ? 'payment' : 'order';
+  if (rev <= (stream === 'order' ? row.order_revision : row.payment_revision)) return undefined;
+
+  const at = timeOf(event);
+  const next: OrderRow = {
+    ...row,
+    ...changesFor(event),
+    updated_at: at,
+    timeline: [...row.timeline, { type: event.type, at, stream, revision: rev }],
+    last_position: position.commit.toString(),
+  };
+  if (stream === 'order') next.order_revision = rev;
+  else next.payment_revision = rev;
+  return next;
+}
+
+function changesFor(event: Exclude<Handled, { type: 'OrderPlaced' }>): Partial<OrderRow> {
+  switch (event.type) {
+    case 'OrderConfirmed':
+      return { status: 'confirmed', confirmed_at: event.data.confirmedAt };
+    case 'OrderCancellationRequested':
+      return { status: 'cancellation_requested', cancellation_requested_at: event.data.requestedAt };
+    case 'OrderCancelled':
+      return {
+        status: 'cancelled',
+        cancelled_at: event.data.cancelledAt,
+        cancellation_reason: event.data.reason,
+        cancellation_sku: event.data.reason === 'out_of_stock' ? event.data.sku : null,
+      };
+    case 'PaymentAuthorized':
+      return { payment_status: 'authorized', payment_reference: event.data.providerReference };
+    case 'PaymentDeclined':
+      return { payment_status: 'declined', payment_decline_reason: event.data.reason };
+    case 'PaymentCaptured':
+      return { payment_status: 'captured', payment_reference: event.data.providerReference };
+    case 'PaymentVoided':
+      return { payment_status: 'voided' };
+    case 'PaymentRefunded':
+      return { payment_status: 'refunded' };
+  }
+}
+
+/** The business time an order or payment event carries. */
+export function timeOf(event: OrderEvent | PaymentEvent): string {
+  switch (event.type) {
+    case 'OrderPlaced':
+      return event.data.placedAt;
+    case 'OrderConfirmed':
+      return event.data.confirmedAt;
+    case 'OrderCancellationRequested':
+      return event.data.requestedAt;
+    case 'OrderCancelled':
+      return event.data.cancelledAt;
+    case 'PaymentAuthorized':
+      return event.data.authorizedAt;
+    case 'PaymentDeclined':
+      return event.data.declinedAt;
+    case 'PaymentCaptured':
+      return event.data.capturedAt;
+    case 'PaymentVoided':
+      return event.data.voidedAt;
+    case 'PaymentRefunded':
+      return event.data.refundedAt;
+  }
+  throw new Error(`no time in ${(event as { type: string }).type}`);
+}

@@ -1,0 +1,87 @@
+import { randomBytes } from 'node:crypto';
+import { connect } from 'nats';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { startEmulatorWithClient, type EmulatorFixture } from '../eventstore-emulator/testing';
+import { loadConfig } from '../platform/config';
+import { listenOnEphemeralPort } from '../platform/http/testing';
+import { createLogger } from '../platform/logger';
+import { createTestSchema, type TestSchema } from '../platform/postgres/testing';
+import { projectorsEnv } from './config';
+import { startProjectorService, type ProjectorService } from './service';
+import { Shop, settle } from './testing';
+
+const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+let es: EmulatorFixture;
+let db: TestSchema;
+let service: ProjectorService;
+let base: string;
+const tag = randomBytes(4).toString('hex');
+
+test.before(async () => {
+  es = await startEmulatorWithClient();
+  db = await createTestSchema();
+  const config = loadConfig(projectorsEnv, {
+    EVENTSTORE_URL: es.emulator.url,
+    DATABASE_URL: db.url,
+    DATABASE_SCHEMA: db.schema,
+    NATS_URL,
+    NOTIFICATIONS_SUBJECT_PREFIX: `t_${tag}.notifications`,
+    NOTIFICATIONS_STREAM: `T_${tag}`,
+  });
+  service = await startProjectorService(config, createLogger({ service: 'projectors', level: 'silent' }));
+  base = await listenOnEphemeralPort(service.app);
+});
+
+test.after(async () => {
+  await service.app.close();
+  await service.close();
+  const nats = await connect({ servers: NATS_URL });
+  await (await nats.jetstreamManager()).streams.delete(`T_${tag}`).catch(() => undefined);
+  await nats.close();
+  await db.drop();
+  await es.close();
+});
+
+test('the service migrates on start, projects, and answers /health, /ready, /metrics and /projections', async () => {
+  const shop = new Shop(es.client);
+  await shop.addProduct('A', 1000, 10);
+  await shop.checkout('o1', 'c1', [{ sku: 'A', quantity: 6, price: 1000 }]);
+  await settle(es.client, service.runners);
+  assert.is((await db.knex('orders').where({ order_id: 'o1' }).first()).status, 'confirmed');
+
+  assert.equal(await (await fetch(`${base}/health`)).json(), { status: 'ok' });
+  // NATS readiness follows the notifier's connection, which may take a moment.
+  let ready: Response | undefined;
+  for (let i = 0; i < 40 && ready?.status !== 200; i++) {
+    if (i > 0) await new Promise((resolve) => setTimeout(resolve, 100));
+    ready = await fetch(`${base}/ready`);
+  }
+  assert.is(ready!.status, 200);
+  const readyBody = (await ready!.json()) as { checks: { name: string }[] };
+  assert.equal(readyBody.checks.map(({ name }) => name), ['postgres', 'eventstore', 'nats', 'projections']);
+
+  await new Promise((resolve) => setTimeout(resolve, 1100)); // lag probe cache
+  const metrics = await (await fetch(`${base}/metrics`)).text();
+  for (const name of ['orders', 'products', 'checkout_progress', 'sales', 'notifications']) {
+    assert.match(metrics, `projector_lag_events{projection="${name}",service="projectors"} 0`);
+    assert.match(metrics, `projector_lag_seconds{projection="${name}",service="projectors"} 0`);
+    assert.match(metrics, `projector_state{projection="${name}",state="live",service="projectors"} 1`);
+  }
+  assert.match(metrics, /projector_events_applied_total\{projection="orders",service="projectors"\} [1-9]/);
+  assert.match(metrics, 'notifier_outbox_unsent');
+
+  const status = (await (await fetch(`${base}/projections`)).json()) as { projections: { name: string; state: string; lagEvents: number }[] };
+  assert.equal(
+    status.projections.map(({ name, state, lagEvents }) => [name, state, lagEvents]),
+    [
+      ['orders', 'live', 0],
+      ['products', 'live', 0],
+      ['checkout_progress', 'live', 0],
+      ['sales', 'live', 0],
+      ['notifications', 'live', 0],
+    ],
+  );
+});
+
+test.run();
