@@ -93,7 +93,7 @@ export class Shop {
    * One whole checkout, as the saga drives it: place, reserve each line, then either pay and
    * confirm, or compensate. Answers the position of the last event written (the saga's last step).
    */
-  async checkout(orderId: string, customerId: string, lines: readonly Line[], outcome: 'confirm' | 'decline' | 'customer_cancels' = 'confirm'): Promise<Position> {
+  async checkout(orderId: string, customerId: string, lines: readonly Line[], outcome: 'confirm' | 'decline' | 'customer_cancels' | 'timeout' = 'confirm'): Promise<Position> {
     const orderLines = lines.map(({ sku, quantity, price }) => ({ sku, quantity, unitPrice: { amount: price, currency: 'EUR' } }));
     await this.order({ type: 'PlaceOrder', data: { orderId, customerId, lines: orderLines, paymentToken: 'tok_approve', placedAt: this.now() } });
     const total = lines.reduce((sum, { quantity, price }) => sum + quantity * price, 0);
@@ -130,6 +130,12 @@ export class Shop {
       await release();
       await this.order({ type: 'CancelOrder', data: { orderId, reason: 'payment_declined', cancelledAt: this.now() } });
       return this.checkoutStep(orderId, 'CheckoutCompensated', { why: { reason: 'payment_declined' }, compensatedAt: this.now() });
+    }
+    if (outcome === 'timeout') {
+      await this.payment({ type: 'RecordPaymentTimedOut', data: { orderId, timedOutAt: this.now() } });
+      await release();
+      await this.order({ type: 'CancelOrder', data: { orderId, reason: 'payment_timed_out', cancelledAt: this.now() } });
+      return this.checkoutStep(orderId, 'CheckoutCompensated', { why: { reason: 'payment_timed_out' }, compensatedAt: this.now() });
     }
     if (outcome === 'customer_cancels') {
       await this.order({ type: 'RequestOrderCancellation', data: { orderId, requestedBy: customerId, requestedAt: this.now() } });

@@ -11,7 +11,7 @@ export const orders: Migration = {
       table.jsonb('lines').notNullable(); // [{ sku, quantity, unitPrice: { amount, currency } }]
       table.bigInteger('total_amount').notNullable(); // minor units
       table.specificType('currency', 'char(3)').notNullable();
-      table.text('payment_status').notNullable(); // pending | authorized | declined | captured | voided | refunded
+      table.text('payment_status').notNullable(); // pending | authorized | declined | timed_out | captured | voided | refunded
       table.text('payment_reference').nullable();
       table.text('payment_decline_reason').nullable();
       table.text('cancellation_reason').nullable(); // out_of_stock | payment_declined | payment_timed_out | customer_request

@@ -22,7 +22,7 @@ export interface OrderRow {
   lines: unknown;
   total_amount: number;
   currency: string;
-  payment_status: 'pending' | 'authorized' | 'declined' | 'captured' | 'voided' | 'refunded';
+  payment_status: 'pending' | 'authorized' | 'declined' | 'timed_out' | 'captured' | 'voided' | 'refunded';
   payment_reference: string | null;
   payment_decline_reason: string | null;
   cancellation_reason: string | null;
@@ -48,6 +48,7 @@ const handled = [
   'PaymentCaptured',
   'PaymentVoided',
   'PaymentRefunded',
+  'PaymentTimedOut',
 ] as const;
 
 type Handled = Extract<DomainEvent, { type: (typeof handled)[number] }>;
@@ -151,6 +152,8 @@ function changesFor(event: Exclude<Handled, { type: 'OrderPlaced' }>): Partial<O
       return { payment_status: 'voided' };
     case 'PaymentRefunded':
       return { payment_status: 'refunded' };
+    case 'PaymentTimedOut':
+      return { payment_status: 'timed_out' };
   }
 }
 
@@ -175,6 +178,8 @@ export function timeOf(event: OrderEvent | PaymentEvent): string {
       return event.data.voidedAt;
     case 'PaymentRefunded':
       return event.data.refundedAt;
+    case 'PaymentTimedOut':
+      return event.data.timedOutAt;
   }
   throw new Error(`no time in ${(event as { type: string }).type}`);
 }

@@ -26,7 +26,7 @@ export const Order = z
     lines: z.array(z.object({ sku: z.string(), quantity: z.number().int(), unitPrice: Money })),
     total: Money,
     payment: z.object({
-      status: z.string().meta({ description: 'pending | authorized | declined | captured | voided | refunded' }),
+      status: z.string().meta({ description: 'pending | authorized | declined | timed_out | captured | voided | refunded' }),
       reference: z.string().nullable(),
       declineReason: z.string().nullable(),
     }),

@@ -1,0 +1,159 @@
+/**
+ * Checkout saga benchmark: `npm run bench:checkout`.
+ *
+ * Three processes, as in a deployment: the event store emulator, one saga process (saga/main.ts),
+ * and this driver, which places orders the way the command API does (order decider → append) and
+ * hosts the payment sandbox (tok_ok, zero latency).
+ *
+ * 1. Throughput: place BENCH_ORDERS orders (BENCH_CONCURRENCY placements in flight), and count
+ *    completed checkouts per second from the first placement to the last CheckoutCompleted.
+ * 2. Latency: place orders at half that rate for BENCH_LATENCY_SECONDS, and measure the time from
+ *    sending each placement to seeing its OrderConfirmed (a catch-up subscription) — p50, p99.
+ */
+import { START, eventTypeFilter, type EventStoreDBClient } from '@eventstore/db-client';
+import type { AddressInfo } from 'node:net';
+import { inventoryDecider, inventorySchemaVersion, inventoryStream, orderDecider, orderSchemaVersion, orderStream, readInventoryEvent, readOrderEvent } from '../../domain';
+import { connectEventStore, handleCommand, type EventCodec } from '../../platform/eventstore';
+import { createPaymentSandbox } from '../../saga/payment-sandbox/server';
+import { spawnSaga } from '../../saga/testing-process';
+import { spawnEmulator } from '../eventstore-append/emulator-process';
+
+const ORDERS = Number(process.env.BENCH_ORDERS ?? 3000);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
+const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 10);
+const SKUS = 20;
+
+const codec = <E extends { type: string; data: unknown }>(versions: Readonly<Record<string, number>>, read: (s: { type: string; data: unknown; schemaVersion: unknown }) => E): EventCodec<E> => ({
+  schemaVersionOf: (event) => versions[event.type] ?? 1,
+  decode: read,
+});
+const orderCodec = codec(orderSchemaVersion, readOrderEvent);
+const inventoryCodec = codec(inventorySchemaVersion, readInventoryEvent);
+
+const emulator = await spawnEmulator();
+const sandbox = createPaymentSandbox({ latencyMs: 0 });
+await sandbox.app.listen({ port: 0, host: '127.0.0.1' });
+const sandboxUrl = `http://127.0.0.1:${(sandbox.app.server.address() as AddressInfo).port}`;
+const client: EventStoreDBClient = connectEventStore(emulator.url);
+
+const setup = { correlationId: 'bench', causationId: 'bench', actor: 'bench' };
+for (let i = 0; i < SKUS; i++) {
+  const sku = `SKU-${i}`;
+  await handleCommand(client, inventoryStream(sku), inventoryDecider, { type: 'RegisterProduct', data: { sku, name: sku, price: { amount: 999, currency: 'EUR' } } }, setup, { retryOnConflict: true, codec: inventoryCodec });
+  await handleCommand(client, inventoryStream(sku), inventoryDecider, { type: 'ReceiveStock', data: { sku, quantity: 1_000_000 } }, setup, { retryOnConflict: true, codec: inventoryCodec });
+}
+
+const saga = await spawnSaga({
+  EVENTSTORE_URL: emulator.url,
+  PAYMENT_PROVIDER_URL: sandboxUrl,
+  SAGA_BUFFER_SIZE: process.env.SAGA_BUFFER_SIZE ?? '256',
+  LOG_LEVEL: 'warn',
+});
+await saga.ready;
+
+// When each order was placed and when it was seen completed / confirmed.
+const placedAt = new Map<string, number>();
+const confirmedAt = new Map<string, number>();
+let completed = 0;
+let lastCompletedAt = 0;
+const follow = client.subscribeToAll({ fromPosition: START, filter: eventTypeFilter({ prefixes: ['OrderConfirmed', 'CheckoutCompleted'] }) });
+follow.on('data', ({ event }) => {
+  if (!event) return;
+  const orderId = (event.data as { orderId: string }).orderId;
+  if (event.type === 'OrderConfirmed') confirmedAt.set(orderId, performance.now());
+  else {
+    completed++;
+    lastCompletedAt = performance.now();
+  }
+});
+
+let sequence = 0;
+async function place(orderId: string): Promise<void> {
+  const lines = [{ sku: `SKU-${sequence % SKUS}`, quantity: 1, unitPrice: { amount: 999, currency: 'EUR' } }];
+  sequence++;
+  placedAt.set(orderId, performance.now());
+  await handleCommand(
+    client,
+    orderStream(orderId),
+    orderDecider,
+    { type: 'PlaceOrder', data: { orderId, customerId: 'bench', lines, paymentToken: 'tok_ok', placedAt: new Date().toISOString() } },
+    { correlationId: orderId, causationId: orderId, actor: 'bench' },
+    { retryOnConflict: false, idempotencyKey: orderId, codec: orderCodec },
+  );
+}
+
+async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+// Warm-up (JIT, connections): not measured.
+await Promise.all(Array.from({ length: 50 }, (_, i) => place(`warm-${i}`)));
+await waitUntil(() => completed >= 50, 30_000);
+
+// 1. Throughput
+const before = completed;
+const started = performance.now();
+let next = 0;
+await Promise.all(
+  Array.from({ length: CONCURRENCY }, async () => {
+    for (let i = next++; i < ORDERS; i = next++) await place(`t-${i}`);
+  }),
+);
+const placedAllAfter = performance.now() - started;
+await waitUntil(() => completed - before >= ORDERS, 120_000);
+// Drive-ahead completes a checkout before its (then stale) events are all delivered: the work is
+// only done when the subscription has delivered and seen acked everything too.
+async function drained(): Promise<boolean> {
+  const info = await client.getPersistentSubscriptionToAllInfo('checkout-saga');
+  const stats = info.stats as unknown as Record<string, number | bigint>;
+  return ['totalInFlightMessages', 'readBufferCount', 'liveBufferCount', 'retryBufferCount'].every((key) => Number(stats[key] ?? 0) === 0);
+}
+for (let i = 0; i < 3000 && !(await drained()); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+const drainedAt = performance.now();
+const completedRate = ORDERS / ((lastCompletedAt - started) / 1000);
+const throughput = ORDERS / ((drainedAt - started) / 1000);
+
+// 2. Latency at half that rate
+const rate = throughput / 2;
+const latencyIds: string[] = [];
+const latencyStart = performance.now();
+const total = Math.round(rate * LATENCY_SECONDS);
+const pending: Promise<void>[] = [];
+for (let i = 0; i < total; i++) {
+  const due = latencyStart + (i / rate) * 1000;
+  const wait = due - performance.now();
+  if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+  const orderId = `l-${i}`;
+  latencyIds.push(orderId);
+  pending.push(place(orderId));
+}
+await Promise.all(pending);
+await waitUntil(() => latencyIds.every((orderId) => confirmedAt.has(orderId)), 60_000);
+const latencies = latencyIds.map((orderId) => confirmedAt.get(orderId)! - placedAt.get(orderId)!).sort((a, b) => a - b);
+const percentile = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]!;
+
+const figures = {
+  orders: ORDERS,
+  placedIn: `${(placedAllAfter / 1000).toFixed(2)} s`,
+  completedCheckoutsPerSecond: Math.round(throughput),
+  lastCompletionRate: Math.round(completedRate),
+  latencyRate: `${Math.round(rate)}/s for ${LATENCY_SECONDS} s (${latencies.length} orders)`,
+  placedToConfirmedP50Ms: Number(percentile(50).toFixed(1)),
+  placedToConfirmedP99Ms: Number(percentile(99).toFixed(1)),
+  placedToConfirmedMaxMs: Number(latencies[latencies.length - 1]!.toFixed(1)),
+};
+console.log(JSON.stringify(figures, null, 2));
+console.log(
+  `checkout saga: ${figures.completedCheckoutsPerSecond} completed checkouts/s (target ≥ 300); placed→confirmed at ${Math.round(rate)}/s: p50 ${figures.placedToConfirmedP50Ms} ms, p99 ${figures.placedToConfirmedP99Ms} ms (target ≤ 100 ms)`,
+);
+
+await follow.unsubscribe().catch(() => {});
+await saga.kill('SIGTERM');
+await client.dispose().catch(() => {});
+await sandbox.app.close();
+await emulator.stop();
+process.exit(0);

@@ -1,0 +1,120 @@
+/**
+ * Every checkout path end to end: a real emulator, a real HTTP payment sandbox, the saga
+ * in-process. Orders are placed through the order decider, the way the command API does.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { SagaFixture } from './testing';
+
+let fx: SagaFixture;
+
+test.before(async () => {
+  fx = await SagaFixture.start();
+  await fx.addProduct('MUG', 10);
+  await fx.addProduct('TEE', 1);
+  await fx.addProduct('CAP', 10);
+});
+test.after(async () => fx.close());
+
+const received = { MUG: 10, TEE: 1, CAP: 10 };
+
+test('happy path: reserved, authorized, captured, confirmed, stock committed', async () => {
+  await fx.placeOrder('happy', [{ sku: 'MUG', quantity: 2 }, { sku: 'CAP', quantity: 1 }]);
+  assert.equal(await fx.waitForOutcome('happy'), { type: 'CheckoutCompleted' });
+  assert.is((await fx.order('happy')).status, 'confirmed');
+  assert.equal(await fx.paymentEventTypes('happy'), ['PaymentAuthorized', 'PaymentCaptured']);
+  assert.is(fx.sandbox.authorizations.get('happy/authorize')?.status, 'captured');
+  const mug = await fx.inventory('MUG');
+  assert.equal([mug.onHand, mug.sold, mug.reservedByOrder.size], [8, 2, 0]);
+  assert.equal(
+    (await fx.checkoutEvents('happy')).map((event) => event.type),
+    [
+      'CheckoutStarted', 'CompensationRegistered', 'DeadlineScheduled',
+      'CompensationRegistered', 'StockReservationRequested', 'StockReservedForLine',
+      'CompensationRegistered', 'StockReservationRequested', 'StockReservedForLine',
+      'CompensationRegistered', 'DeadlineScheduled', 'PaymentAuthorizationStarted', 'PaymentAuthorizationApproved',
+      'CompensationRegistered', 'PaymentCaptureStarted', 'PaymentCaptureCompleted',
+      'OrderConfirmationRequested', 'CheckoutCompleted',
+    ],
+  );
+});
+
+test('3 lines, the 2nd out of stock: the 1st released, the 3rd never reserved, cancelled naming the SKU', async () => {
+  await fx.placeOrder('short', [{ sku: 'MUG', quantity: 1 }, { sku: 'TEE', quantity: 2 }, { sku: 'CAP', quantity: 1 }]);
+  assert.equal(await fx.waitForOutcome('short'), { type: 'CheckoutCompensated', why: { reason: 'out_of_stock', sku: 'TEE' } });
+  const order = await fx.order('short');
+  assert.is(order.status, 'cancelled');
+  assert.is(order.status !== 'not_placed' && order.cancellationReason, 'out_of_stock');
+  assert.equal((await fx.inventoryEventTypes('MUG')).filter((type) => type.endsWith(':short')), ['StockReserved:short', 'StockReleased:short']);
+  assert.equal((await fx.inventoryEventTypes('TEE')).filter((type) => type.endsWith(':short')), ['StockReservationRejected:short']);
+  assert.equal((await fx.inventoryEventTypes('CAP')).filter((type) => type.endsWith(':short')), []);
+  assert.equal(await fx.paymentEventTypes('short'), []);
+  assert.is(fx.sandbox.authorizations.get('short/authorize'), undefined);
+});
+
+test('payment declined: all stock released, cancelled as payment_declined', async () => {
+  await fx.placeOrder('declined', [{ sku: 'MUG', quantity: 1 }, { sku: 'CAP', quantity: 2 }], 'tok_decline');
+  assert.equal(await fx.waitForOutcome('declined'), { type: 'CheckoutCompensated', why: { reason: 'payment_declined' } });
+  assert.equal(await fx.paymentEventTypes('declined'), ['PaymentDeclined']);
+  assert.equal((await fx.inventoryEventTypes('CAP')).filter((type) => type.endsWith(':declined')), ['StockReserved:declined', 'StockReleased:declined']);
+  const types = (await fx.checkoutEvents('declined')).map((event) => event.type);
+  assert.equal(types.slice(types.indexOf('PaymentAuthorizationDeclined')), [
+    'PaymentAuthorizationDeclined', 'CheckoutCompensationStarted',
+    'CompensationCompleted', 'CompensationCompleted', 'CompensationCompleted', 'CheckoutCompensated',
+  ]);
+});
+
+test('payment timed out: the deadline fires, the authorization is voided, stock released, cancelled', async () => {
+  const started = Date.now();
+  await fx.placeOrder('timeout', [{ sku: 'MUG', quantity: 1 }], 'tok_timeout');
+  assert.equal(await fx.waitForOutcome('timeout'), { type: 'CheckoutCompensated', why: { reason: 'payment_timed_out' } });
+  assert.ok(Date.now() - started >= 700, 'not before the payment deadline');
+  assert.is(fx.sandbox.authorizations.get('timeout/authorize')?.status, 'voided');
+  assert.equal(await fx.paymentEventTypes('timeout'), ['PaymentTimedOut', 'PaymentVoided']);
+  const events = await fx.checkoutEvents('timeout');
+  assert.equal(events.filter((event) => event.type === 'DeadlineFired').map((event) => event.type === 'DeadlineFired' && event.data.deadline), ['payment']);
+  assert.equal((await fx.inventoryEventTypes('MUG')).filter((type) => type.endsWith(':timeout')), ['StockReserved:timeout', 'StockReleased:timeout']);
+});
+
+test('flaky provider (503 twice) then approved: completed, authorized once', async () => {
+  await fx.placeOrder('flaky', [{ sku: 'CAP', quantity: 1 }], 'tok_flaky');
+  assert.equal(await fx.waitForOutcome('flaky'), { type: 'CheckoutCompleted' });
+  assert.equal(await fx.paymentEventTypes('flaky'), ['PaymentAuthorized', 'PaymentCaptured']);
+  assert.is(fx.sandbox.authorizations.get('flaky/authorize')?.status, 'captured');
+});
+
+test('cancel during payment: forward steps stop, the authorization is voided, stock released, cancelled (customer request)', async () => {
+  await fx.placeOrder('cancel-mid', [{ sku: 'MUG', quantity: 1 }], 'tok_timeout');
+  // wait until the authorization is under way
+  for (let i = 0; i < 200 && !fx.sandbox.authorizations.has('cancel-mid/authorize'); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  await fx.requestCancellation('cancel-mid');
+  assert.equal(await fx.waitForOutcome('cancel-mid'), { type: 'CheckoutCompensated', why: { reason: 'customer_request' } });
+  const order = await fx.order('cancel-mid');
+  assert.is(order.status !== 'not_placed' && order.cancellationReason, 'customer_request');
+  assert.is(fx.sandbox.authorizations.get('cancel-mid/authorize')?.status, 'voided');
+  assert.equal(await fx.paymentEventTypes('cancel-mid'), ['PaymentAuthorized', 'PaymentVoided']);
+  const types = (await fx.checkoutEvents('cancel-mid')).map((event) => event.type);
+  assert.not.ok(types.includes('PaymentCaptureStarted'));
+  assert.not.ok(types.includes('DeadlineFired'));
+});
+
+test('cancel after confirmation is rejected by the order; the checkout stays completed', async () => {
+  await fx.placeOrder('late-cancel', [{ sku: 'CAP', quantity: 1 }]);
+  assert.equal(await fx.waitForOutcome('late-cancel'), { type: 'CheckoutCompleted' });
+  try {
+    await fx.requestCancellation('late-cancel');
+    assert.unreachable('the cancellation should be refused');
+  } catch (error) {
+    assert.is((error as { code?: string }).code, 'order_already_final');
+  }
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  assert.is((await fx.order('late-cancel')).status, 'confirmed');
+  assert.is(fx.sandbox.authorizations.get('late-cancel/authorize')?.status, 'captured');
+});
+
+test('every path leaves consistent stock, payments and orders', async () => {
+  const orders = ['happy', 'short', 'declined', 'timeout', 'flaky', 'cancel-mid', 'late-cancel'];
+  assert.equal(await fx.invariantViolations(orders, ['MUG', 'TEE', 'CAP'], received), []);
+});
+
+test.run();

@@ -1,0 +1,35 @@
+/** The saga process's configuration, from the environment (validated at start, every problem named). */
+import { z } from 'zod';
+import { eventStoreUrl, httpServiceEnv, loadConfigOrExit, port, url, type Env } from '../platform/config';
+import { loadConfig } from '../platform/config';
+
+const milliseconds = (defaultMs: number) =>
+  z.string().regex(/^\d+$/, 'must be a whole number of milliseconds').transform(Number).pipe(z.number().int().positive('must be more than 0')).default(defaultMs);
+const count = (defaultCount: number) =>
+  z.string().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(z.number().int().positive('must be at least 1')).default(defaultCount);
+
+export const sagaEnv = z.object({
+  ...httpServiceEnv,
+  EVENTSTORE_URL: eventStoreUrl.default('esdb://127.0.0.1:2113?tls=false'),
+  PAYMENT_PROVIDER_URL: url(['http', 'https'], 'http://127.0.0.1:3003').default('http://127.0.0.1:3003'),
+  SAGA_PORT: port(3005),
+  /** How long the payment provider has to answer an authorization before the checkout gives up on it. */
+  PAYMENT_DEADLINE_MS: milliseconds(10_000),
+  /** How long a whole checkout may take before it is compensated (until the order is being confirmed). */
+  CHECKOUT_DEADLINE_MS: milliseconds(60_000),
+  /** The persistent subscription group every saga process joins. */
+  SAGA_GROUP: z.string().min(1).default('checkout-saga'),
+  /** Messages one process holds at once (checkouts driven concurrently). */
+  SAGA_BUFFER_SIZE: count(64),
+  /** Deliveries of a failing event before it is parked. */
+  SAGA_MAX_RETRY_COUNT: count(5),
+  /** Attempts of a step within one delivery before the event is handed back for redelivery. */
+  SAGA_STEP_ATTEMPTS: count(4),
+  SAGA_RETRY_INITIAL_MS: milliseconds(50),
+  SAGA_RETRY_MAX_MS: milliseconds(5_000),
+});
+export type SagaConfig = z.output<typeof sagaEnv>;
+
+export function loadSagaConfig(env: Env = process.env, { exitOnError = true } = {}): SagaConfig {
+  return exitOnError ? loadConfigOrExit(sagaEnv, env) : loadConfig(sagaEnv, env);
+}

@@ -1,0 +1,79 @@
+/**
+ * A saga process: `npm run start:saga`. Several may run at once; they share the work through the
+ * persistent subscription group and never drive one order together (expected revisions).
+ * Serves `/health`, `/ready` (event store answers, subscription connected, deadlines armed),
+ * `/metrics`, and `POST /parked/replay` to redeliver parked events after fixing their cause.
+ */
+import { z } from 'zod';
+import { connectEventStore, closeEventStore, eventStoreReadinessCheck } from '../platform/eventstore';
+import { createHttpServer } from '../platform/http/server';
+import { createMetricsRegistry } from '../platform/http/metrics';
+import { installGracefulShutdown } from '../platform/http/shutdown';
+import { createLogger } from '../platform/logger';
+import { loadSagaConfig } from './config';
+import { httpPaymentProvider } from './payment/http-provider';
+import { startSaga } from './service';
+
+const config = loadSagaConfig();
+const logger = createLogger({ service: 'saga', level: config.LOG_LEVEL });
+const client = connectEventStore(config.EVENTSTORE_URL);
+const registry = createMetricsRegistry({ service: 'saga' });
+
+// Test hook for the crash-recovery tests: SIGKILL this process the first time it reaches a point.
+const crashAt = process.env.SAGA_CRASH_AT;
+const boundary = crashAt
+  ? (point: string) => {
+      if (point === crashAt) {
+        process.stderr.write(`SAGA_CRASH_AT ${point}: killing myself\n`);
+        process.kill(process.pid, 'SIGKILL');
+      }
+    }
+  : undefined;
+
+const saga = await startSaga({
+  client,
+  provider: httpPaymentProvider({ baseUrl: config.PAYMENT_PROVIDER_URL, timeoutMs: config.PAYMENT_DEADLINE_MS + 1_000 }),
+  logger,
+  registry,
+  settings: {
+    group: config.SAGA_GROUP,
+    paymentDeadlineMs: config.PAYMENT_DEADLINE_MS,
+    checkoutDeadlineMs: config.CHECKOUT_DEADLINE_MS,
+    bufferSize: config.SAGA_BUFFER_SIZE,
+    maxRetryCount: config.SAGA_MAX_RETRY_COUNT,
+    stepAttempts: config.SAGA_STEP_ATTEMPTS,
+    retryBackoff: { initialMs: config.SAGA_RETRY_INITIAL_MS, maxMs: config.SAGA_RETRY_MAX_MS },
+  },
+  ...(boundary ? { boundary } : {}),
+});
+
+const app = await createHttpServer({
+  logger,
+  metricsRegistry: registry,
+  docs: { title: 'Checkout saga', description: 'Operations endpoints of a checkout saga process' },
+  readinessChecks: [
+    eventStoreReadinessCheck(client),
+    {
+      name: 'saga-subscription',
+      async check() {
+        if (!saga.ready()) throw new Error('not connected to the persistent subscription, or deadlines not armed yet');
+      },
+    },
+  ],
+});
+app.post(
+  '/parked/replay',
+  { schema: { tags: ['operations'], summary: 'Redeliver every parked event of the saga group', response: { 202: z.object({ status: z.literal('replaying') }) } } },
+  async (_request, reply) => {
+    await saga.replayParked();
+    logger.info('parked events replayed');
+    return reply.code(202).send({ status: 'replaying' as const });
+  },
+);
+await app.listen({ port: config.SAGA_PORT, host: config.HOST });
+logger.info({ port: config.SAGA_PORT, group: config.SAGA_GROUP }, 'saga process started');
+
+const shutdown = installGracefulShutdown({ server: app, logger });
+// The client's dispose can wait on calls the server still holds open; exiting closes them anyway.
+shutdown.onClose('eventstore', () => Promise.race([closeEventStore(client), new Promise((resolve) => setTimeout(resolve, 2000).unref())]));
+shutdown.onClose('saga', () => saga.stop());

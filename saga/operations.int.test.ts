@@ -1,0 +1,43 @@
+/** The saga process as operators see it: /health, /ready, /metrics, and log lines carrying correlation and causation ids. */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { SagaFixture } from './testing';
+import { spawnSaga } from './testing-process';
+
+test('a saga process serves /health, /ready, /metrics, and logs with correlation and causation ids', async () => {
+  const fx = await SagaFixture.start({ sagas: 0 });
+  const child = await spawnSaga({ EVENTSTORE_URL: fx.es.emulator.url, PAYMENT_PROVIDER_URL: fx.sandboxUrl, PAYMENT_DEADLINE_MS: '600', LOG_LEVEL: 'info' });
+  try {
+    await child.ready;
+    const base = `http://127.0.0.1:${child.port}`;
+    assert.equal(await (await fetch(`${base}/health`)).json(), { status: 'ok' });
+    let ready = await fetch(`${base}/ready`);
+    for (let i = 0; i < 100 && ready.status !== 200; i++) ready = await new Promise((resolve) => setTimeout(resolve, 20)).then(() => fetch(`${base}/ready`));
+    assert.is(ready.status, 200);
+
+    await fx.addProduct('MUG', 1);
+    await fx.placeOrder('ops-ok', [{ sku: 'MUG', quantity: 1 }], 'tok_ok');
+    await fx.placeOrder('ops-short', [{ sku: 'MUG', quantity: 1 }], 'tok_ok');
+    await fx.waitForOutcomes(['ops-ok', 'ops-short']);
+
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    const metric = (name: string, label: string, value: number) => assert.match(metrics, new RegExp(`^${name}\\{[^}]*${label}[^}]*\\} ${value}$`, 'm'));
+    metric('saga_checkouts', 'state="completed"', 1);
+    metric('saga_checkouts', 'state="compensated"', 1);
+    metric('saga_checkouts', 'state="running"', 0);
+    metric('saga_step_duration_seconds_count', 'step="authorize_payment",outcome="ok"', 1);
+    metric('saga_compensations_total', 'compensation="cancel_order",outcome="completed"', 1);
+    assert.match(metrics, /# TYPE saga_parked_events_total counter/);
+
+    const lines = child.output().split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>);
+    const recorded = lines.filter((line) => line.msg === 'checkout step recorded' && line.orderId === 'ops-ok');
+    assert.ok(recorded.length >= 3);
+    assert.ok(recorded.every((line) => line.correlationId === 'request-ops-ok' && typeof line.causationId === 'string'));
+    assert.ok(lines.some((line) => line.msg === 'checkout compensated' && line.correlationId === 'request-ops-short'));
+  } finally {
+    await child.kill('SIGTERM');
+    await fx.close();
+  }
+});
+
+test.run();

@@ -1,0 +1,29 @@
+/**
+ * The payment sandbox as a process: `npm run start:payment-sandbox`.
+ *   PAYMENT_SANDBOX_PORT (default 3003), PAYMENT_SANDBOX_HOST (default 0.0.0.0),
+ *   PAYMENT_SANDBOX_LATENCY_MS (default 0): added to every answer.
+ */
+import { z } from 'zod';
+import { loadConfigOrExit, port } from '../../platform/config';
+import { createPaymentSandbox } from './server';
+
+const config = loadConfigOrExit(
+  z.object({
+    PAYMENT_SANDBOX_PORT: port(3003),
+    PAYMENT_SANDBOX_HOST: z.string().default('0.0.0.0'),
+    PAYMENT_SANDBOX_LATENCY_MS: z.string().regex(/^\d+$/, 'must be a whole number of milliseconds').transform(Number).default(0),
+  }),
+);
+
+const sandbox = createPaymentSandbox({ latencyMs: config.PAYMENT_SANDBOX_LATENCY_MS, logger: true });
+await sandbox.app.listen({ port: config.PAYMENT_SANDBOX_PORT, host: config.PAYMENT_SANDBOX_HOST });
+process.stdout.write('Payment sandbox: tok_ok approves, tok_decline declines, tok_timeout never answers, tok_flaky fails twice with 503 then approves\n');
+
+let stopping = false;
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.on(signal, () => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    sandbox.app.close().then(() => process.exit(0), () => process.exit(1));
+  });
+}

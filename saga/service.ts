@@ -1,0 +1,123 @@
+/**
+ * One saga process, assembled: the persistent-subscription consumer that drives checkouts, the
+ * deadline watcher, and their metrics. `saga/main.ts` runs it with an HTTP server; tests run one
+ * or several in-process.
+ */
+import type { EventStoreDBClient, ResolvedEvent } from '@eventstore/db-client';
+import type { Registry } from 'prom-client';
+import { consumePersistentSubscriptionToAll, ensurePersistentSubscriptionToAll, replayParked, type RunningConsumer } from '../platform/eventstore/persistent-subscription';
+import type { Logger } from '../platform/logger';
+import { CheckoutProcess } from './checkout-process';
+import { DeadlineWatcher } from './deadlines';
+import { createSagaMetrics, type SagaMetrics } from './metrics';
+import type { PaymentProvider } from './payment/port';
+
+export interface SagaSettings {
+  group: string;
+  paymentDeadlineMs: number;
+  checkoutDeadlineMs: number;
+  bufferSize: number;
+  maxRetryCount: number;
+  stepAttempts: number;
+  /** Moves one delivery may make in a row before leaving the rest to the next delivery. */
+  driveAhead: number;
+  retryBackoff: { initialMs: number; maxMs: number };
+}
+
+export const defaultSagaSettings: SagaSettings = {
+  group: 'checkout-saga',
+  paymentDeadlineMs: 10_000,
+  checkoutDeadlineMs: 60_000,
+  bufferSize: 64,
+  maxRetryCount: 5,
+  stepAttempts: 4,
+  driveAhead: 20,
+  retryBackoff: { initialMs: 50, maxMs: 5_000 },
+};
+
+export interface SagaOptions {
+  client: EventStoreDBClient;
+  provider: PaymentProvider;
+  logger: Logger;
+  registry: Registry;
+  settings?: Partial<SagaSettings>;
+  boundary?: (point: string) => void;
+  /** Test hook: wraps the handler, e.g. to deliver every event twice. */
+  interceptDelivery?: (handle: (event: ResolvedEvent) => Promise<void>) => (event: ResolvedEvent) => Promise<void>;
+}
+
+export interface RunningSaga {
+  readonly process: CheckoutProcess;
+  readonly watcher: DeadlineWatcher;
+  readonly metrics: SagaMetrics;
+  readonly settings: SagaSettings;
+  /** Connected to the group and every pending deadline armed. */
+  ready(): boolean;
+  replayParked(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export const CHECKOUT_STREAM_PREFIXES = ['order-', 'checkout-'] as const;
+
+export async function startSaga(options: SagaOptions): Promise<RunningSaga> {
+  const settings = { ...defaultSagaSettings, ...options.settings };
+  const { client, logger } = options;
+  let watcher: DeadlineWatcher | undefined;
+  const metrics = createSagaMetrics(options.registry, () => watcher?.checkoutsByState() ?? {});
+  const process = new CheckoutProcess({
+    client,
+    provider: options.provider,
+    logger,
+    metrics,
+    paymentDeadlineMs: settings.paymentDeadlineMs,
+    checkoutDeadlineMs: settings.checkoutDeadlineMs,
+    stepAttempts: settings.stepAttempts,
+    driveAhead: settings.driveAhead,
+    retryBackoff: settings.retryBackoff,
+    ...(options.boundary ? { boundary: options.boundary } : {}),
+  });
+  watcher = new DeadlineWatcher({ client, logger, fire: (orderId, deadline) => process.fireDeadline(orderId, deadline) });
+
+  await ensurePersistentSubscriptionToAll(client, {
+    group: settings.group,
+    streamPrefixes: CHECKOUT_STREAM_PREFIXES,
+    settings: {
+      // A step may wait for the payment provider up to the payment deadline; only then redeliver.
+      messageTimeout: Math.max(30_000, settings.paymentDeadlineMs * 3),
+      // Our consumer parks first (with the reason); the server's limit is a backstop.
+      maxRetryCount: settings.maxRetryCount + 1,
+      // Best effort: one checkout's events tend to reach one process (correctness rests on expected revisions).
+      consumerStrategyName: 'Pinned',
+      readBatchSize: 100,
+      historyBufferSize: 500,
+      liveBufferSize: 500,
+      checkPointAfter: 1000,
+      checkPointLowerBound: 10,
+      checkPointUpperBound: 1000,
+    },
+  });
+  await watcher.start();
+  const consumer: RunningConsumer = consumePersistentSubscriptionToAll(client, {
+    group: settings.group,
+    bufferSize: settings.bufferSize,
+    maxRetryCount: settings.maxRetryCount,
+    retryBackoff: settings.retryBackoff,
+    logger,
+    handle: options.interceptDelivery ? options.interceptDelivery((event) => process.handle(event)) : (event) => process.handle(event),
+    onParked: (event, reason) => metrics.parked.inc({ reason: reason.split(':')[0] ?? 'error' }),
+    onRetry: (event) => metrics.retries.inc({ type: event.event?.type ?? 'unknown' }),
+  });
+
+  return {
+    process,
+    watcher,
+    metrics,
+    settings,
+    ready: () => consumer.connected && watcher.ready,
+    replayParked: () => replayParked(client, settings.group),
+    async stop() {
+      await watcher.stop();
+      await consumer.stop();
+    },
+  };
+}
