@@ -3,17 +3,11 @@
  *   PAYMENT_SANDBOX_PORT (default 3003), PAYMENT_SANDBOX_HOST (default 0.0.0.0),
  *   PAYMENT_SANDBOX_LATENCY_MS (default 0): added to every answer.
  */
-import { z } from 'zod';
-import { loadConfigOrExit, port } from '../../platform/config';
+import { loadConfigOrExit } from '../../platform/config';
+import { paymentSandboxEnv } from './config';
 import { createPaymentSandbox } from './server';
 
-const config = loadConfigOrExit(
-  z.object({
-    PAYMENT_SANDBOX_PORT: port(3003),
-    PAYMENT_SANDBOX_HOST: z.string().default('0.0.0.0'),
-    PAYMENT_SANDBOX_LATENCY_MS: z.string().regex(/^\d+$/, 'must be a whole number of milliseconds').transform(Number).default(0),
-  }),
-);
+const config = loadConfigOrExit(paymentSandboxEnv);
 
 const sandbox = createPaymentSandbox({ latencyMs: config.PAYMENT_SANDBOX_LATENCY_MS, logger: true });
 await sandbox.app.listen({ port: config.PAYMENT_SANDBOX_PORT, host: config.PAYMENT_SANDBOX_HOST });
