@@ -104,6 +104,7 @@ export class Shop {
       total: { amount: total, currency: 'EUR' },
       paymentToken: 'tok_approve',
       paymentDeadlineMs: 30_000,
+      checkoutDeadline: new Date(Date.parse(startedAt) + 60_000).toISOString(),
       startedAt,
     });
     const reserved: string[] = [];

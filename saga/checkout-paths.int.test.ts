@@ -29,11 +29,11 @@ test('happy path: reserved, authorized, captured, confirmed, stock committed', a
   assert.equal(
     (await fx.checkoutEvents('happy')).map((event) => event.type),
     [
-      'CheckoutStarted', 'CompensationRegistered', 'DeadlineScheduled',
-      'CompensationRegistered', 'StockReservationRequested', 'StockReservedForLine',
-      'CompensationRegistered', 'StockReservationRequested', 'StockReservedForLine',
-      'CompensationRegistered', 'DeadlineScheduled', 'PaymentAuthorizationStarted', 'PaymentAuthorizationApproved',
-      'CompensationRegistered', 'PaymentCaptureStarted', 'PaymentCaptureCompleted',
+      'CheckoutStarted',
+      'StockReservationRequested', 'StockReservedForLine',
+      'StockReservationRequested', 'StockReservedForLine',
+      'PaymentAuthorizationStarted', 'PaymentAuthorizationApproved',
+      'PaymentCaptureStarted', 'PaymentCaptureCompleted',
       'OrderConfirmationRequested', 'CheckoutCompleted',
     ],
   );

@@ -127,6 +127,7 @@ export class CheckoutProcess {
   private async start(orderId: string, resolved: ResolvedEvent): Promise<void> {
     const placed = readOrderEvent(storedOf(resolved));
     if (placed.type !== 'OrderPlaced') return;
+    this.effects.orderPlaced(orderId, placed, resolved.event!.revision);
     const command: CheckoutCommand = {
       type: 'StartCheckout',
       data: { order: placed.data, paymentDeadlineMs: this.options.paymentDeadlineMs, checkoutDeadlineMs: this.options.checkoutDeadlineMs, now: this.now() },
@@ -207,6 +208,7 @@ export class CheckoutProcess {
     const boundary = this.options.boundary ?? (() => {});
     let events: CheckoutEvent[];
     let name: string;
+    let lastEventId: string | undefined;
 
     if (action.kind === 'step') {
       name = action.step.kind;
@@ -217,7 +219,7 @@ export class CheckoutProcess {
       if (outcome === 'stale') return undefined;
       boundary(`after-effect:${name}`);
       events = checkoutDecider.decide({ type: 'RecordStepOutcome', data: { outcome, now: this.now() } }, state);
-      if (events.length === 0 || !(await this.tryRecord(orderId, loaded, events, metadata, idKey))) return undefined;
+      if (events.length === 0 || !(lastEventId = await this.tryRecord(orderId, loaded, events, metadata, idKey))) return undefined;
       log.info({ step: name, outcome: 'result' in outcome ? outcome.result : undefined, recorded: events.map((event) => event.type) }, 'checkout step recorded');
     } else {
       // A compensation: after a transient failure, wait a backoff that grows with each failure.
@@ -232,7 +234,7 @@ export class CheckoutProcess {
       if (!result.ok) log.warn({ compensation, attempt: failures + 1, error: result.error }, 'compensation failed; it will be retried');
       boundary(`after-effect:${name}`);
       events = checkoutDecider.decide({ type: 'RecordCompensationOutcome', data: { compensation, result, now: this.now() } }, state);
-      if (events.length === 0 || !(await this.tryRecord(orderId, loaded, events, metadata, idKey))) return undefined;
+      if (events.length === 0 || !(lastEventId = await this.tryRecord(orderId, loaded, events, metadata, idKey))) return undefined;
       if (events.some((event) => event.type === 'CheckoutCompensated')) log.info({ why: action.why }, 'checkout compensated');
       // The recorded failure's delivery retries it (after its backoff), like any redelivery.
       if (!result.ok) return undefined;
@@ -240,8 +242,7 @@ export class CheckoutProcess {
     boundary(`after-record:${name}`);
     const now = this.cache.get(orderId);
     if (!now) return undefined;
-    const ids = deterministicEventIds(`${checkoutStream(orderId)}/${idKey}`, events.length);
-    return { loaded: now, lastEventId: ids[ids.length - 1]! };
+    return { loaded: now, lastEventId };
   }
 
   /**
@@ -316,29 +317,31 @@ export class CheckoutProcess {
     if (this.cache.size > 20_000) for (const key of [...this.cache.keys()].slice(0, 5_000)) this.cache.delete(key);
   }
 
-  private async record(orderId: string, loaded: Loaded, events: CheckoutEvent[], metadata: CausationMetadata, idKey: string): Promise<void> {
+  /** Appends `events` expecting the revision they were decided on; returns the id of the last one. */
+  private async record(orderId: string, loaded: Loaded, events: CheckoutEvent[], metadata: CausationMetadata, idKey: string): Promise<string> {
     const stream = checkoutStream(orderId);
     try {
+      const eventIds = deterministicEventIds(`${stream}/${idKey}`, events.length);
       const { nextExpectedRevision } = await appendEvents(this.options.client, stream, events, {
         expectedRevision: loaded.revision,
         metadata,
         codec: checkoutCodec,
-        eventIds: deterministicEventIds(`${stream}/${idKey}`, events.length),
+        eventIds,
       });
       this.remember(orderId, { state: events.reduce(checkoutDecider.evolve, loaded.state), revision: nextExpectedRevision });
+      return eventIds[eventIds.length - 1]!;
     } catch (error) {
       if (error instanceof VersionConflictError) this.cache.delete(orderId);
       throw error;
     }
   }
 
-  /** Appends a step's outcome; false when another move was recorded first (that one drives on). */
-  private async tryRecord(orderId: string, loaded: Loaded, events: CheckoutEvent[], metadata: CausationMetadata, idKey: string): Promise<boolean> {
+  /** Appends a step's outcome (returns the last event's id); undefined when another move was recorded first (that one drives on). */
+  private async tryRecord(orderId: string, loaded: Loaded, events: CheckoutEvent[], metadata: CausationMetadata, idKey: string): Promise<string | undefined> {
     try {
-      await this.record(orderId, loaded, events, metadata, idKey);
-      return true;
+      return await this.record(orderId, loaded, events, metadata, idKey);
     } catch (error) {
-      if (error instanceof VersionConflictError) return false;
+      if (error instanceof VersionConflictError) return undefined;
       throw error;
     }
   }

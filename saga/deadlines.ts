@@ -1,6 +1,7 @@
 /**
- * Durable deadlines. A deadline is a saga event (DeadlineScheduled with its due time) in the
- * checkout's stream; every saga process follows those events from the start of the log (a
+ * Durable deadlines. A deadline is scheduled by a saga event in the checkout's stream, with its due
+ * time (the checkout deadline by CheckoutStarted's `checkoutDeadline`, the payment deadline by
+ * PaymentAuthorizationStarted's `paymentDeadline`); every saga process follows those events from the start of the log (a
  * catch-up subscription filtered by event type) and keeps a timer for each pending one, so
  * deadlines are re-armed whenever a process starts. When a timer goes off, the process asks the
  * checkout decider whether the deadline still matters and appends DeadlineFired with the
@@ -12,7 +13,7 @@ import { START, eventTypeFilter, type EventStoreDBClient } from '@eventstore/db-
 import type { DeadlineName } from '../domain/checkout';
 import type { Logger } from '../platform/logger';
 
-export const deadlineEventTypes = ['CheckoutStarted', 'CheckoutCompensationStarted', 'DeadlineScheduled', 'DeadlineFired', 'CheckoutCompleted', 'CheckoutCompensated'] as const;
+export const deadlineEventTypes = ['CheckoutStarted', 'CheckoutCompensationStarted', 'PaymentAuthorizationStarted', 'DeadlineFired', 'CheckoutCompleted', 'CheckoutCompensated'] as const;
 
 export interface DeadlineWatcherOptions {
   client: EventStoreDBClient;
@@ -57,16 +58,17 @@ export class DeadlineWatcher {
         if (!event) return;
         const orderId = (event.data as { orderId?: string }).orderId;
         if (typeof orderId !== 'string') return;
-        const data = event.data as { deadline?: DeadlineName; dueAt?: string };
+        const data = event.data as { deadline?: DeadlineName; checkoutDeadline?: string; paymentDeadline?: string };
         switch (event.type) {
           case 'CheckoutStarted':
             this.active.set(orderId, 'running');
+            if (data.checkoutDeadline) this.arm(orderId, 'checkout', data.checkoutDeadline);
             break;
           case 'CheckoutCompensationStarted':
             this.active.set(orderId, 'compensating');
             break;
-          case 'DeadlineScheduled':
-            if (data.deadline && data.dueAt) this.arm(orderId, data.deadline, data.dueAt);
+          case 'PaymentAuthorizationStarted':
+            if (data.paymentDeadline) this.arm(orderId, 'payment', data.paymentDeadline);
             break;
           case 'DeadlineFired':
             if (data.deadline) this.disarm(orderId, data.deadline);

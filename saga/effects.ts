@@ -27,6 +27,9 @@ import {
   type PaymentState,
   type InventoryEvent,
   type InventoryState,
+  type OrderCommand,
+  type OrderEvent,
+  type OrderState,
 } from '../domain';
 import { CachedAggregates } from '../platform/eventstore/cached-aggregate';
 import type { Compensation, CompensationReason, StartedCheckout, Step, StepOutcome } from '../domain/checkout';
@@ -77,6 +80,8 @@ export class CheckoutEffects {
   /** Inventory streams are hot and long: keep their state rather than re-read them per command. */
   private readonly stock: CachedAggregates<InventoryCommand, InventoryEvent, InventoryState>;
   private readonly payments: CachedAggregates<PaymentCommand, PaymentEvent, PaymentState>;
+  /** Orders as placed (seeded from the delivered OrderPlaced), so confirming one needs no read. */
+  private readonly orders: CachedAggregates<OrderCommand, OrderEvent, OrderState>;
 
   constructor(
     private readonly client: EventStoreDBClient,
@@ -86,6 +91,16 @@ export class CheckoutEffects {
     this.stock = new CachedAggregates(client, inventoryDecider, inventoryCodec, hotStreamRetry);
     // Only the saga writes `payment-…`, usually a stream it is about to create: no read first.
     this.payments = new CachedAggregates(client, paymentDecider, paymentCodec, undefined, 5_000, true);
+    this.orders = new CachedAggregates(client, orderDecider, orderCodec, undefined, 10_000);
+  }
+
+  /**
+   * The order's first event, as delivered to start its checkout: the order's state at that
+   * revision. If the order has moved on since (the customer asked to cancel), confirming it
+   * conflicts on the expected revision, reads what is new, and decides again.
+   */
+  orderPlaced(orderId: string, placed: Extract<OrderEvent, { type: 'OrderPlaced' }>, revision: bigint): void {
+    if (revision === 0n) this.orders.seed(orderStream(orderId), orderDecider.evolve(orderDecider.initialState(), placed), revision);
   }
 
   async runStep(step: Step, context: EffectContext): Promise<StepOutcome> {
@@ -164,11 +179,8 @@ export class CheckoutEffects {
   private async confirmOrder({ checkout, metadata, now }: EffectContext): Promise<StepOutcome> {
     const { orderId } = checkout;
     try {
-      await handleCommand(this.client, orderStream(orderId), orderDecider, { type: 'ConfirmOrder', data: { orderId, confirmedAt: now() } }, metadata, {
-        retryOnConflict: true,
-        idempotencyKey: `confirm/${orderId}`,
-        codec: orderCodec,
-      });
+      const stream = orderStream(orderId);
+      await this.streams.run(stream, () => this.orders.handle(stream, { type: 'ConfirmOrder', data: { orderId, confirmedAt: now() } }, metadata, `confirm/${orderId}`));
     } catch (error) {
       if (isDomainError(error) && (error.code === 'cancellation_requested' || error.code === 'order_already_final')) {
         return { step: 'confirm_order', result: 'refused', code: error.code };

@@ -5,6 +5,8 @@
  *
  *   tsx scripts/run-tests.ts [--kind unit|int|e2e] [path-substring ...]
  *   TEST_CONCURRENCY=2 (default: 2)
+ *   TEST_FILE_TIMEOUT_S=300 (default: 300): a file still running then is killed and counts as failed,
+ *   so a hung test can never hang CI.
  */
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
@@ -16,6 +18,7 @@ const kindIndex = args.indexOf('--kind');
 const kind = kindIndex >= 0 ? args[kindIndex + 1] : undefined;
 const filters = args.filter((_arg, i) => kindIndex < 0 || (i !== kindIndex && i !== kindIndex + 1));
 const concurrency = Number(process.env.TEST_CONCURRENCY ?? 2);
+const fileTimeoutMs = Number(process.env.TEST_FILE_TIMEOUT_S ?? 300) * 1000;
 
 function findTestFiles(directory: string): string[] {
   return readdirSync(directory, { withFileTypes: true }).flatMap((entry) => {
@@ -49,20 +52,28 @@ function runFile(file: string): Promise<FileResult> {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
+    let timedOut = false;
     child.stdout.on('data', (chunk) => (output += chunk));
     child.stderr.on('data', (chunk) => (output += chunk));
+    const timer = setTimeout(() => {
+      timedOut = true;
+      output += `\n[run-tests] killed after ${fileTimeoutMs / 1000} s (TEST_FILE_TIMEOUT_S)\n`;
+      child.kill('SIGKILL');
+    }, fileTimeoutMs);
     child.on('close', (code, signal) => {
+      clearTimeout(timer);
       const count = (label: string) => Number(new RegExp(`${label}:\\s+(\\d+)`).exec(output)?.[1] ?? NaN);
       const total = count('Total');
       let passed = count('Passed');
       const skipped = count('Skipped') || 0;
       let failed = total - passed - skipped;
       if (Number.isNaN(total)) {
-        // The file crashed before uvu could report: count it as one failure.
+        // The file crashed or hung before uvu could report: count it as one failure.
         passed = 0;
         failed = 1;
-      } else if (code !== 0 && failed === 0) {
-        failed = 1;
+      } else if (timedOut || (code !== 0 && failed === 0)) {
+        // Reported, then failed to exit (a handle left open) or exited non-zero: at least one failure.
+        failed = Math.max(failed, 1);
       }
       const seconds = (Date.now() - started) / 1000;
       const verdict = failed > 0 ? 'FAIL' : 'ok  ';

@@ -10,8 +10,9 @@
  * Rules:
  * - Before a step runs, the compensation that undoes it is registered (release the line's stock
  *   before reserving it, void before authorizing, refund before capturing; cancelling the order
- *   undoes the whole checkout and is registered first). On failure they run in reverse order,
- *   so the order is cancelled last, once stock and money are back.
+ *   undoes the whole checkout and is registered first). The step's start event registers it (and
+ *   schedules the step's deadline), so both are durable before the step's effect can happen. On
+ *   failure they run in reverse order, so the order is cancelled last, once stock and money are back.
  * - A compensation that fails transiently is recorded (CompensationFailed) and retried after a
  *   backoff, forever: it is never dropped. Compensations are idempotent in the world outside.
  * - A customer's cancellation request or a fired deadline stops forward steps. A step already
@@ -119,15 +120,21 @@ export function decide(command: CheckoutCommand, state: CheckoutState): Checkout
       if (state.status !== 'not_started') return [];
       const { order, paymentDeadlineMs, checkoutDeadlineMs, now } = command.data;
       const { orderId } = order;
-      const started: CheckoutEvent[] = [
-        {
-          type: 'CheckoutStarted',
-          data: { orderId, customerId: order.customerId, lines: [...order.lines], total: order.total, paymentToken: order.paymentToken, paymentDeadlineMs, startedAt: now },
+      // Registers "cancel the order" and schedules the checkout deadline.
+      const started: CheckoutEvent = {
+        type: 'CheckoutStarted',
+        data: {
+          orderId,
+          customerId: order.customerId,
+          lines: [...order.lines],
+          total: order.total,
+          paymentToken: order.paymentToken,
+          paymentDeadlineMs,
+          checkoutDeadline: plus(now, checkoutDeadlineMs),
+          startedAt: now,
         },
-        { type: 'CompensationRegistered', data: { orderId, compensation: { kind: 'cancel_order' } } },
-        { type: 'DeadlineScheduled', data: { orderId, deadline: 'checkout', dueAt: plus(now, checkoutDeadlineMs) } },
-      ];
-      return andThen(state, started, now);
+      };
+      return andThen(state, [started], now);
     }
 
     case 'RecordStepOutcome':
@@ -211,34 +218,34 @@ function recordStepOutcome(state: CheckoutState, outcome: StepOutcome, now: stri
   }
 }
 
-/** `events`, then the start of the next forward step when the checkout is still going forward. */
+/**
+ * `events`, then the start of the next forward step when the checkout is still going forward.
+ * Each start event registers its step's compensation (see `evolve`) before the step can run.
+ */
 function andThen(state: CheckoutState, events: CheckoutEvent[], now: string): CheckoutEvent[] {
   const after = events.reduce(evolve, state);
   if (after.status !== 'running' || after.step) return events;
   const { orderId } = after;
   const line = after.lines[after.requestedLines];
   if (line) {
-    return [
-      ...events,
-      { type: 'CompensationRegistered', data: { orderId, compensation: { kind: 'release_stock', sku: line.sku } } },
-      { type: 'StockReservationRequested', data: { orderId, sku: line.sku, quantity: line.quantity, requestedAt: now } },
-    ];
+    // Registers "release this line's stock".
+    return [...events, { type: 'StockReservationRequested', data: { orderId, sku: line.sku, quantity: line.quantity, requestedAt: now } }];
   }
   switch (after.payment) {
     case 'none':
+      // Registers "void the authorization" and schedules the payment deadline.
       return [
         ...events,
-        { type: 'CompensationRegistered', data: { orderId, compensation: { kind: 'void_payment' } } },
-        { type: 'DeadlineScheduled', data: { orderId, deadline: 'payment', dueAt: plus(now, after.paymentDeadlineMs) } },
-        { type: 'PaymentAuthorizationStarted', data: { orderId, amount: after.total, idempotencyKey: `${orderId}/authorize`, startedAt: now } },
+        {
+          type: 'PaymentAuthorizationStarted',
+          data: { orderId, amount: after.total, idempotencyKey: `${orderId}/authorize`, paymentDeadline: plus(now, after.paymentDeadlineMs), startedAt: now },
+        },
       ];
     case 'approved':
-      return [
-        ...events,
-        { type: 'CompensationRegistered', data: { orderId, compensation: { kind: 'refund_payment' } } },
-        { type: 'PaymentCaptureStarted', data: { orderId, idempotencyKey: `${orderId}/capture`, startedAt: now } },
-      ];
+      // Registers "refund".
+      return [...events, { type: 'PaymentCaptureStarted', data: { orderId, idempotencyKey: `${orderId}/capture`, startedAt: now } }];
     case 'captured':
+      // Nothing to register: once the order is confirmed it is final.
       return [...events, { type: 'OrderConfirmationRequested', data: { orderId, requestedAt: now } }];
     default:
       return events;
@@ -260,7 +267,7 @@ export function nextAction(state: CheckoutState): NextAction {
 
 export function evolve(state: CheckoutState, event: CheckoutEvent): CheckoutState {
   if (event.type === 'CheckoutStarted') {
-    const { orderId, customerId, lines, total, paymentToken, paymentDeadlineMs } = event.data;
+    const { orderId, customerId, lines, total, paymentToken, paymentDeadlineMs, checkoutDeadline } = event.data;
     return {
       status: 'running',
       orderId,
@@ -274,38 +281,40 @@ export function evolve(state: CheckoutState, event: CheckoutEvent): CheckoutStat
       reservedSkus: [],
       payment: 'none',
       providerReference: undefined,
-      compensations: [],
+      compensations: [registration({ kind: 'cancel_order' })],
       why: undefined,
       cancellationRequested: false,
-      deadlines: {},
+      deadlines: { checkout: { dueAt: checkoutDeadline, fired: false } },
     };
   }
   if (state.status === 'not_started') return state;
 
   switch (event.type) {
-    case 'CompensationRegistered':
-      return { ...state, compensations: [...state.compensations, { compensation: event.data.compensation, done: false, failures: 0 }] };
-    case 'DeadlineScheduled':
-      return { ...state, deadlines: { ...state.deadlines, [event.data.deadline]: { dueAt: event.data.dueAt, fired: false } } };
     case 'DeadlineFired': {
       const scheduled = state.deadlines[event.data.deadline];
       return scheduled ? { ...state, deadlines: { ...state.deadlines, [event.data.deadline]: { ...scheduled, fired: true } } } : state;
     }
-    case 'StockReservationRequested':
-      return { ...state, step: { kind: 'reserve_stock', sku: event.data.sku, quantity: event.data.quantity }, requestedLines: state.requestedLines + 1 };
+    case 'StockReservationRequested': {
+      const { sku, quantity } = event.data;
+      const compensations = [...state.compensations, registration({ kind: 'release_stock', sku })];
+      return { ...state, compensations, step: { kind: 'reserve_stock', sku, quantity }, requestedLines: state.requestedLines + 1 };
+    }
     case 'StockReservedForLine':
       return { ...state, step: undefined, reservedSkus: [...state.reservedSkus, event.data.sku] };
     case 'StockReservationRejectedForLine':
       // Nothing was reserved, so there is nothing to release.
       return { ...state, step: undefined, compensations: discharge(state.compensations, { kind: 'release_stock', sku: event.data.sku }) };
-    case 'PaymentAuthorizationStarted':
-      return { ...state, step: { kind: 'authorize_payment' }, payment: 'authorizing' };
+    case 'PaymentAuthorizationStarted': {
+      const compensations = [...state.compensations, registration({ kind: 'void_payment' })];
+      const deadlines = { ...state.deadlines, payment: { dueAt: event.data.paymentDeadline, fired: false } };
+      return { ...state, compensations, deadlines, step: { kind: 'authorize_payment' }, payment: 'authorizing' };
+    }
     case 'PaymentAuthorizationApproved':
       return { ...state, step: undefined, payment: 'approved', providerReference: event.data.providerReference };
     case 'PaymentAuthorizationDeclined':
       return { ...state, step: undefined, payment: 'declined', compensations: discharge(state.compensations, { kind: 'void_payment' }) };
     case 'PaymentCaptureStarted':
-      return { ...state, step: { kind: 'capture_payment' }, payment: 'capturing' };
+      return { ...state, compensations: [...state.compensations, registration({ kind: 'refund_payment' })], step: { kind: 'capture_payment' }, payment: 'capturing' };
     case 'PaymentCaptureCompleted':
       return { ...state, step: undefined, payment: 'captured' };
     case 'PaymentCaptureRefused':
@@ -327,6 +336,10 @@ export function evolve(state: CheckoutState, event: CheckoutEvent): CheckoutStat
     case 'CheckoutCompensated':
       return { ...state, status: 'compensated' };
   }
+}
+
+function registration(compensation: Compensation): RegisteredCompensation {
+  return { compensation, done: false, failures: 0 };
 }
 
 export function sameCompensation(a: Compensation, b: Compensation): boolean {

@@ -29,7 +29,13 @@ const Milliseconds = z.number().int().positive();
 const at = Timestamp;
 
 export const checkoutEvents = {
-  /** The saga took the order on, with the deadlines it will keep (config at that moment). */
+  /**
+   * The saga took the order on, with the deadlines it will keep (config at that moment). It also
+   * registers the compensation that undoes the whole checkout (cancel the order) and schedules the
+   * checkout deadline (`checkoutDeadline`). Each step's start event likewise registers that
+   * step's compensation (and schedules its deadline) itself, so the compensation is durable in
+   * the same record that starts the step.
+   */
   CheckoutStarted: {
     schemaVersion: 1,
     data: z.object({
@@ -39,13 +45,13 @@ export const checkoutEvents = {
       total: Money,
       paymentToken: PaymentToken,
       paymentDeadlineMs: Milliseconds,
+      checkoutDeadline: at,
       startedAt: at,
     }),
   },
-  CompensationRegistered: { schemaVersion: 1, data: z.object({ orderId: OrderId, compensation: Compensation }) },
-  DeadlineScheduled: { schemaVersion: 1, data: z.object({ orderId: OrderId, deadline: DeadlineName, dueAt: at }) },
   DeadlineFired: { schemaVersion: 1, data: z.object({ orderId: OrderId, deadline: DeadlineName, firedAt: at }) },
 
+  /** Registers the compensation `release_stock` for this line , then the reservation runs. */
   StockReservationRequested: { schemaVersion: 1, data: z.object({ orderId: OrderId, sku: Sku, quantity: Quantity, requestedAt: at }) },
   StockReservedForLine: { schemaVersion: 1, data: z.object({ orderId: OrderId, sku: Sku, quantity: Quantity, reservedAt: at }) },
   StockReservationRejectedForLine: {
@@ -53,12 +59,14 @@ export const checkoutEvents = {
     data: z.object({ orderId: OrderId, sku: Sku, quantity: Quantity, available: z.number().int().min(0), rejectedAt: at }),
   },
 
+  /** Registers the compensation `void_payment` and schedules the payment deadline (`paymentDeadline`). */
   PaymentAuthorizationStarted: {
     schemaVersion: 1,
-    data: z.object({ orderId: OrderId, amount: Money, idempotencyKey: z.string().min(1), startedAt: at }),
+    data: z.object({ orderId: OrderId, amount: Money, idempotencyKey: z.string().min(1), paymentDeadline: at, startedAt: at }),
   },
   PaymentAuthorizationApproved: { schemaVersion: 1, data: z.object({ orderId: OrderId, providerReference: z.string().min(1), approvedAt: at }) },
   PaymentAuthorizationDeclined: { schemaVersion: 1, data: z.object({ orderId: OrderId, reason: z.string().min(1), declinedAt: at }) },
+  /** Registers the compensation `refund_payment`. */
   PaymentCaptureStarted: { schemaVersion: 1, data: z.object({ orderId: OrderId, idempotencyKey: z.string().min(1), startedAt: at }) },
   PaymentCaptureCompleted: { schemaVersion: 1, data: z.object({ orderId: OrderId, capturedAt: at }) },
   PaymentCaptureRefused: { schemaVersion: 1, data: z.object({ orderId: OrderId, reason: z.string().min(1), refusedAt: at }) },

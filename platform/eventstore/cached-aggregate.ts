@@ -96,6 +96,17 @@ export class CachedAggregates<Command, Event extends DomainEvent, State> {
     }
   }
 
+  /**
+   * Tells the cache the stream's state at `revision`, known without reading it (e.g. its first
+   * event, delivered by a subscription). Ignored when the cache already knows a later revision.
+   * Safe even if the stream has moved on since: the next append then conflicts and catches up.
+   */
+  seed(streamName: string, state: State, revision: bigint): void {
+    const known = this.entries.get(streamName);
+    if (known && known.revision !== 'no_stream' && known.revision >= revision) return;
+    this.remember(streamName, { state, revision });
+  }
+
   /** Folds the events after `entry.revision` into it. */
   private async catchUp(streamName: string, entry: Entry<State>): Promise<Entry<State>> {
     let { state, revision } = entry;

@@ -12,10 +12,22 @@ export const EVENT_ID_NAMESPACE = 'b3f4d0f2-6a53-4c1e-9d38-2f7e0c5a91e4';
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+// Every saga step and command derives ids, so the namespace is parsed once per namespace.
+const namespaceBytes = new Map<string, Buffer>();
+
+function bytesOfNamespace(namespace: string): Buffer {
+  let bytes = namespaceBytes.get(namespace);
+  if (!bytes) {
+    if (!uuidPattern.test(namespace)) throw new Error(`namespace ${namespace} is not a UUID`);
+    bytes = Buffer.from(namespace.replaceAll('-', ''), 'hex');
+    namespaceBytes.set(namespace, bytes);
+  }
+  return bytes;
+}
+
 export function uuidV5(name: string, namespace: string): string {
-  if (!uuidPattern.test(namespace)) throw new Error(`namespace ${namespace} is not a UUID`);
   const hash = createHash('sha1')
-    .update(Buffer.from(namespace.replaceAll('-', ''), 'hex'))
+    .update(bytesOfNamespace(namespace))
     .update(name, 'utf8')
     .digest();
   const bytes = hash.subarray(0, 16);

@@ -109,9 +109,10 @@ const distinctIds = (received: NotificationPayload[]) => new Set(received.map(({
 test('notifications reach NATS on their subjects, in order per user, and are marked sent', async () => {
   const setup = await setUp();
   const { f, received, prefix } = setup;
+  let notifier: OutboxPublisher | undefined;
   try {
     const runner = f.runner(notificationsProjection({ lowStockThreshold: 5 })).start();
-    const notifier = publisher(setup, NATS_URL).start();
+    notifier = publisher(setup, NATS_URL).start();
     await f.shop.addProduct('A', 1000, 10);
     await f.shop.checkout('o1', 'c1', [{ sku: 'A', quantity: 6, price: 1000 }]);
     await f.shop.checkout('o2', 'user.with*odd>chars', [{ sku: 'A', quantity: 1, price: 1000 }], 'decline');
@@ -128,8 +129,9 @@ test('notifications reach NATS on their subjects, in order per user, and are mar
     const jsm = await setup.nats.jetstreamManager();
     const info = await jsm.streams.info(setup.stream, { subjects_filter: '>' });
     assert.equal(Object.keys(info.state.subjects ?? {}).sort(), [`${prefix}.admin`, `${prefix}.customer.c1`, `${prefix}.customer.user%2Ewith%2Aodd%3Echars`]);
-    await notifier.stop();
   } finally {
+    // Stopped even when an assertion failed, so its retry loop cannot keep the process alive.
+    await notifier?.stop();
     await tearDown(setup);
   }
 });
@@ -138,10 +140,11 @@ test('with NATS unreachable at start and again mid-way, nothing is lost: all arr
   const setup = await setUp();
   const { f, received } = setup;
   const relay = new NatsRelay(await NatsRelay.freePort());
+  let notifier: OutboxPublisher | undefined;
   try {
     const runner = f.runner(notificationsProjection({ lowStockThreshold: 5 })).start();
     // The relay's port is closed: the publisher starts with NATS unreachable.
-    const notifier = publisher(setup, `nats://127.0.0.1:${relay.port}`).start();
+    notifier = publisher(setup, `nats://127.0.0.1:${relay.port}`).start();
     await f.shop.addProduct('A', 1000, 100);
     for (let i = 1; i <= 5; i++) await f.shop.checkout(`o${i}`, `c${i % 2}`, [{ sku: 'A', quantity: 1, price: 1000 }], i % 2 ? 'confirm' : 'decline');
     await settle(f.es.client, [runner]);
@@ -164,8 +167,8 @@ test('with NATS unreachable at start and again mid-way, nothing is lost: all arr
     await until(async () => Number((await f.db.knex('notification_outbox').whereNull('sent_at').count({ n: '*' }).first())!.n) === 0, 'all marked sent');
     const rows = await f.db.knex('notifications').pluck('notification_id');
     assert.equal(distinctIds(received), new Set(rows), 'every notification arrived');
-    await notifier.stop();
   } finally {
+    await notifier?.stop();
     await relay.down();
     await tearDown(setup);
   }
