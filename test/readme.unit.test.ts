@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
@@ -18,6 +18,12 @@ test('every `npm run` command in the README is a script of package.json', () => 
   const used = new Set([...readme.matchAll(/npm run (?:-s )?([\w:-]+)/g)].map((match) => match[1]!));
   assert.ok(used.size >= 5);
   for (const script of used) assert.ok(scripts.includes(script), `npm run ${script} is not a script`);
+});
+
+test('every relative link in the README points at a file of the repository', () => {
+  const links = [...readme.matchAll(/\]\(([^)#\s]+)\)/g)].map((match) => match[1]!).filter((link) => !/^[a-z]+:/.test(link));
+  assert.ok(links.length >= 5);
+  for (const link of links) assert.ok(existsSync(new URL(link, root)), `${link} does not exist`);
 });
 
 test.run();
