@@ -11,11 +11,12 @@
  *   catching up, because "already done" must be true of the stream, not of our memory.
  * Deterministic event ids (from the idempotency key) make a repeat after a crash a no-op.
  */
-import { StreamNotFoundError, type EventStoreDBClient } from '@eventstore/db-client';
+import type { EventStoreDBClient } from '@eventstore/db-client';
 import { appendEvents } from './append';
-import { UnreadableEventError, VersionConflictError } from './errors';
+import { VersionConflictError } from './errors';
 import { deterministicEventIds } from './event-ids';
 import type { RetryPolicy } from './handle-command';
+import { catchUpStream } from './read-stream';
 import type { CausationMetadata, Decider, DomainEvent, EventCodec, StreamRevision } from './types';
 
 interface Entry<State> {
@@ -24,10 +25,6 @@ interface Entry<State> {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function schemaVersionIn(metadata: unknown): unknown {
-  return typeof metadata === 'object' && metadata !== null && !(metadata instanceof Uint8Array) ? (metadata as { schemaVersion?: unknown }).schemaVersion : undefined;
-}
 
 export class CachedAggregates<Command, Event extends DomainEvent, State> {
   private readonly entries = new Map<string, Entry<State>>();
@@ -109,25 +106,7 @@ export class CachedAggregates<Command, Event extends DomainEvent, State> {
 
   /** Folds the events after `entry.revision` into it. */
   private async catchUp(streamName: string, entry: Entry<State>): Promise<Entry<State>> {
-    let { state, revision } = entry;
-    try {
-      const from = revision === 'no_stream' ? 'start' : revision + 1n;
-      for await (const resolved of this.client.readStream(streamName, { fromRevision: from })) {
-        const recorded = resolved.event;
-        if (!recorded) continue;
-        let event: Event;
-        try {
-          event = this.codec.decode({ type: recorded.type, data: recorded.data, schemaVersion: schemaVersionIn(recorded.metadata), metadata: recorded.metadata });
-        } catch (cause) {
-          throw new UnreadableEventError(streamName, recorded.revision, recorded.type, { cause });
-        }
-        state = this.decider.evolve(state, event);
-        revision = recorded.revision;
-      }
-    } catch (error) {
-      if (!(error instanceof StreamNotFoundError)) throw error;
-    }
-    const caughtUp = { state, revision };
+    const caughtUp = await catchUpStream(this.client, streamName, this.decider, entry, { codec: this.codec });
     this.remember(streamName, caughtUp);
     return caughtUp;
   }

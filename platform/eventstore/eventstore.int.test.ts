@@ -6,6 +6,7 @@ import {
   UnreadableEventError,
   VersionConflictError,
   appendEvents,
+  catchUpStream,
   deterministicEventId,
   deterministicEventIds,
   eventStoreReadinessCheck,
@@ -93,6 +94,22 @@ function interferingClient(times: number): EventStoreDBClient {
 }
 
 // ---- tests ------------------------------------------------------------------------------------
+
+test('catching up a folded state reads only the newer events and ends where a full fold does', async () => {
+  const stream = newStream();
+  const increments = (count: number) => Array.from({ length: count }, (_, i) => ({ type: 'Incremented' as const, data: { by: i + 1 } }));
+  await appendEvents(client, stream, increments(3), { expectedRevision: 'no_stream', metadata, codec });
+  const known = await foldStream(client, stream, counter, { codec });
+  await appendEvents(client, stream, increments(2), { expectedRevision: known.revision, metadata, codec });
+
+  let decoded = 0;
+  const countingCodec: EventCodec<CounterEvent> = { ...codec, decode: (stored) => (decoded++, codec.decode(stored)) };
+  const caughtUp = await catchUpStream(client, stream, counter, known, { codec: countingCodec });
+  assert.is(decoded, 2, 'only the two events after the known revision were read');
+  assert.equal(caughtUp, { state: { value: 6 + 3 }, revision: 4n });
+  assert.equal(caughtUp, await foldStream(client, stream, counter, { codec }));
+  assert.equal(await catchUpStream(client, stream, counter, caughtUp, { codec }), caughtUp, 'nothing new: unchanged');
+});
 
 test('a stream that does not exist folds to the initial state at no_stream', async () => {
   const loaded = await foldStream(client, newStream(), counter, { codec });

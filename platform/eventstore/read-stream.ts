@@ -9,6 +9,8 @@ import { untypedCodec, type DomainEvent, type EventCodec, type RecordedDomainEve
 
 export interface ReadOptions<Event extends DomainEvent> {
   codec?: EventCodec<Event>;
+  /** Read only the events from this revision on (default: from the start). */
+  fromRevision?: bigint;
 }
 
 function schemaVersionIn(metadata: unknown): unknown {
@@ -17,17 +19,20 @@ function schemaVersionIn(metadata: unknown): unknown {
     : undefined;
 }
 
-/** Every event of a stream, decoded, in order; `revision` is `'no_stream'` when the stream has none. */
+/**
+ * The events of a stream (from `fromRevision`, else all), decoded, in order; `revision` is that
+ * of the last event read, `'no_stream'` when none was.
+ */
 export async function readStreamEvents<Event extends DomainEvent>(
   client: EventStoreDBClient,
   streamName: string,
-  { codec = untypedCodec<Event>() }: ReadOptions<Event> = {},
+  { codec = untypedCodec<Event>(), fromRevision }: ReadOptions<Event> = {},
 ): Promise<{ events: RecordedDomainEvent<Event>[]; revision: StreamRevision }> {
   // Read everything first, decode afterwards: leaving a client read early (a throw inside the
   // loop) leaves its gRPC call unconsumed, and the client's dispose() then waits on it forever.
   const recordedEvents = [];
   try {
-    for await (const resolved of client.readStream(streamName)) {
+    for await (const resolved of client.readStream(streamName, fromRevision === undefined ? {} : { fromRevision })) {
       if (resolved.event) recordedEvents.push(resolved.event);
     }
   } catch (error) {
@@ -55,15 +60,39 @@ export async function readStreamEvents<Event extends DomainEvent>(
   return { events, revision };
 }
 
+export interface FoldedStream<State> {
+  state: State;
+  revision: StreamRevision;
+}
+
 /** The stream's current state (its events folded with `evolve`) and the revision it reflects. */
-export async function foldStream<Event extends DomainEvent, State>(
+export function foldStream<Event extends DomainEvent, State>(
   client: EventStoreDBClient,
   streamName: string,
   decider: { initialState(): State; evolve(state: State, event: Event): State },
-  options: ReadOptions<Event> = {},
-): Promise<{ state: State; revision: StreamRevision }> {
-  const { events, revision } = await readStreamEvents(client, streamName, options);
-  let state = decider.initialState();
-  for (const { event } of events) state = decider.evolve(state, event);
+  options: Omit<ReadOptions<Event>, 'fromRevision'> = {},
+): Promise<FoldedStream<State>> {
+  return catchUpStream(client, streamName, decider, { state: decider.initialState(), revision: 'no_stream' }, options);
+}
+
+/**
+ * A state already folded up to `known.revision`, brought up to date by reading only the events
+ * after it: a process that keeps a hot stream's state in memory pays for what is new, not for
+ * the whole, ever longer stream. (A soft-deleted stream reads as not found: `known` stands.)
+ */
+export async function catchUpStream<Event extends DomainEvent, State>(
+  client: EventStoreDBClient,
+  streamName: string,
+  decider: { evolve(state: State, event: Event): State },
+  known: FoldedStream<State>,
+  options: Omit<ReadOptions<Event>, 'fromRevision'> = {},
+): Promise<FoldedStream<State>> {
+  const fromRevision = known.revision === 'no_stream' ? undefined : known.revision + 1n;
+  const { events } = await readStreamEvents(client, streamName, { ...options, fromRevision });
+  let { state, revision } = known;
+  for (const recorded of events) {
+    state = decider.evolve(state, recorded.event);
+    revision = recorded.revision;
+  }
   return { state, revision };
 }

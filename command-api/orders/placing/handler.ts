@@ -22,7 +22,8 @@ import {
   EVENT_ID_NAMESPACE,
   appendEvents,
   deterministicEventIds,
-  foldStream,
+  catchUpStream,
+  type FoldedStream,
   positionToJson,
   uuidV5,
   type CausationMetadata,
@@ -41,8 +42,20 @@ export interface PlaceOrderInput {
 }
 
 /** The current state of inventory streams, read as placing orders needs them (coalesced, see coalesced-reads.ts). */
+/**
+ * Every order still reads its lines' inventory streams (so prices are as fresh as a read), but
+ * only the events after the revision this process last folded: the saga adds events to a
+ * product's stream with every checkout, and folding it whole per order grows without bound.
+ * One entry per product ordered: the catalogue bounds it.
+ */
 export function inventoryReads(client: EventStoreDBClient): CoalescedReads<InventoryState> {
-  return new CoalescedReads(async (stream) => (await foldStream(client, stream, inventoryDecider, { codec: inventoryCodec })).state);
+  const folded = new Map<string, FoldedStream<InventoryState>>();
+  return new CoalescedReads(async (stream) => {
+    const known = folded.get(stream) ?? { state: inventoryDecider.initialState(), revision: 'no_stream' };
+    const caughtUp = await catchUpStream(client, stream, inventoryDecider, known, { codec: inventoryCodec });
+    folded.set(stream, caughtUp);
+    return caughtUp.state;
+  });
 }
 
 export function orderIdFor(execution: Execution | undefined, newId: () => string): string {
