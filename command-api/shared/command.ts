@@ -19,7 +19,7 @@ import {
   type RetryPolicy,
   type StreamRevision,
 } from '../../platform/eventstore';
-import { instanceOf, sendProblem, type ProblemDetails } from '../../platform/http';
+import { instanceOf, problemDetailsSchema, sendProblem, type ProblemDetails } from '../../platform/http';
 import type { Logger } from '../../platform/logger';
 import { IDEMPOTENCY_KEY_PATTERN, type CommandAnswer, type Execution, type IdempotencyStore } from './idempotency';
 import { problemFor, type ProblemContext } from './problems';
@@ -62,6 +62,19 @@ export const ProductCommandAccepted = z.object({ sku: z.string(), ...accepted })
 export const OrderCommandAccepted = z.object({ orderId: z.string(), ...accepted }).meta({ id: 'OrderCommandAccepted' });
 
 export const bearer = [{ bearer: [] }];
+
+/**
+ * What a command on an existing aggregate may answer besides success: invalid input, no or a bad
+ * token, the wrong role, an unknown SKU or order, a version conflict, a business rule.
+ */
+export const commandProblemResponses = {
+  400: problemDetailsSchema,
+  401: problemDetailsSchema,
+  403: problemDetailsSchema,
+  404: problemDetailsSchema,
+  409: problemDetailsSchema,
+  422: problemDetailsSchema,
+} as const;
 
 // ---- running a command -------------------------------------------------------------------
 

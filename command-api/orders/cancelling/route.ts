@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { OrderId } from '../../../domain';
 import { principalOf } from '../../../platform/auth';
-import { problemDetailsSchema, type HttpServer } from '../../../platform/http';
-import { OrderCommandAccepted, bearer, commandHeaders, commandMetadata, respond, type CommandDeps } from '../../shared/command';
+import type { HttpServer } from '../../../platform/http';
+import { OrderCommandAccepted, bearer, commandHeaders, commandMetadata, commandProblemResponses, respond, type CommandDeps } from '../../shared/command';
 import { requestOrderCancellation } from './handler';
 
 export function cancellingRoute(app: HttpServer, deps: CommandDeps): void {
@@ -19,12 +19,7 @@ export function cancellingRoute(app: HttpServer, deps: CommandDeps): void {
         headers: commandHeaders,
         response: {
           202: OrderCommandAccepted,
-          400: problemDetailsSchema,
-          401: problemDetailsSchema,
-          403: problemDetailsSchema,
-          404: problemDetailsSchema,
-          409: problemDetailsSchema,
-          422: problemDetailsSchema,
+          ...commandProblemResponses,
         },
       },
     },

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { PaymentToken, Quantity, Sku } from '../../../domain';
 import { principalOf } from '../../../platform/auth';
-import { problemDetailsSchema, type HttpServer } from '../../../platform/http';
-import { OrderCommandAccepted, bearer, commandHeaders, commandMetadata, respond, type CommandDeps } from '../../shared/command';
+import type { HttpServer } from '../../../platform/http';
+import { OrderCommandAccepted, bearer, commandHeaders, commandMetadata, commandProblemResponses, respond, type CommandDeps } from '../../shared/command';
 import { inventoryReads, placeOrder } from './handler';
 
 export const PlaceOrderBody = z
@@ -40,12 +40,7 @@ export function placingRoute(app: HttpServer, commandDeps: CommandDeps): void {
         body: PlaceOrderBody,
         response: {
           202: OrderCommandAccepted,
-          400: problemDetailsSchema,
-          401: problemDetailsSchema,
-          403: problemDetailsSchema,
-          404: problemDetailsSchema,
-          409: problemDetailsSchema,
-          422: problemDetailsSchema,
+          ...commandProblemResponses,
         },
       },
     },

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { Money, Sku } from '../../../domain';
-import { problemDetailsSchema, type HttpServer } from '../../../platform/http';
-import { ProductCommandAccepted, bearer, commandHeaders, commandMetadata, respond, type CommandDeps } from '../../shared/command';
+import type { HttpServer } from '../../../platform/http';
+import { ProductCommandAccepted, bearer, commandHeaders, commandMetadata, commandProblemResponses, respond, type CommandDeps } from '../../shared/command';
 import { changeProductPrice } from './handler';
 
 export const ChangeProductPriceBody = z.strictObject({ price: Money }).meta({ id: 'ChangeProductPriceBody' });
@@ -20,12 +20,7 @@ export function changingPriceRoute(app: HttpServer, deps: CommandDeps): void {
         body: ChangeProductPriceBody,
         response: {
           200: ProductCommandAccepted,
-          400: problemDetailsSchema,
-          401: problemDetailsSchema,
-          403: problemDetailsSchema,
-          404: problemDetailsSchema,
-          409: problemDetailsSchema,
-          422: problemDetailsSchema,
+          ...commandProblemResponses,
         },
       },
     },

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { Quantity, Sku } from '../../../domain';
-import { problemDetailsSchema, type HttpServer } from '../../../platform/http';
-import { ProductCommandAccepted, bearer, commandHeaders, commandMetadata, respond, type CommandDeps } from '../../shared/command';
+import type { HttpServer } from '../../../platform/http';
+import { ProductCommandAccepted, bearer, commandHeaders, commandMetadata, commandProblemResponses, respond, type CommandDeps } from '../../shared/command';
 import { receiveStock } from './handler';
 
 export const ReceiveStockBody = z.strictObject({ quantity: Quantity }).meta({ id: 'ReceiveStockBody' });
@@ -20,12 +20,7 @@ export function receivingStockRoute(app: HttpServer, deps: CommandDeps): void {
         body: ReceiveStockBody,
         response: {
           200: ProductCommandAccepted,
-          400: problemDetailsSchema,
-          401: problemDetailsSchema,
-          403: problemDetailsSchema,
-          404: problemDetailsSchema,
-          409: problemDetailsSchema,
-          422: problemDetailsSchema,
+          ...commandProblemResponses,
         },
       },
     },
