@@ -6,24 +6,19 @@
 import type { EventStoreDBClient } from '@eventstore/db-client';
 import {
   inventoryDecider,
-  inventorySchemaVersion,
   inventoryStream,
   orderDecider,
-  orderSchemaVersion,
   orderStream,
   paymentDecider,
-  paymentSchemaVersion,
   paymentStream,
-  readDomainEvent,
   type CancellationReason,
-  type DomainEvent,
   type InventoryCommand,
   type OrderCommand,
   type PaymentCommand,
 } from '../domain';
 import { checkoutSchemaVersion } from '../domain/checkout/events';
 import { startEmulatorWithClient, type EmulatorFixture } from '../eventstore-emulator/testing';
-import { appendEvents, handleCommand, type CausationMetadata, type EventCodec, type Position } from '../platform/eventstore';
+import { appendEvents, handleCommand, type CausationMetadata,  type Position } from '../platform/eventstore';
 import { createLogger, type Logger } from '../platform/logger';
 import { migrateToLatest } from '../platform/postgres';
 import { createTestSchema, type TestSchema } from '../platform/postgres/testing';
@@ -33,12 +28,8 @@ import { ProjectionRunner } from './framework/runner';
 import type { Projection } from './framework/types';
 import { readModelMigrations } from './migrations';
 import { Registry } from 'prom-client';
+import { domainCodec } from '../platform/eventstore/domain-codecs';
 
-const versions: Record<string, number> = { ...inventorySchemaVersion, ...orderSchemaVersion, ...paymentSchemaVersion };
-const domainCodec: EventCodec<DomainEvent> = {
-  schemaVersionOf: (event) => versions[event.type] ?? 1,
-  decode: (stored) => readDomainEvent(stored),
-};
 
 const metadata = (actor: string): CausationMetadata => ({ correlationId: 'test', causationId: 'test', actor });
 

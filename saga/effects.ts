@@ -9,18 +9,12 @@
 import type { EventStoreDBClient } from '@eventstore/db-client';
 import {
   inventoryDecider,
-  inventorySchemaVersion,
   inventoryStream,
   isDomainError,
   orderDecider,
-  orderSchemaVersion,
   orderStream,
   paymentDecider,
-  paymentSchemaVersion,
   paymentStream,
-  readInventoryEvent,
-  readOrderEvent,
-  readPaymentEvent,
   type InventoryCommand,
   type PaymentCommand,
   type PaymentEvent,
@@ -33,9 +27,10 @@ import {
 } from '../domain';
 import { CachedAggregates } from '../platform/eventstore/cached-aggregate';
 import type { Compensation, CompensationReason, StartedCheckout, Step, StepOutcome } from '../domain/checkout';
-import { handleCommand, type CausationMetadata, type EventCodec, type RetryPolicy } from '../platform/eventstore';
+import { handleCommand, type CausationMetadata,  type RetryPolicy } from '../platform/eventstore';
 import type { Logger } from '../platform/logger';
 import { TransientPaymentError, type PaymentProvider } from './payment/port';
+import { inventoryCodec, orderCodec, paymentCodec } from '../platform/eventstore/domain-codecs';
 
 export type CompensationResult = { ok: true; note?: string } | { ok: false; error: string };
 
@@ -47,12 +42,6 @@ export interface EffectContext {
   readonly why?: CompensationReason;
 }
 
-function codecOf<E extends { type: string; data: unknown }>(versions: Readonly<Record<string, number>>, read: (stored: { type: string; data: unknown; schemaVersion: unknown }) => E): EventCodec<E> {
-  return { schemaVersionOf: (event) => versions[event.type] ?? 1, decode: (stored) => read(stored) };
-}
-const inventoryCodec = codecOf(inventorySchemaVersion, readInventoryEvent);
-const orderCodec = codecOf(orderSchemaVersion, readOrderEvent);
-const paymentCodec = codecOf(paymentSchemaVersion, readPaymentEvent);
 
 /** Runs one task per key at a time: this process never races itself on a hot inventory stream. */
 export class KeyedQueue {

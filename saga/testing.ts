@@ -9,37 +9,24 @@ import type { AddressInfo } from 'node:net';
 import { Registry } from 'prom-client';
 import {
   inventoryDecider,
-  inventorySchemaVersion,
   inventoryStream,
   orderDecider,
-  orderSchemaVersion,
   orderStream,
   paymentDecider,
-  paymentSchemaVersion,
   paymentStream,
-  readInventoryEvent,
-  readOrderEvent,
-  readPaymentEvent,
   type InventoryState,
   type OrderState,
   type PaymentState,
 } from '../domain';
 import { checkoutDecider, checkoutStream, type CheckoutEvent, type CheckoutState } from '../domain/checkout';
 import { startEmulatorWithClient, type EmulatorFixture } from '../eventstore-emulator/testing';
-import { foldStream, handleCommand, readStreamEvents, type EventCodec } from '../platform/eventstore';
+import { foldStream, handleCommand, readStreamEvents } from '../platform/eventstore';
 import { createLogger, type Logger } from '../platform/logger';
 import { checkoutCodec } from './checkout-process';
 import { httpPaymentProvider } from './payment/http-provider';
 import { createPaymentSandbox, type PaymentSandbox } from './payment-sandbox/server';
 import { startSaga, type RunningSaga, type SagaOptions, type SagaSettings } from './service';
-
-const codec = <E extends { type: string; data: unknown }>(versions: Readonly<Record<string, number>>, read: (s: { type: string; data: unknown; schemaVersion: unknown }) => E): EventCodec<E> => ({
-  schemaVersionOf: (event) => versions[event.type] ?? 1,
-  decode: read,
-});
-const inventoryCodec = codec(inventorySchemaVersion, readInventoryEvent);
-const orderCodec = codec(orderSchemaVersion, readOrderEvent);
-const paymentCodec = codec(paymentSchemaVersion, readPaymentEvent);
+import { inventoryCodec, orderCodec, paymentCodec } from '../platform/eventstore/domain-codecs';
 
 export const fastSettings: Partial<SagaSettings> = {
   paymentDeadlineMs: 800,

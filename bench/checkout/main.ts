@@ -12,23 +12,18 @@
  */
 import { START, eventTypeFilter, type EventStoreDBClient } from '@eventstore/db-client';
 import type { AddressInfo } from 'node:net';
-import { inventoryDecider, inventorySchemaVersion, inventoryStream, orderDecider, orderSchemaVersion, orderStream, readInventoryEvent, readOrderEvent } from '../../domain';
-import { connectEventStore, handleCommand, type EventCodec } from '../../platform/eventstore';
+import { inventoryDecider,  inventoryStream, orderDecider,  orderStream } from '../../domain';
+import { connectEventStore, handleCommand } from '../../platform/eventstore';
 import { createPaymentSandbox } from '../../saga/payment-sandbox/server';
 import { spawnSaga } from '../../saga/testing-process';
 import { spawnEmulator } from '../eventstore-append/emulator-process';
+import { inventoryCodec, orderCodec } from '../../platform/eventstore/domain-codecs';
 
 const ORDERS = Number(process.env.BENCH_ORDERS ?? 3000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
 const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 10);
 const SKUS = 20;
 
-const codec = <E extends { type: string; data: unknown }>(versions: Readonly<Record<string, number>>, read: (s: { type: string; data: unknown; schemaVersion: unknown }) => E): EventCodec<E> => ({
-  schemaVersionOf: (event) => versions[event.type] ?? 1,
-  decode: read,
-});
-const orderCodec = codec(orderSchemaVersion, readOrderEvent);
-const inventoryCodec = codec(inventorySchemaVersion, readInventoryEvent);
 
 const emulator = await spawnEmulator();
 const sandbox = createPaymentSandbox({ latencyMs: 0 });

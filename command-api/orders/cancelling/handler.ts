@@ -1,6 +1,6 @@
 import { orderDecider, orderStream } from '../../../domain';
 import type { CausationMetadata } from '../../../platform/eventstore';
-import { orderCodec } from '../../shared/codecs';
+import { orderCodec } from '../../../platform/eventstore/domain-codecs';
 import { runCommand, writtenJson, type CommandDeps } from '../../shared/command';
 import type { CommandAnswer, Execution } from '../../shared/idempotency';
 

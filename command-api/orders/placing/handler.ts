@@ -28,7 +28,7 @@ import {
   uuidV5,
   type CausationMetadata,
 } from '../../../platform/eventstore';
-import { inventoryCodec, orderCodec } from '../../shared/codecs';
+import { inventoryCodec, orderCodec } from '../../../platform/eventstore/domain-codecs';
 import type { EventStoreDBClient } from '@eventstore/db-client';
 import { CoalescedReads } from '../../shared/coalesced-reads';
 import type { CommandDeps } from '../../shared/command';

@@ -1,6 +1,6 @@
 import { inventoryDecider, inventoryStream } from '../../../domain';
 import type { CausationMetadata } from '../../../platform/eventstore';
-import { inventoryCodec } from '../../shared/codecs';
+import { inventoryCodec } from '../../../platform/eventstore/domain-codecs';
 import { runCommand, writtenJson, type CommandDeps } from '../../shared/command';
 import type { CommandAnswer, Execution } from '../../shared/idempotency';
 
