@@ -9,6 +9,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SagaFixture } from './testing';
 import { spawnSaga, type SagaChild } from './testing-process';
+import { seededRandom } from '../test/support/seeded-random';
 
 let fx: SagaFixture;
 const orders: string[] = [];
@@ -95,7 +96,7 @@ test('SIGKILL at random moments (≥ 50 kills, two processes at once), then rest
   let kills = 0;
   let feeding = true;
   let n = 0;
-  const random = mulberry32(42);
+  const random = seededRandom(42);
   const feeder = (async () => {
     while (feeding) {
       const orderId = `r${n++}`;
@@ -129,14 +130,5 @@ test('SIGKILL at random moments (≥ 50 kills, two processes at once), then rest
   assert.ok(c.onHand >= 0 && c.sold <= 60);
 });
 
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 test.run();

@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert';
 import { DomainError, isDomainError } from '../shared/errors';
 import { spec } from '../shared/spec';
 import { inventoryDecider, inventoryStream, readInventoryEvent, type InventoryCommand, type InventoryEvent, type InventoryState } from './index';
+import { seededRandom } from '../../test/support/seeded-random';
 
 const sku = 'MUG-BLUE';
 const price = { amount: 1250, currency: 'EUR' };
@@ -133,7 +134,7 @@ test('refuses an unknown stored event type', () => assert.throws(() => readInven
 test('random receive/reserve/release/commit sequences never make available stock negative', () => {
   const seen = new Set<string>();
   for (let seed = 1; seed <= 200; seed++) {
-    const random = mulberry32(seed);
+    const random = seededRandom(seed);
     const pick = (n: number) => Math.floor(random() * n);
     let state: InventoryState = inventoryDecider.evolve(inventoryDecider.initialState(), registered);
     let receivedTotal = 0;
@@ -163,15 +164,5 @@ test('random receive/reserve/release/commit sequences never make available stock
   assert.equal([...seen].sort(), ['StockCommitted', 'StockReceived', 'StockReleased', 'StockReservationRejected', 'StockReserved']);
 });
 
-/** A seeded generator, so a failing sequence can be replayed from its seed. */
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 test.run();
