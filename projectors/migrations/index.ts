@@ -6,5 +6,6 @@ import { products } from './0003_products';
 import { checkoutProgress } from './0004_checkout_progress';
 import { sales } from './0005_sales';
 import { notifications } from './0006_notifications';
+import { checkpointNotifications } from './0007_checkpoint_notifications';
 
-export const readModelMigrations: readonly Migration[] = [projectionCheckpoints, orders, products, checkoutProgress, sales, notifications];
+export const readModelMigrations: readonly Migration[] = [projectionCheckpoints, orders, products, checkoutProgress, sales, notifications, checkpointNotifications];

@@ -1,15 +1,18 @@
 /**
  * Waits until read models have applied a log position, for read-your-writes.
  *
- * Why polling and not LISTEN/NOTIFY: the projectors own `projection_checkpoints`, and a NOTIFY
- * would need a trigger there or a NOTIFY in their commit. One loop per query-api instance reads
- * that small table (one row per projection) every `pollIntervalMs`, only while some request
- * waits, and answers every waiting request from the same read: a hundred waiting requests cost
- * the same one query per tick as one. Polling every 20 ms adds at most that to a wait that a
- * projection's own batching (tens of ms) dominates anyway.
+ * Each checkpoint change is announced by a trigger on `projection_checkpoints` (NOTIFY, sent at
+ * commit; projectors/migrations/0007). The watcher LISTENs on a connection of its own and answers
+ * a waiting request the moment a notification shows its projections past the position. It still
+ * reads the small table (one row per projection) once when a request starts waiting, so a
+ * position passed long ago answers at once, and then polls slowly as a safety net. While the
+ * LISTEN connection is down (or the database cannot LISTEN) it polls every `pollIntervalMs`,
+ * and answers every waiting request from the same read: a hundred waiting requests cost one
+ * query per tick, like one.
  */
 import type { Knex } from 'knex';
 import type { Logger } from '../../platform/logger';
+import { checkpointChannel, listenToChannel, type ChannelListener } from '../../platform/postgres';
 import { isAtOrAfter } from '../../platform/eventstore/position';
 import type { Position } from './min-position';
 
@@ -40,8 +43,24 @@ interface CheckpointRow {
 }
 
 export interface CheckpointWatcherOptions {
+  /** While not listening: how often to read the checkpoints (default 20 ms). */
   pollIntervalMs?: number;
+  /** While listening: the safety-net read (default 500 ms). */
+  listeningPollIntervalMs?: number;
+  /** Default true; false polls only. */
+  listen?: boolean;
   logger?: Logger;
+}
+
+interface CheckpointNotification {
+  projection: string;
+  commit: string | null;
+  prepare: string | null;
+  failed: boolean;
+}
+
+function positionOf(commit: string | null, prepare: string | null): Position | undefined {
+  return commit === null || prepare === null ? undefined : { commit: BigInt(commit), prepare: BigInt(prepare) };
 }
 
 export class CheckpointWatcher {
@@ -50,12 +69,62 @@ export class CheckpointWatcher {
   private loop: Promise<void> | undefined;
   private latest = new Map<string, ProjectionProgress>();
   private readonly pollIntervalMs: number;
+  private readonly listeningPollIntervalMs: number;
+  private listener: Promise<ChannelListener | undefined> | undefined;
+  private wakeLoop: (() => void) | undefined;
+  private closed = false;
 
   constructor(
     private readonly knex: Knex,
     private readonly options: CheckpointWatcherOptions = {},
   ) {
     this.pollIntervalMs = options.pollIntervalMs ?? 20;
+    this.listeningPollIntervalMs = options.listeningPollIntervalMs ?? 500;
+  }
+
+  /** Starts listening for checkpoint moves (also done by the first wait). */
+  start(): this {
+    if (this.options.listen === false || this.closed) return this;
+    this.listener ??= (async () => {
+      const [{ schema }] = (await this.knex.select(this.knex.raw('current_schema() as schema'))) as [{ schema: string }];
+      if (this.closed) return undefined;
+      return listenToChannel(this.knex, checkpointChannel(schema), {
+        onNotification: (payload) => this.onNotification(payload),
+        // Lost: moves may go unannounced, so read now and poll. Back: nothing to catch up on.
+        onListeningChange: () => this.wakeLoop?.(),
+        ...(this.options.logger ? { logger: this.options.logger } : {}),
+      });
+    })().catch((error: unknown) => {
+      this.options.logger?.warn({ err: error }, 'could not listen for checkpoint moves; polling');
+      this.listener = undefined;
+      return undefined;
+    });
+    return this;
+  }
+
+  private onNotification(payload: string): void {
+    let moved: CheckpointNotification;
+    try {
+      moved = JSON.parse(payload) as CheckpointNotification;
+    } catch {
+      return;
+    }
+    // A notification is a read of that one row, made after every request waiting now arrived.
+    const read = ++this.readsStarted;
+    this.latest.set(moved.projection, { name: moved.projection, position: positionOf(moved.commit, moved.prepare), failed: moved.failed });
+    this.answerWaiters(read);
+  }
+
+  private answerWaiters(read: number): void {
+    for (const waiter of [...this.waiters]) {
+      if (waiter.firstRead > read) continue;
+      const reached = waiter.projections.every((name) => {
+        const position = this.latest.get(name)?.position;
+        return position !== undefined && isAtOrAfter(position, waiter.target);
+      });
+      if (reached) waiter.resolve({ reached: true });
+    }
+    if (this.waiters.size === 0) this.wakeLoop?.();
   }
 
   /** Resolves `{ reached: true }` once every one of `projections` is at or past `target`, or the progress seen at the deadline. */
@@ -73,13 +142,19 @@ export class CheckpointWatcher {
         timer: setTimeout(() => waiter.resolve({ reached: false, progress: this.progressOf(projections) }), timeoutMs),
       };
       this.waiters.add(waiter);
+      this.start();
+      // A sleeping loop reads at once: the new request needs one read made after it arrived.
+      this.wakeLoop?.();
       this.loop ??= this.run().finally(() => (this.loop = undefined));
     });
   }
 
-  /** Answers every waiter now with a timeout outcome (shutdown). */
+  /** Answers every waiter now with a timeout outcome, and stops listening (shutdown). */
   close(): void {
+    this.closed = true;
     for (const waiter of [...this.waiters]) waiter.resolve({ reached: false, progress: this.progressOf(waiter.projections) });
+    void this.listener?.then((listener) => listener?.close());
+    this.listener = undefined;
   }
 
   private progressOf(projections: readonly string[]): ProjectionProgress[] {
@@ -91,29 +166,32 @@ export class CheckpointWatcher {
       const read = ++this.readsStarted;
       try {
         const rows = (await this.knex('projection_checkpoints').select('projection', 'commit_position', 'prepare_position', 'failed_at')) as CheckpointRow[];
-        this.latest = new Map(
-          rows.map((row) => [
-            row.projection,
-            {
-              name: row.projection,
-              position: row.commit_position === null || row.prepare_position === null ? undefined : { commit: BigInt(row.commit_position), prepare: BigInt(row.prepare_position) },
-              failed: row.failed_at !== null,
-            },
-          ]),
-        );
-        for (const waiter of [...this.waiters]) {
-          if (waiter.firstRead > read) continue;
-          const reached = waiter.projections.every((name) => {
-            const position = this.latest.get(name)?.position;
-            return position !== undefined && isAtOrAfter(position, waiter.target);
-          });
-          if (reached) waiter.resolve({ reached: true });
+        for (const row of rows) {
+          this.latest.set(row.projection, { name: row.projection, position: positionOf(row.commit_position, row.prepare_position), failed: row.failed_at !== null });
         }
+        this.answerWaiters(read);
       } catch (error) {
         // The waiters' deadlines still run; the next tick tries again.
         this.options.logger?.warn({ err: error }, 'reading projection checkpoints failed');
       }
-      if (this.waiters.size > 0) await new Promise((resolve) => setTimeout(resolve, this.pollIntervalMs));
+      if (this.waiters.size === 0) break;
+      // A request that arrived during that read needs a read of its own.
+      if ([...this.waiters].some((waiter) => waiter.firstRead > read)) continue;
+      const listening = (await this.listener)?.listening ?? false;
+      await this.sleep(listening ? this.listeningPollIntervalMs : this.pollIntervalMs);
     }
+  }
+
+  /** Sleeps `ms`, or less when a request starts waiting or the last one is answered. */
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        if (this.wakeLoop === done) this.wakeLoop = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wakeLoop = done;
+    });
   }
 }
