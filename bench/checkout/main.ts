@@ -13,7 +13,7 @@
 import { START, eventTypeFilter, type EventStoreDBClient } from '@eventstore/db-client';
 import type { AddressInfo } from 'node:net';
 import { inventoryDecider,  inventoryStream, orderDecider,  orderStream } from '../../domain';
-import { connectEventStore, handleCommand } from '../../platform/eventstore';
+import { appendEvents, connectEventStore, deterministicEventIds, handleCommand } from '../../platform/eventstore';
 import { createPaymentSandbox } from '../../saga/payment-sandbox/server';
 import { spawnSaga } from '../../saga/testing-process';
 import { spawnEmulator } from '../eventstore-append/emulator-process';
@@ -67,14 +67,19 @@ async function place(orderId: string): Promise<void> {
   const lines = [{ sku: `SKU-${sequence % SKUS}`, quantity: 1, unitPrice: { amount: 999, currency: 'EUR' } }];
   sequence++;
   placedAt.set(orderId, performance.now());
-  await handleCommand(
-    client,
-    orderStream(orderId),
-    orderDecider,
+  // As the command API places an order: decide on the new stream's initial state and append
+  // expecting no stream (no read of a stream that cannot exist yet).
+  const stream = orderStream(orderId);
+  const events = orderDecider.decide(
     { type: 'PlaceOrder', data: { orderId, customerId: 'bench', lines, paymentToken: 'tok_ok', placedAt: new Date().toISOString() } },
-    { correlationId: orderId, causationId: orderId, actor: 'bench' },
-    { retryOnConflict: false, idempotencyKey: orderId, codec: orderCodec },
+    orderDecider.initialState(),
   );
+  await appendEvents(client, stream, events, {
+    expectedRevision: 'no_stream',
+    metadata: { correlationId: orderId, causationId: orderId, actor: 'bench' },
+    codec: orderCodec,
+    eventIds: deterministicEventIds(`${stream}/${orderId}`, events.length),
+  });
 }
 
 async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<void> {
