@@ -10,6 +10,8 @@ const MAIN = new URL('../../eventstore-emulator/main.ts', import.meta.url).pathn
 
 export interface EmulatorProcess {
   readonly url: string;
+  /** For reading its memory from /proc. */
+  readonly pid: number;
   stop(): Promise<void>;
 }
 
@@ -30,6 +32,7 @@ export async function spawnEmulator(environment: Record<string, string> = {}): P
   });
   return {
     url: `esdb://127.0.0.1:${port}?tls=false`,
+    pid: child.pid!,
     async stop() {
       child.kill('SIGTERM');
       await exited;

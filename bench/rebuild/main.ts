@@ -1,0 +1,208 @@
+/**
+ * Rebuild benchmark: `npm run bench:rebuild`.
+ *
+ * 1. A log of BENCH_EVENTS (1,000,000) events of a realistic mix (event-mix.ts: products, stock,
+ *    checkouts confirmed, declined, timed out, cancelled, out of stock) is written into an
+ *    emulator data directory (seed-log.ts), and the emulator starts on it in its own process.
+ * 2. Rebuild: every read model is built from the start of the log into an empty schema by the
+ *    projectors' own runners (one `$all` subscription per projection, batches of
+ *    BENCH_BATCH_SIZE, notifications recorded but not sent), until every projection is live.
+ *    Events/s = events in the log ÷ that time. The peak RSS of this process (the projectors) and
+ *    of the emulator process are sampled throughout, so a growing footprint shows.
+ * 3. In the same run, the limits it is held against: the time to COPY the final rows of every
+ *    read-model table into empty copies (same columns, indexes and constraints), and the time for
+ *    one bare catch-up subscription to read the whole log through the client.
+ *
+ * Targets (issue 6): ≥ 50,000 events/s; rebuild ≤ 2× the COPY time; memory flat.
+ *   BENCH_EVENTS, BENCH_BATCH_SIZE (500), BENCH_SLICE_ORDERS (300), BENCH_READ_BASELINE (1 = on)
+ */
+import { START, type EventStoreDBClient } from '@eventstore/db-client';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type pg from 'pg';
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
+import { Registry } from 'prom-client';
+import { closeEventStore, connectEventStore } from '../../platform/eventstore';
+import { createLogger } from '../../platform/logger';
+import { closePostgres, connectPostgres, migrateToLatest, type Knex } from '../../platform/postgres';
+import { TEST_DATABASE_URL } from '../../platform/postgres/testing';
+import { ProjectorMetrics } from '../../projectors/framework/metrics';
+import { ProjectionRunner } from '../../projectors/framework/runner';
+import { readModelMigrations } from '../../projectors/migrations';
+import { allProjections } from '../../projectors/projections';
+import { spawnEmulator } from '../eventstore-append/emulator-process';
+import { writeTemplateSlice } from './event-mix';
+import { seedLogDirectory } from './seed-log';
+
+const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000);
+const BATCH_SIZE = Number(process.env.BENCH_BATCH_SIZE ?? 500);
+const SLICE_ORDERS = Number(process.env.BENCH_SLICE_ORDERS ?? 300);
+const READ_BASELINE = process.env.BENCH_READ_BASELINE !== '0';
+const DATABASE_URL = process.env.DATABASE_URL ?? TEST_DATABASE_URL;
+
+const mib = (bytes: number) => Math.round(bytes / 1024 / 1024);
+const seconds = (ms: number) => Number((ms / 1000).toFixed(2));
+
+function rssOf(pid: number): number {
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Number(match[1]) * 1024 : 0;
+}
+
+/** Samples the RSS of this process and the emulator; reports the peak of each half of the run. */
+function sampleMemory(emulatorPid: number) {
+  const samples: { at: number; own: number; emulator: number }[] = [];
+  const timer = setInterval(() => samples.push({ at: performance.now(), own: process.memoryUsage.rss(), emulator: rssOf(emulatorPid) }), 250);
+  return {
+    stop() {
+      clearInterval(timer);
+      const half = Math.floor(samples.length / 2);
+      const peak = (list: typeof samples, key: 'own' | 'emulator') => mib(Math.max(0, ...list.map((sample) => sample[key])));
+      return {
+        projectorsPeakMiB: peak(samples, 'own'),
+        projectorsPeakFirstHalfMiB: peak(samples.slice(0, half), 'own'),
+        projectorsPeakSecondHalfMiB: peak(samples.slice(half), 'own'),
+        emulatorPeakMiB: peak(samples, 'emulator'),
+        emulatorPeakFirstHalfMiB: peak(samples.slice(0, half), 'emulator'),
+        emulatorPeakSecondHalfMiB: peak(samples.slice(half), 'emulator'),
+      };
+    },
+  };
+}
+
+async function rebuildAll(client: EventStoreDBClient, knex: Knex, schema: string) {
+  const logger = createLogger({ service: 'bench-rebuild', level: 'warn' });
+  const metrics = new ProjectorMetrics(new Registry(), client);
+  const runners = allProjections({ lowStockThreshold: 5, writeOutbox: false }).map(
+    (projection) => new ProjectionRunner(projection, { knex, client, databaseUrl: DATABASE_URL, schema, logger, metrics, batch: { maxEvents: BATCH_SIZE } }),
+  );
+  const started = performance.now();
+  for (const runner of runners) runner.start();
+  const perProjection: Record<string, number> = {};
+  await Promise.all(
+    runners.map(async (runner) => {
+      await runner.waitUntil((r) => r.state === 'live', 3_600_000);
+      perProjection[runner.projection.name] = seconds(performance.now() - started);
+    }),
+  );
+  const elapsed = performance.now() - started;
+  await Promise.all(runners.map((runner) => runner.stop()));
+  return { elapsedMs: elapsed, liveAfterSeconds: perProjection };
+}
+
+/** Base tables of the read models with their row counts (the migrations' bookkeeping aside). */
+async function readModelTables(knex: Knex, schema: string): Promise<{ table: string; rows: number }[]> {
+  const tables = (await knex('information_schema.tables')
+    .where({ table_schema: schema, table_type: 'BASE TABLE' })
+    .whereNotIn('table_name', ['knex_migrations', 'knex_migrations_lock'])
+    .orderBy('table_name')
+    .pluck('table_name')) as string[];
+  return Promise.all(tables.map(async (table) => ({ table, rows: Number(((await knex.withSchema(schema).from(table).count({ n: '*' })) as [{ n: string }])[0].n) })));
+}
+
+/** COPY every table's rows into an empty copy of it (same columns, indexes, constraints), one after another. */
+async function copyIntoEmptyTables(knex: Knex, schema: string, tables: readonly string[]): Promise<number> {
+  const target = `${schema}_copy`;
+  await knex.raw('create schema ??', [target]);
+  try {
+    for (const table of tables) await knex.raw('create table ??.?? (like ??.?? including all)', [target, table, schema, table]);
+    const reader = (await (knex.client as { acquireRawConnection(): Promise<pg.Client> }).acquireRawConnection()) as pg.Client;
+    const writer = (await (knex.client as { acquireRawConnection(): Promise<pg.Client> }).acquireRawConnection()) as pg.Client;
+    try {
+      const started = performance.now();
+      for (const table of tables) {
+        // Generated columns are computed again on the way in, as the projections' inserts have them computed.
+        const columns = (await knex('information_schema.columns').where({ table_schema: schema, table_name: table, is_generated: 'NEVER' }).orderBy('ordinal_position').pluck('column_name')) as string[];
+        const list = columns.map((column) => `"${column}"`).join(', ');
+        await pipeline(
+          reader.query(copyTo(`copy "${schema}"."${table}" (${list}) to stdout with (format binary)`)),
+          writer.query(copyFrom(`copy "${target}"."${table}" (${list}) from stdin with (format binary)`)),
+        );
+      }
+      return performance.now() - started;
+    } finally {
+      await reader.end();
+      await writer.end();
+    }
+  } finally {
+    await knex.raw('drop schema if exists ?? cascade', [target]);
+  }
+}
+
+/** One bare catch-up subscription over the whole log, until caught up: the read side's floor. */
+async function readWholeLog(client: EventStoreDBClient): Promise<{ elapsedMs: number; events: number }> {
+  const started = performance.now();
+  let events = 0;
+  const subscription = client.subscribeToAll({ fromPosition: START });
+  await new Promise<void>((resolve, reject) => {
+    subscription.on('data', () => events++);
+    subscription.on('caughtUp', () => resolve());
+    subscription.on('error', reject);
+  });
+  const elapsedMs = performance.now() - started;
+  await subscription.unsubscribe();
+  return { elapsedMs, events };
+}
+
+console.log(`rebuild bench: ${EVENTS.toLocaleString('en')} events; ${availableParallelism()} cores (${cpus()[0]?.model ?? '?'}), node ${process.version}, load average at start ${loadavg().map((n) => n.toFixed(2)).join(' ')}`);
+
+const directory = mkdtempSync(join(tmpdir(), 'rebuild-bench-'));
+const schema = `bench_rebuild_${process.pid}`;
+const knex = connectPostgres({ url: DATABASE_URL, schema, pool: { max: 10 }, applicationName: 'bench-rebuild' });
+let emulator: Awaited<ReturnType<typeof spawnEmulator>> | undefined;
+let client: EventStoreDBClient | undefined;
+try {
+  let phase = performance.now();
+  const template = await writeTemplateSlice({ products: 100, orders: SLICE_ORDERS });
+  const written = seedLogDirectory(directory, template, EVENTS);
+  console.log(`seeded ${written.toLocaleString('en')} events (${Math.ceil(written / template.length)} copies of a ${template.length}-event slice) in ${seconds(performance.now() - phase)} s`);
+
+  phase = performance.now();
+  emulator = await spawnEmulator({ EVENTSTORE_EMULATOR_DATA_DIR: directory });
+  client = connectEventStore(emulator.url);
+  console.log(`emulator loaded the log in ${seconds(performance.now() - phase)} s`);
+
+  await knex.raw('create schema ??', [schema]);
+  await migrateToLatest(knex, readModelMigrations, { schema });
+
+  const memory = sampleMemory(emulator.pid);
+  const rebuild = await rebuildAll(client, knex, schema);
+  const footprint = memory.stop();
+  const eventsPerSecond = Math.round(written / (rebuild.elapsedMs / 1000));
+  console.log(`rebuild: ${seconds(rebuild.elapsedMs)} s, ${eventsPerSecond.toLocaleString('en')} events/s; each projection live after (s): ${JSON.stringify(rebuild.liveAfterSeconds)}`);
+
+  const tables = await readModelTables(knex, schema);
+  const copyMs = await copyIntoEmptyTables(knex, schema, tables.map(({ table }) => table));
+  const rows = tables.reduce((sum, { rows: n }) => sum + n, 0);
+  console.log(`COPY of the final rows (${rows.toLocaleString('en')} rows in ${tables.length} tables) into empty copies: ${seconds(copyMs)} s`);
+
+  const read = READ_BASELINE ? await readWholeLog(client) : undefined;
+  if (read) console.log(`one bare catch-up subscription over the log: ${seconds(read.elapsedMs)} s (${Math.round(read.events / (read.elapsedMs / 1000)).toLocaleString('en')} events/s)`);
+
+  const ratio = rebuild.elapsedMs / copyMs;
+  const figures = {
+    bench: 'rebuild',
+    events: written,
+    rebuildSeconds: seconds(rebuild.elapsedMs),
+    eventsPerSecond,
+    liveAfterSeconds: rebuild.liveAfterSeconds,
+    rows: Object.fromEntries(tables.map(({ table, rows: n }) => [table, n])),
+    copySeconds: seconds(copyMs),
+    rebuildToCopyRatio: Number(ratio.toFixed(1)),
+    ...(read ? { bareReadSeconds: seconds(read.elapsedMs), bareReadEventsPerSecond: Math.round(read.events / (read.elapsedMs / 1000)) } : {}),
+    memory: footprint,
+    loadAverageAtEnd: loadavg().map((n) => Number(n.toFixed(2))),
+  };
+  console.log(JSON.stringify(figures));
+  console.log(`events/s ${eventsPerSecond.toLocaleString('en')} against the target ≥ 50,000: ${eventsPerSecond >= 50_000 ? 'met' : 'MISSED'}`);
+  console.log(`rebuild ${figures.rebuildToCopyRatio}× the COPY time against the target ≤ 2×: ${ratio <= 2 ? 'met' : 'MISSED'}`);
+  console.log(`peak RSS: projectors ${footprint.projectorsPeakMiB} MiB (first half ${footprint.projectorsPeakFirstHalfMiB}, second half ${footprint.projectorsPeakSecondHalfMiB}); emulator ${footprint.emulatorPeakMiB} MiB (it holds the whole log in memory)`);
+} finally {
+  await knex.raw('drop schema if exists ?? cascade', [schema]).catch(() => undefined);
+  await closePostgres(knex);
+  await emulator?.stop();
+  if (client) await closeEventStore(client).catch(() => undefined);
+  rmSync(directory, { recursive: true, force: true });
+}
+process.exit(0);
