@@ -9,6 +9,8 @@
  *    completed checkouts per second from the first placement to the last CheckoutCompleted.
  * 2. Latency: place orders at half that rate for BENCH_LATENCY_SECONDS, and measure the time from
  *    sending each placement to seeing its OrderConfirmed (a catch-up subscription) — p50, p99.
+ * 3. The same run's limit: bare appends/s from this driver at the same concurrency, with the
+ *    saga stopped, against which checkouts/s × 10 appends is held.
  */
 import { START, eventTypeFilter, type EventStoreDBClient } from '@eventstore/db-client';
 import type { AddressInfo } from 'node:net';
@@ -136,6 +138,26 @@ await waitUntil(() => latencyIds.every((orderId) => confirmedAt.has(orderId)), 6
 const latencies = latencyIds.map((orderId) => confirmedAt.get(orderId)! - placedAt.get(orderId)!).sort((a, b) => a - b);
 const percentile = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]!;
 
+// 3. The limit it is held against, in the same run: bare appends through the client to the same
+// emulator, at the same concurrency. A checkout costs 10 appends (docs/BENCHMARKS.md), so
+// checkouts/s × 10 ÷ this says how much of the event store's bare capacity the checkout reaches.
+await saga.kill('SIGTERM');
+const bareStarted = performance.now();
+let bareAppends = 0;
+await Promise.all(
+  Array.from({ length: CONCURRENCY }, async (_, writer) => {
+    for (let i = 0; performance.now() - bareStarted < 3000; i++) {
+      await appendEvents(client, `bare-${writer}-${i}`, orderDecider.decide({ type: 'PlaceOrder', data: { orderId: `bare-${writer}-${i}`, customerId: 'bench', lines: [{ sku: 'SKU-0', quantity: 1, unitPrice: { amount: 999, currency: 'EUR' } }], paymentToken: 'tok_ok', placedAt: new Date().toISOString() } }, orderDecider.initialState()), {
+        expectedRevision: 'no_stream',
+        metadata: { correlationId: 'bare', causationId: 'bare', actor: 'bench' },
+        codec: orderCodec,
+      });
+      bareAppends++;
+    }
+  }),
+);
+const bareAppendsPerSecond = bareAppends / ((performance.now() - bareStarted) / 1000);
+
 const figures = {
   orders: ORDERS,
   placedIn: `${(placedAllAfter / 1000).toFixed(2)} s`,
@@ -145,14 +167,18 @@ const figures = {
   placedToConfirmedP50Ms: Number(percentile(50).toFixed(1)),
   placedToConfirmedP99Ms: Number(percentile(99).toFixed(1)),
   placedToConfirmedMaxMs: Number(latencies[latencies.length - 1]!.toFixed(1)),
+  bareAppendsPerSecond: Math.round(bareAppendsPerSecond),
+  checkoutAppendsShareOfBare: Number(((throughput * 10) / bareAppendsPerSecond).toFixed(2)),
 };
 console.log(JSON.stringify(figures, null, 2));
 console.log(
   `checkout saga: ${figures.completedCheckoutsPerSecond} completed checkouts/s (target ≥ 300); placed→confirmed at ${Math.round(rate)}/s: p50 ${figures.placedToConfirmedP50Ms} ms, p99 ${figures.placedToConfirmedP99Ms} ms (target ≤ 100 ms)`,
 );
+console.log(
+  `same run, bare appends at ${CONCURRENCY} writers: ${figures.bareAppendsPerSecond}/s; the checkouts' 10 appends each come to ${Math.round(figures.checkoutAppendsShareOfBare * 100)}% of that`,
+);
 
 await follow.unsubscribe().catch(() => {});
-await saga.kill('SIGTERM');
 await client.dispose().catch(() => {});
 await sandbox.app.close();
 await emulator.stop();
