@@ -24,7 +24,7 @@ import { migrateToLatest } from '../platform/postgres';
 import { createTestSchema, type TestSchema } from '../platform/postgres/testing';
 import type { BatchOptions } from './framework/batcher';
 import { ProjectorMetrics } from './framework/metrics';
-import { ProjectionRunner } from './framework/runner';
+import { ProjectionRunner, type RunnerOptions } from './framework/runner';
 import type { Projection } from './framework/types';
 import { readModelMigrations } from './migrations';
 import { Registry } from 'prom-client';
@@ -151,7 +151,7 @@ export interface ProjectorTestFixture {
   readonly registry: Registry;
   readonly metrics: ProjectorMetrics;
   /** A runner for `projection` on this schema and emulator (not started). */
-  runner(projection: Projection<any>, options?: { batch?: BatchOptions; client?: EventStoreDBClient }): ProjectionRunner;
+  runner(projection: Projection<any>, options?: { batch?: BatchOptions; client?: EventStoreDBClient; feed?: RunnerOptions['feed'] }): ProjectionRunner;
   close(): Promise<void>;
 }
 
@@ -180,6 +180,7 @@ export async function startProjectorTestFixture(): Promise<ProjectorTestFixture>
         metrics,
         retry: { initialMs: 50, maxMs: 500 },
         ...(options.batch ? { batch: options.batch } : {}),
+        ...(options.feed ? { feed: options.feed } : {}),
       });
       runners.push(runner);
       return runner;

@@ -3,9 +3,11 @@
  *
  * 1. A log of BENCH_EVENTS (1,000,000) events of a realistic mix (event-mix.ts: products, stock,
  *    checkouts confirmed, declined, timed out, cancelled, out of stock) is written into an
- *    emulator data directory (seed-log.ts), and the emulator starts on it in its own process.
+ *    emulator data directory (seed-log.ts, in a process of its own so its memory is gone before
+ *    the rebuild's is measured), and the emulator starts on it in its own process.
  * 2. Rebuild: every read model is built from the start of the log into an empty schema by the
- *    projectors' own runners (one `$all` subscription per projection, batches of
+ *    projectors' own runners (sharing one `$all` subscription, as `npm run replay -- rebuild`
+ *    runs them; BENCH_SHARED_FEED=0 gives each its own, as the live service does; batches of
  *    BENCH_BATCH_SIZE, notifications recorded but not sent), until every projection is live.
  *    Events/s = events in the log ÷ that time. The peak RSS of this process (the projectors) and
  *    of the emulator process are sampled throughout, so a growing footprint shows.
@@ -14,9 +16,11 @@
  *    one bare catch-up subscription to read the whole log through the client.
  *
  * Targets (issue 6): ≥ 50,000 events/s; rebuild ≤ 2× the COPY time; memory flat.
- *   BENCH_EVENTS, BENCH_BATCH_SIZE (500), BENCH_SLICE_ORDERS (300), BENCH_READ_BASELINE (1 = on)
+ *   BENCH_EVENTS, BENCH_BATCH_SIZE (500), BENCH_SLICE_ORDERS (300), BENCH_READ_BASELINE (1 = on),
+ *   BENCH_SHARED_FEED (1 = on)
  */
 import { START, type EventStoreDBClient } from '@eventstore/db-client';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,16 +34,20 @@ import { closePostgres, connectPostgres, migrateToLatest, type Knex } from '../.
 import { TEST_DATABASE_URL } from '../../platform/postgres/testing';
 import { ProjectorMetrics } from '../../projectors/framework/metrics';
 import { ProjectionRunner } from '../../projectors/framework/runner';
+import { SharedFeed } from '../../projectors/framework/shared-feed';
+import type { Position } from '../../projectors/framework/types';
 import { readModelMigrations } from '../../projectors/migrations';
 import { allProjections } from '../../projectors/projections';
 import { spawnEmulator } from '../eventstore-append/emulator-process';
-import { writeTemplateSlice } from './event-mix';
-import { seedLogDirectory } from './seed-log';
+
+const SEED_PROCESS = new URL('./seed-process.ts', import.meta.url).pathname;
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000);
 const BATCH_SIZE = Number(process.env.BENCH_BATCH_SIZE ?? 500);
 const SLICE_ORDERS = Number(process.env.BENCH_SLICE_ORDERS ?? 300);
 const READ_BASELINE = process.env.BENCH_READ_BASELINE !== '0';
+/** 1 (default): the projections share one subscription, as `replay rebuild` runs them; 0: one each, as the live service. */
+const SHARED_FEED = process.env.BENCH_SHARED_FEED !== '0';
 const DATABASE_URL = process.env.DATABASE_URL ?? TEST_DATABASE_URL;
 
 const mib = (bytes: number) => Math.round(bytes / 1024 / 1024);
@@ -74,8 +82,22 @@ function sampleMemory(emulatorPid: number) {
 async function rebuildAll(client: EventStoreDBClient, knex: Knex, schema: string) {
   const logger = createLogger({ service: 'bench-rebuild', level: 'warn' });
   const metrics = new ProjectorMetrics(new Registry(), client);
-  const runners = allProjections({ lowStockThreshold: 5, writeOutbox: false }).map(
-    (projection) => new ProjectionRunner(projection, { knex, client, databaseUrl: DATABASE_URL, schema, logger, metrics, batch: { maxEvents: BATCH_SIZE } }),
+  const projections = allProjections({ lowStockThreshold: 5, writeOutbox: false });
+  // As a rebuild of several read models does: one subscription read and decoded once, for all of them.
+  const shared = SHARED_FEED ? new SharedFeed(client, { after: undefined }) : undefined;
+  for (const projection of projections) shared?.join(projection.name, projection.streamPrefixes);
+  const runners = projections.map(
+    (projection) =>
+      new ProjectionRunner(projection, {
+        knex,
+        client,
+        databaseUrl: DATABASE_URL,
+        schema,
+        logger,
+        metrics,
+        batch: { maxEvents: BATCH_SIZE },
+        ...(shared ? { feed: (p: typeof projection, after: Position | undefined) => shared.feedFor(p.name, p.streamPrefixes, after) } : {}),
+      }),
   );
   const started = performance.now();
   for (const runner of runners) runner.start();
@@ -88,6 +110,7 @@ async function rebuildAll(client: EventStoreDBClient, knex: Knex, schema: string
   );
   const elapsed = performance.now() - started;
   await Promise.all(runners.map((runner) => runner.stop()));
+  await shared?.close();
   return { elapsedMs: elapsed, liveAfterSeconds: perProjection };
 }
 
@@ -154,9 +177,9 @@ let emulator: Awaited<ReturnType<typeof spawnEmulator>> | undefined;
 let client: EventStoreDBClient | undefined;
 try {
   let phase = performance.now();
-  const template = await writeTemplateSlice({ products: 100, orders: SLICE_ORDERS });
-  const written = seedLogDirectory(directory, template, EVENTS);
-  console.log(`seeded ${written.toLocaleString('en')} events (${Math.ceil(written / template.length)} copies of a ${template.length}-event slice) in ${seconds(performance.now() - phase)} s`);
+  const seeded = execFileSync(process.execPath, ['--import', 'tsx', SEED_PROCESS, directory, String(EVENTS), String(SLICE_ORDERS)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const { written, sliceEvents } = JSON.parse(seeded.trim().split('\n').at(-1)!) as { written: number; sliceEvents: number };
+  console.log(`seeded ${written.toLocaleString('en')} events (${Math.ceil(written / sliceEvents)} copies of a ${sliceEvents}-event slice) in ${seconds(performance.now() - phase)} s`);
 
   phase = performance.now();
   emulator = await spawnEmulator({ EVENTSTORE_EMULATOR_DATA_DIR: directory });
@@ -183,6 +206,7 @@ try {
   const ratio = rebuild.elapsedMs / copyMs;
   const figures = {
     bench: 'rebuild',
+    sharedFeed: SHARED_FEED,
     events: written,
     rebuildSeconds: seconds(rebuild.elapsedMs),
     eventsPerSecond,

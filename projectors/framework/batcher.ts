@@ -5,7 +5,7 @@
  * up, so the batches are full even when the subscription delivers a little slower than the
  * projection applies.
  */
-import type { EventFeed } from './event-feed';
+import type { FeedSource } from './event-feed';
 import type { Position, RawEvent } from './types';
 
 export interface BatchOptions {
@@ -25,7 +25,7 @@ export interface Batch {
   readonly caughtUp: boolean;
 }
 
-export async function nextBatch(feed: EventFeed, live: boolean, { maxEvents = 500, lingerMs = 5, catchUpLingerMs = 250 }: BatchOptions = {}): Promise<Batch> {
+export async function nextBatch(feed: FeedSource, live: boolean, { maxEvents = 500, lingerMs = 5, catchUpLingerMs = 250 }: BatchOptions = {}): Promise<Batch> {
   const events: RawEvent[] = [];
   let position: Position | undefined;
   let caughtUp = false;

@@ -12,6 +12,15 @@ import type { RawEvent } from './types';
 
 export type FeedItem = { kind: 'event'; event: RawEvent } | { kind: 'checkpoint'; position: Position } | { kind: 'caughtUp' };
 
+/** What a batcher takes items from: an EventFeed, or a projection's share of a SharedFeed. */
+export interface FeedSource {
+  /** The next item, or undefined when none arrives within `timeoutMs` (forever when undefined). */
+  next(timeoutMs?: number): Promise<FeedItem | undefined>;
+  close(): Promise<void>;
+  /** Items queued and not yet taken. */
+  readonly waiting: number;
+}
+
 export interface EventFeedOptions {
   /** Resume after this position (exclusive); undefined = from the start of the log. */
   after: Position | undefined;
@@ -28,7 +37,7 @@ function schemaVersionIn(metadata: unknown): unknown {
     : undefined;
 }
 
-export class EventFeed {
+export class EventFeed implements FeedSource {
   private readonly items: FeedItem[] = [];
   private head = 0;
   private waiter: (() => void) | undefined;
