@@ -50,6 +50,20 @@ export async function loadCheckpoint(knex: Knex, projection: string): Promise<Ch
   };
 }
 
+/**
+ * Locks the projection's checkpoint row until the end of `trx` and answers the stored position
+ * (`found: false` when the row is gone). A batch takes it FIRST, before it writes a row: the
+ * replay CLI's swap holds the same row while it replaces the projection's tables, so a batch,
+ * whatever process runs it, either commits before the swap (which then sees it) or waits with
+ * nothing written and goes on, after the swap, on the new tables.
+ */
+export async function lockCheckpoint(trx: Knex.Transaction, projection: string): Promise<{ found: boolean; position: Position | undefined }> {
+  const row = (await trx(CHECKPOINTS_TABLE).where({ projection }).forUpdate().first('commit_position', 'prepare_position')) as
+    | Pick<CheckpointRow, 'commit_position' | 'prepare_position'>
+    | undefined;
+  return row ? { found: true, position: positionOf(row) } : { found: false, position: undefined };
+}
+
 export interface Advance {
   from: Position | undefined;
   to: Position;

@@ -15,8 +15,8 @@ import type { Logger } from '../../platform/logger';
 import { isTransientPostgresError } from '../../platform/postgres';
 import { acquireAdvisoryLock, type AdvisoryLock } from './advisory-lock';
 import { nextBatch, type Batch, type BatchOptions } from './batcher';
-import { CheckpointMovedError, advanceCheckpoint, loadCheckpoint, recordFailure } from './checkpoint-store';
-import { EventFeed } from './event-feed';
+import { CheckpointMovedError, advanceCheckpoint, loadCheckpoint, lockCheckpoint, recordFailure } from './checkpoint-store';
+import { EventFeed, type FeedSource } from './event-feed';
 import type { ProjectionState, ProjectionStatus, ProjectorMetrics } from './metrics';
 import { CannotApplyEventError, InconsistentEventError, ProjectionStoppedError, type Position, type ProjectedEvent, type Projection, type RawEvent } from './types';
 
@@ -31,6 +31,8 @@ export interface RunnerOptions {
   metrics?: ProjectorMetrics;
   batch?: BatchOptions;
   retry?: { initialMs?: number; maxMs?: number };
+  /** Where the events come from, resuming after `after`; default a `$all` subscription of its own (a rebuild shares one: shared-feed.ts). */
+  feed?: (projection: Projection<any>, after: Position | undefined) => FeedSource;
 }
 
 export class ProjectionRunner {
@@ -119,7 +121,7 @@ export class ProjectionRunner {
     let delay = initialMs;
     while (!this.stopping) {
       let lock: AdvisoryLock | undefined;
-      let feed: EventFeed | undefined;
+      let feed: FeedSource | undefined;
       try {
         this.setState('waiting_for_lock');
         lock = acquireAdvisoryLock({ url: this.options.databaseUrl, schema: this.options.schema, name: this.projection.name });
@@ -129,7 +131,9 @@ export class ProjectionRunner {
         this.currentPosition = checkpoint.position;
         this.lastEventAt = checkpoint.lastEventAt;
         this.setState('catching_up');
-        feed = new EventFeed(this.options.client, { after: checkpoint.position, streamPrefixes: this.projection.streamPrefixes });
+        feed = this.options.feed
+          ? this.options.feed(this.projection, checkpoint.position)
+          : new EventFeed(this.options.client, { after: checkpoint.position, streamPrefixes: this.projection.streamPrefixes });
         const lockLost = lock.lost.then((error) => Promise.reject(error));
         lockLost.catch(() => undefined);
         const activeFeed = feed;
@@ -197,6 +201,10 @@ export class ProjectionRunner {
       const to = through;
       try {
         await this.options.knex.transaction(async (trx) => {
+          // Before any write: a swap by the replay CLI may have replaced the tables and moved the
+          // checkpoint while this batch waited for the row (docs/REPLAY.md).
+          const stored = await lockCheckpoint(trx, projection.name);
+          if (!stored.found || !samePosition(stored.position, this.currentPosition)) throw new CheckpointMovedError(projection.name);
           if (events.length > 0) await projection.apply(trx, events);
           await advanceCheckpoint(trx, projection.name, { from: this.currentPosition, to, lastEventAt, eventsApplied: events.length });
         });
@@ -234,4 +242,8 @@ export class ProjectionRunner {
       return new CannotApplyEventError(projection.name, raw, error instanceof Error ? error.message : String(error), { cause: error });
     }
   }
+}
+
+function samePosition(a: Position | undefined, b: Position | undefined): boolean {
+  return a === undefined || b === undefined ? a === b : a.commit === b.commit && a.prepare === b.prepare;
 }
