@@ -8,7 +8,7 @@ import { closeEventStore, connectEventStore, eventStoreReadinessCheck } from '..
 import { createHttpServer, type HttpServer } from '../platform/http/server';
 import { createMetricsRegistry } from '../platform/http/metrics';
 import type { Logger } from '../platform/logger';
-import { natsReadinessCheck } from '../platform/nats';
+import type { NotificationSink } from '../platform/notification-bus';
 import { closePostgres, connectPostgres, postgresReadinessCheck } from '../platform/postgres';
 import type { ProjectorsConfig } from './config';
 import { ProjectorMetrics } from './framework/metrics';
@@ -25,7 +25,12 @@ export interface ProjectorService {
   close(): Promise<void>;
 }
 
-export async function startProjectorService(config: ProjectorsConfig, logger: Logger): Promise<ProjectorService> {
+export interface ProjectorServiceOptions {
+  /** Where the notifier publishes; default JetStream at NATS_URL (the in-process bus is for `npm start`). */
+  notificationBus?: NotificationSink;
+}
+
+export async function startProjectorService(config: ProjectorsConfig, logger: Logger, options: ProjectorServiceOptions = {}): Promise<ProjectorService> {
   const schema = config.DATABASE_SCHEMA;
   const knex = connectPostgres({ url: config.DATABASE_URL, schema, applicationName: `projectors:${schema}` });
   const ran = await migrateReadModels(knex, schema);
@@ -55,7 +60,7 @@ export async function startProjectorService(config: ProjectorsConfig, logger: Lo
         knex,
         databaseUrl: config.DATABASE_URL,
         schema,
-        natsUrl: config.NATS_URL,
+        ...(options.notificationBus ? { bus: options.notificationBus } : { natsUrl: config.NATS_URL }),
         logger,
         registry,
         subjectPrefix: config.NOTIFICATIONS_SUBJECT_PREFIX,
@@ -70,7 +75,7 @@ export async function startProjectorService(config: ProjectorsConfig, logger: Lo
     readinessChecks: [
       postgresReadinessCheck(knex),
       eventStoreReadinessCheck(client),
-      ...(notifier ? [natsReadinessCheck(() => notifier.nats)] : []),
+      ...(notifier ? [notifier.readinessCheck(options.notificationBus ? 'notification-bus' : 'nats')] : []),
       {
         name: 'projections',
         async check() {

@@ -4,11 +4,10 @@
  * tests open them on their own schema), so it can run against anything that has the read models.
  */
 import type { Knex } from 'knex';
-import type { NatsConnection } from 'nats';
 import { registerAuth } from '../platform/auth';
 import { createHttpServer, createMetricsRegistry, type HttpServer } from '../platform/http';
 import type { Logger } from '../platform/logger';
-import { natsReadinessCheck } from '../platform/nats';
+import type { NotificationSource } from '../platform/notification-bus';
 import { postgresReadinessCheck } from '../platform/postgres';
 import { registerGetCheckout } from './checkouts/get-checkout/route';
 import { CheckpointWatcher } from './consistency/checkpoint-watcher';
@@ -33,19 +32,20 @@ export interface QueryApiSettings {
 
 export interface QueryApiDeps {
   knex: Knex;
-  nats: NatsConnection;
+  /** Where the notifier's messages arrive: NATS (natsNotificationSource) or the in-process bus. */
+  notifications: NotificationSource;
   config: QueryApiSettings;
   logger: Logger;
 }
 
 export type QueryApi = HttpServer & { notifications: NotificationGateway };
 
-export async function buildQueryApi({ knex, nats, config, logger }: QueryApiDeps): Promise<QueryApi> {
+export async function buildQueryApi({ knex, notifications, config, logger }: QueryApiDeps): Promise<QueryApi> {
   const metricsRegistry = createMetricsRegistry({ service: 'query-api' });
   const app = await createHttpServer({
     logger,
     metricsRegistry,
-    readinessChecks: [postgresReadinessCheck(knex), natsReadinessCheck(() => nats)],
+    readinessChecks: [postgresReadinessCheck(knex), notifications.readinessCheck()],
     docs: {
       title: 'Checkout query API',
       version: '1.0.0',
@@ -74,7 +74,7 @@ export async function buildQueryApi({ knex, nats, config, logger }: QueryApiDeps
   const gateway = new NotificationGateway({
     httpServer: app.server,
     knex,
-    nats,
+    bus: notifications,
     jwtSecret: config.jwtSecret,
     subjectPrefix: config.notificationsSubjectPrefix ?? 'notifications',
     logger,

@@ -7,6 +7,7 @@ import { loadConfigOrExit } from '../platform/config';
 import { installGracefulShutdown } from '../platform/http';
 import { createLogger } from '../platform/logger';
 import { closeNats, connectNats, type NatsConnection } from '../platform/nats';
+import { natsNotificationSource } from '../platform/notification-bus';
 import { closePostgres, connectPostgres } from '../platform/postgres';
 import { buildQueryApi } from './app';
 import { queryApiEnv } from './config';
@@ -31,7 +32,7 @@ const nats = await connectNatsWithRetry();
 
 const app = await buildQueryApi({
   knex,
-  nats,
+  notifications: natsNotificationSource(nats, { logger }),
   logger,
   config: {
     jwtSecret: config.JWT_SECRET,

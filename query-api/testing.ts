@@ -9,6 +9,7 @@ import { mintToken, type Role } from '../platform/auth';
 import { listenOnEphemeralPort } from '../platform/http/testing';
 import { createLogger } from '../platform/logger';
 import { closeNats, connectNats, subjectToken, type NatsConnection } from '../platform/nats';
+import { natsNotificationSource } from '../platform/notification-bus';
 import { migrateToLatest, type Knex } from '../platform/postgres';
 import { createTestSchema, type TestSchema } from '../platform/postgres/testing';
 import { readModelMigrations } from '../projectors/migrations';
@@ -39,7 +40,7 @@ export async function startQueryApi({ readYourWritesTimeoutMs = 5000 }: { readYo
   const logger = createLogger({ service: 'query-api-test', level: (process.env.TEST_LOG_LEVEL as 'info' | undefined) ?? 'silent' });
   const app = await buildQueryApi({
     knex: db.knex,
-    nats,
+    notifications: natsNotificationSource(nats, { logger }),
     logger,
     config: { jwtSecret: TEST_JWT_SECRET, readYourWritesTimeoutMs, notificationsSubjectPrefix: subjectPrefix },
   });

@@ -4,15 +4,13 @@
  * Serves `/health`, `/ready` (event store answers, subscription connected, deadlines armed),
  * `/metrics`, and `POST /parked/replay` to redeliver parked events after fixing their cause.
  */
-import { z } from 'zod';
-import { connectEventStore, closeEventStore, eventStoreReadinessCheck } from '../platform/eventstore';
-import { createHttpServer } from '../platform/http/server';
+import { connectEventStore, closeEventStore } from '../platform/eventstore';
 import { createMetricsRegistry } from '../platform/http/metrics';
 import { installGracefulShutdown } from '../platform/http/shutdown';
 import { createLogger } from '../platform/logger';
 import { loadSagaConfig } from './config';
 import { httpPaymentProvider } from './payment/http-provider';
-import { startSaga } from './service';
+import { buildSagaOperationsServer, startSaga } from './service';
 
 const config = loadSagaConfig();
 const logger = createLogger({ service: 'saga', level: config.LOG_LEVEL });
@@ -47,29 +45,7 @@ const saga = await startSaga({
   ...(boundary ? { boundary } : {}),
 });
 
-const app = await createHttpServer({
-  logger,
-  metricsRegistry: registry,
-  docs: { title: 'Checkout saga', description: 'Operations endpoints of a checkout saga process' },
-  readinessChecks: [
-    eventStoreReadinessCheck(client),
-    {
-      name: 'saga-subscription',
-      async check() {
-        if (!saga.ready()) throw new Error('not connected to the persistent subscription, or deadlines not armed yet');
-      },
-    },
-  ],
-});
-app.post(
-  '/parked/replay',
-  { schema: { tags: ['operations'], summary: 'Redeliver every parked event of the saga group', response: { 202: z.object({ status: z.literal('replaying') }) } } },
-  async (_request, reply) => {
-    await saga.replayParked();
-    logger.info('parked events replayed');
-    return reply.code(202).send({ status: 'replaying' as const });
-  },
-);
+const app = await buildSagaOperationsServer({ client, saga, registry, logger });
 await app.listen({ port: config.SAGA_PORT, host: config.HOST });
 logger.info({ port: config.SAGA_PORT, group: config.SAGA_GROUP }, 'saga process started');
 

@@ -1,10 +1,13 @@
 /**
  * One saga process, assembled: the persistent-subscription consumer that drives checkouts, the
- * deadline watcher, and their metrics. `saga/main.ts` runs it with an HTTP server; tests run one
- * or several in-process.
+ * deadline watcher, and their metrics; and its operations HTTP server. `saga/main.ts` runs it
+ * as a process; `npm start` and tests run one or several in-process.
  */
 import type { EventStoreDBClient, ResolvedEvent } from '@eventstore/db-client';
 import type { Registry } from 'prom-client';
+import { z } from 'zod';
+import { eventStoreReadinessCheck } from '../platform/eventstore';
+import { createHttpServer, type HttpServer } from '../platform/http/server';
 import { consumePersistentSubscriptionToAll, ensurePersistentSubscriptionToAll, replayParked, type RunningConsumer } from '../platform/eventstore/persistent-subscription';
 import type { Logger } from '../platform/logger';
 import { CheckoutProcess } from './checkout-process';
@@ -120,4 +123,37 @@ export async function startSaga(options: SagaOptions): Promise<RunningSaga> {
       await consumer.stop();
     },
   };
+}
+
+/**
+ * A saga process's operations endpoints: `/health`, `/ready` (event store answers, subscription
+ * connected, deadlines armed), `/metrics`, and `POST /parked/replay` to redeliver parked events
+ * after fixing their cause. Here rather than in main.ts so that `npm start` (launcher/), which
+ * runs the saga in one process with the other services, serves the same ones.
+ */
+export async function buildSagaOperationsServer({ client, saga, registry, logger }: { client: EventStoreDBClient; saga: RunningSaga; registry: Registry; logger: Logger }): Promise<HttpServer> {
+  const app = await createHttpServer({
+    logger,
+    metricsRegistry: registry,
+    docs: { title: 'Checkout saga', description: 'Operations endpoints of a checkout saga process' },
+    readinessChecks: [
+      eventStoreReadinessCheck(client),
+      {
+        name: 'saga-subscription',
+        async check() {
+          if (!saga.ready()) throw new Error('not connected to the persistent subscription, or deadlines not armed yet');
+        },
+      },
+    ],
+  });
+  app.post(
+    '/parked/replay',
+    { schema: { tags: ['operations'], summary: 'Redeliver every parked event of the saga group', response: { 202: z.object({ status: z.literal('replaying') }) } } },
+    async (_request, reply) => {
+      await saga.replayParked();
+      logger.info('parked events replayed');
+      return reply.code(202).send({ status: 'replaying' as const });
+    },
+  );
+  return app;
 }

@@ -7,6 +7,7 @@
 import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
 import type { ReadinessCheck } from '../http/readiness';
+import { connectEmbeddedPostgres, embeddedPostgresAt, isEmbeddedPostgresUrl } from './embedded';
 
 export type { Knex } from 'knex';
 
@@ -31,7 +32,7 @@ const types = {
 };
 
 export interface PostgresOptions {
-  /** `postgres://user@host:5432/database`, as in DATABASE_URL. */
+  /** `postgres://user@host:5432/database`, as in DATABASE_URL; or the `pglite:` URL of an embedded database this process opened (embedded.ts). */
   url: string;
   /** Search path; default the connection's (`public`). */
   schema?: string;
@@ -41,6 +42,7 @@ export interface PostgresOptions {
 }
 
 export function connectPostgres({ url, schema, pool, applicationName }: PostgresOptions): Knex {
+  if (isEmbeddedPostgresUrl(url)) return connectEmbeddedPostgres(embeddedPostgresAt(url), schema ? { schema } : {});
   return knexFactory({
     client: 'pg',
     connection: { connectionString: url, types, ...(applicationName ? { application_name: applicationName } : {}) } as Knex.PgConnectionConfig,
@@ -56,6 +58,8 @@ export async function closePostgres(knex: Knex): Promise<void> {
 
 /** A plain `pg` client (not pooled) for what must stay on one session, e.g. an advisory lock. */
 export function dedicatedPostgresClient({ url, applicationName }: Pick<PostgresOptions, 'url' | 'applicationName'>): pg.Client {
+  // An embedded database is one session: "a session of its own" does not exist there.
+  if (isEmbeddedPostgresUrl(url)) throw new Error('an embedded database has no second session; use its in-process equivalent');
   return new pg.Client({ connectionString: url, types, ...(applicationName ? { application_name: applicationName } : {}) });
 }
 

@@ -2,3 +2,4 @@ export * from './connection';
 export * from './migrations';
 export * from './listen';
 export * from './checkpoint-channel';
+export * from './embedded';

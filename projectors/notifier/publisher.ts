@@ -1,6 +1,7 @@
 /**
- * The notifier: publishes the notification outbox to NATS JetStream, in outbox order, and marks
- * each row sent once the server has acknowledged it (stored it in the stream).
+ * The notifier: publishes the notification outbox on the notification bus (NATS JetStream, or the
+ * in-process bus of `npm start`: platform/notification-bus), in outbox order, and marks each row
+ * sent once the bus has acknowledged it (JetStream: stored it in the stream).
  *
  * At least once: a row is marked only after its publish ack, so a crash or outage between the
  * two publishes it again. The message id (`Nats-Msg-Id` = the notification id) lets JetStream
@@ -10,11 +11,11 @@
  * One publisher writes at a time (advisory lock `notifier`), so messages leave in outbox order.
  * It wakes on the projection's `pg_notify` at commit, and polls as a fallback.
  */
-import { headers, nanos, type JetStreamClient, type NatsConnection } from 'nats';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Knex } from 'knex';
+import type { ReadinessCheck } from '../../platform/http/readiness';
 import type { Logger } from '../../platform/logger';
-import { closeNats, connectNats } from '../../platform/nats';
+import { natsNotificationSink, type NotificationSink, type PublishingSession } from '../../platform/notification-bus';
 import { acquireAdvisoryLock, type AdvisoryLock } from '../framework/advisory-lock';
 import { outboxChannel } from '../projections/notifications';
 
@@ -22,12 +23,15 @@ export interface NotifierOptions {
   knex: Knex;
   databaseUrl: string;
   schema: string;
-  natsUrl: string;
+  /** Where notifications go; default JetStream at `natsUrl` (stream `streamName` over `<subjectPrefix>.>`). */
+  bus?: NotificationSink;
+  /** For the default bus. */
+  natsUrl?: string;
   logger: Logger;
   registry?: Registry;
   /** Subjects are `<prefix>.customer.<id>` and `<prefix>.admin` (default `notifications`). */
   subjectPrefix?: string;
-  /** The JetStream stream holding `<prefix>.>` (default `NOTIFICATIONS`). */
+  /** The JetStream stream holding `<prefix>.>` (default `NOTIFICATIONS`), for the default bus. */
   streamName?: string;
   /** Rows per round (default 100). */
   batchSize?: number;
@@ -53,7 +57,8 @@ export class OutboxPublisher {
   private wake: (() => void) | undefined;
   /** A commit notification came while not sleeping: the next sleep returns at once. */
   private nudged = false;
-  private connection: NatsConnection | undefined;
+  private publishing: PublishingSession | undefined;
+  private readonly bus: NotificationSink;
   private currentState: NotifierState = 'starting';
   private readonly logger: Logger;
   private readonly published: Counter | undefined;
@@ -61,6 +66,14 @@ export class OutboxPublisher {
 
   constructor(private readonly options: NotifierOptions) {
     this.logger = options.logger.child({ component: 'notifier' });
+    if (!options.bus && !options.natsUrl) throw new Error('the notifier needs a bus or a NATS URL');
+    this.bus =
+      options.bus ??
+      natsNotificationSink({
+        url: options.natsUrl!,
+        ...(options.subjectPrefix ? { subjectPrefix: options.subjectPrefix } : {}),
+        ...(options.streamName ? { streamName: options.streamName } : {}),
+      });
     if (options.registry) {
       this.published = new Counter({ name: 'notifier_published_total', help: 'Notifications published to NATS and acknowledged', registers: [options.registry] });
       this.failures = new Counter({ name: 'notifier_errors_total', help: 'Failed connections or publishes (retried)', registers: [options.registry] });
@@ -81,9 +94,17 @@ export class OutboxPublisher {
     return this.currentState;
   }
 
-  /** The current NATS connection, if any (for the readiness check). */
-  get nats(): NatsConnection | undefined {
-    return this.connection;
+  /** Ready while a publishing session is open and the bus answers. */
+  readinessCheck(name = 'nats'): ReadinessCheck {
+    return {
+      name,
+      timeoutMs: 1000,
+      check: async () => {
+        const publishing = this.publishing;
+        if (!publishing || publishing.isClosed) throw new Error('not connected to the notification bus');
+        await publishing.ping();
+      },
+    };
   }
 
   start(): this {
@@ -114,8 +135,7 @@ export class OutboxPublisher {
         lock = acquireAdvisoryLock({ url: this.options.databaseUrl, schema: this.options.schema, name: 'notifier' });
         const stopped = new Promise<'stopped'>((resolve) => (this.wake = () => resolve('stopped')));
         if ((await Promise.race([lock.acquired, stopped])) === 'stopped') break;
-        await lock.client.query(`listen "${outboxChannel(this.options.schema).replaceAll('"', '""')}"`);
-        lock.client.on('notification', () => {
+        await lock.listen(outboxChannel(this.options.schema), () => {
           this.nudged = true;
           this.wake?.();
         });
@@ -134,8 +154,8 @@ export class OutboxPublisher {
         await this.sleep(delay);
         delay = Math.min(delay * 2, maxMs);
       } finally {
-        if (this.connection) await closeNats(this.connection).catch(() => undefined);
-        this.connection = undefined;
+        if (this.publishing) await this.publishing.close().catch(() => undefined);
+        this.publishing = undefined;
         await lock?.release();
       }
     }
@@ -143,50 +163,27 @@ export class OutboxPublisher {
 
   /** Connects (if needed) and publishes rounds of the outbox; returns only when stopping, throws on failure. */
   private async publishUntilFailure(session: { over: boolean }, onSuccess: () => void): Promise<void> {
-    if (!this.connection || this.connection.isClosed()) {
+    if (!this.publishing || this.publishing.isClosed) {
       this.setState('connecting');
-      this.connection = await connectNats({ url: this.options.natsUrl, name: 'projectors-notifier' });
-      await this.ensureStream(this.connection);
+      this.publishing = await this.bus.open();
     }
-    const js = this.connection.jetstream();
+    const bus = this.publishing;
     this.setState('publishing');
     while (!this.stopping && !session.over) {
-      const sent = await this.publishRound(js);
+      const sent = await this.publishRound(bus);
       onSuccess();
       if (sent === 0) await this.sleep(this.options.pollMs ?? 1000);
     }
   }
 
-  private async ensureStream(connection: NatsConnection): Promise<void> {
-    const jsm = await connection.jetstreamManager();
-    const name = this.options.streamName ?? 'NOTIFICATIONS';
-    const config = {
-      name,
-      subjects: [`${this.options.subjectPrefix ?? 'notifications'}.>`],
-      // A repeat within this window (a publish retried after a lost ack) is dropped by the server.
-      duplicate_window: nanos(2 * 60_000),
-      // Long enough for a client that was offline to catch up from the stream if it wants to.
-      max_age: nanos(7 * 24 * 3600_000),
-    };
-    try {
-      await jsm.streams.info(name);
-      await jsm.streams.update(name, config);
-    } catch (error) {
-      if (!/stream not found/i.test(String((error as Error).message))) throw error;
-      await jsm.streams.add(config);
-    }
-  }
-
   /** One round: up to `batchSize` unsent rows, each published and acknowledged, then marked sent. */
-  private async publishRound(js: JetStreamClient): Promise<number> {
+  private async publishRound(bus: PublishingSession): Promise<number> {
     const { knex, subjectPrefix = 'notifications', batchSize = 100, publishTimeoutMs = 2000 } = this.options;
     const rows = (await knex('notification_outbox').whereNull('sent_at').orderBy('id').limit(batchSize).select('id', 'notification_id', 'subject', 'payload')) as OutboxRow[];
     const sent: number[] = [];
     try {
       for (const row of rows) {
-        const messageHeaders = headers();
-        messageHeaders.set('Content-Type', 'application/json');
-        await js.publish(`${subjectPrefix}.${row.subject}`, JSON.stringify(row.payload), { msgID: row.notification_id, headers: messageHeaders, timeout: publishTimeoutMs });
+        await bus.publish(`${subjectPrefix}.${row.subject}`, JSON.stringify(row.payload), { id: row.notification_id, timeoutMs: publishTimeoutMs });
         sent.push(row.id);
       }
     } catch (error) {

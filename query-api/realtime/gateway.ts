@@ -1,6 +1,7 @@
 /**
- * The socket.io gateway: pushes each user's notifications to that user's sockets, live from NATS,
- * and on connect first what the user missed.
+ * The socket.io gateway: pushes each user's notifications to that user's sockets, live from the
+ * notification bus (NATS, or in process: platform/notification-bus), and on connect first what
+ * the user missed.
  *
  * - Handshake: `auth: { token }` (a bearer JWT) is verified before the connection is accepted; a
  *   missing or bad token gets `connect_error` "unauthorized". The socket joins `user:<sub>` (and
@@ -15,18 +16,19 @@
  */
 import type { Server as HttpServer } from 'node:http';
 import type { Knex } from 'knex';
-import type { NatsConnection, Subscription } from 'nats';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { Server, type Socket } from 'socket.io';
 import { verifyToken, type Principal } from '../../platform/auth';
 import type { Logger } from '../../platform/logger';
+import type { NotificationSource, NotificationSubscription } from '../../platform/notification-bus';
 import { Notification, notificationsAfter } from '../notifications/notification-store';
 import { roomOfSubject, roomsOf } from './rooms';
 
 export interface GatewayOptions {
   httpServer: HttpServer;
   knex: Knex;
-  nats: NatsConnection;
+  /** Where the notifier's messages arrive (NATS: natsNotificationSource). */
+  bus: NotificationSource;
   jwtSecret: string;
   /** Subjects are `<prefix>.customer.<id>` and `<prefix>.admin`; default `notifications`. */
   subjectPrefix?: string;
@@ -70,7 +72,8 @@ export interface CaughtUp {
 
 export class NotificationGateway {
   readonly io: Server<NoEvents, ServerToClientEvents, NoEvents, SocketData>;
-  private subscription: Subscription | undefined;
+  private subscription: NotificationSubscription | undefined;
+  private stopWatchingGaps: (() => void) | undefined;
   private readonly catchingUp = new Map<string, Set<CatchingUp>>();
   /** notification id → sockets that got it in a catch-up, and when to forget. */
   private readonly sentInCatchUp = new Map<string, { sockets: Set<string>; until: number }>();
@@ -112,33 +115,18 @@ export class NotificationGateway {
     this.io.on('connection', (socket) => void this.onConnection(socket));
   }
 
-  /** Subscribes to NATS; call once. */
+  /** Subscribes to the bus; call once. */
   start(): this {
-    this.subscription = this.options.nats.subscribe(`${this.prefix}.>`, {
-      callback: (error, message) => {
-        if (error) {
-          this.logger.error({ err: error }, 'NATS subscription error');
-          return;
-        }
-        this.onPublished(message.subject, message.string());
-      },
-    });
-    void this.watchNats();
-    return this;
-  }
-
-  /**
-   * NATS does not keep messages for a subscriber that was away: whatever was published while this
-   * instance was reconnecting to NATS never reaches its sockets. So after a reconnect every
-   * connection is cut; the clients reconnect by themselves with their last notification id and
-   * are sent what they missed from the notifications read model.
-   */
-  private async watchNats(): Promise<void> {
-    for await (const status of this.options.nats.status()) {
-      if (status.type !== 'reconnect') continue;
+    this.subscription = this.options.bus.subscribe(this.prefix, (subject, body) => this.onPublished(subject, body));
+    // NATS does not keep messages for a subscriber that was away: whatever was published while
+    // this instance was reconnecting never reaches its sockets. So after a reconnect every
+    // connection is cut; the clients reconnect by themselves with their last notification id and
+    // are sent what they missed from the notifications read model.
+    this.stopWatchingGaps = this.options.bus.onGap(() => {
       const count = this.dropConnections();
       this.logger.warn({ sockets: count }, 'reconnected to NATS; cut every socket so its client reconnects and catches up');
-    }
+    });
+    return this;
   }
 
   /** Cuts every connection of this instance (clients reconnect and catch up); answers how many. */
@@ -152,13 +140,14 @@ export class NotificationGateway {
   }
 
   /**
-   * Stops listening to NATS and closes every connection (the HTTP server is its owner's to close).
+   * Stops listening to the bus and closes every connection (the HTTP server is its owner's to close).
    * The connections are cut rather than told "server disconnect", so clients reconnect by
    * themselves — to another instance, or to this one once it is back — and catch up.
    */
   async close(): Promise<void> {
     clearInterval(this.sweeper);
     this.subscription?.unsubscribe();
+    this.stopWatchingGaps?.();
     this.io.engine.close();
   }
 

@@ -1,0 +1,3 @@
+export * from './port';
+export * from './nats';
+export * from './in-process';
