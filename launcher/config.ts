@@ -5,6 +5,7 @@
  * names and defaults as when each runs on its own (docs/RUNNING.md has the table).
  */
 import { z } from 'zod';
+import { readYourWritesTimeoutMs } from '../query-api/config';
 import { databaseUrl, eventStoreUrl, jwtSecret, logLevels, natsUrl, port } from '../platform/config';
 
 const sqlIdentifier = z.string().regex(/^[a-z_][a-z0-9_]*$/, 'must be a lower-case SQL identifier');
@@ -32,12 +33,7 @@ export const launcherEnv = z.object({
   SAGA_PORT: port(3005),
   /** `warn` by default: five services logging `info` to one terminal would bury the banner. */
   LOG_LEVEL: z.enum(logLevels, { error: `must be one of ${logLevels.join(', ')}` }).default('warn'),
-  READ_YOUR_WRITES_TIMEOUT_MS: z
-    .string()
-    .regex(/^\d+$/, 'must be a whole number of milliseconds')
-    .transform(Number)
-    .pipe(z.number().int().min(0).max(60_000, 'must be at most 60000 (a minute)'))
-    .default(5000),
+  READ_YOUR_WRITES_TIMEOUT_MS: readYourWritesTimeoutMs,
 });
 
 export type LauncherConfig = z.output<typeof launcherEnv>;

@@ -2,6 +2,14 @@
 import { z } from 'zod';
 import { databaseUrl, httpServiceEnv, jwtSecret, natsUrl, port } from '../platform/config';
 
+/** How long a request carrying X-Min-Position may wait for the read models before a 503. */
+export const readYourWritesTimeoutMs = z
+  .string()
+  .regex(/^\d+$/, 'must be a whole number of milliseconds')
+  .transform(Number)
+  .pipe(z.number().int().min(0).max(60_000, 'must be at most 60000 (a minute)'))
+  .default(5000);
+
 export const queryApiEnv = z.object({
   QUERY_API_PORT: port(3002),
   ...httpServiceEnv,
@@ -15,13 +23,7 @@ export const queryApiEnv = z.object({
     .regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'must be NATS subject tokens separated by dots')
     .default('notifications'),
   JWT_SECRET: jwtSecret,
-  /** How long a request carrying X-Min-Position may wait for the read models before a 503. */
-  READ_YOUR_WRITES_TIMEOUT_MS: z
-    .string()
-    .regex(/^\d+$/, 'must be a whole number of milliseconds')
-    .transform(Number)
-    .pipe(z.number().int().min(0).max(60_000, 'must be at most 60000 (a minute)'))
-    .default(5000),
+  READ_YOUR_WRITES_TIMEOUT_MS: readYourWritesTimeoutMs,
   /** Browser origins allowed to open a socket (comma-separated); unset: none besides the same origin. */
   SOCKET_CORS_ORIGINS: z
     .string()

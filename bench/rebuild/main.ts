@@ -19,7 +19,7 @@
  *   BENCH_EVENTS, BENCH_BATCH_SIZE (500), BENCH_SLICE_ORDERS (300), BENCH_READ_BASELINE (1 = on),
  *   BENCH_SHARED_FEED (1 = on)
  */
-import { START, type EventStoreDBClient } from '@eventstore/db-client';
+import type { EventStoreDBClient } from '@eventstore/db-client';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
@@ -38,6 +38,7 @@ import { SharedFeed } from '../../projectors/framework/shared-feed';
 import type { Position } from '../../projectors/framework/types';
 import { readModelMigrations } from '../../projectors/migrations';
 import { allProjections } from '../../projectors/projections';
+import { measureCatchUpSubscription } from '../eventstore-append/catch-up-read';
 import { spawnEmulator } from '../eventstore-append/emulator-process';
 
 const SEED_PROCESS = new URL('./seed-process.ts', import.meta.url).pathname;
@@ -153,21 +154,6 @@ async function copyIntoEmptyTables(knex: Knex, schema: string, tables: readonly 
   }
 }
 
-/** One bare catch-up subscription over the whole log, until caught up: the read side's floor. */
-async function readWholeLog(client: EventStoreDBClient): Promise<{ elapsedMs: number; events: number }> {
-  const started = performance.now();
-  let events = 0;
-  const subscription = client.subscribeToAll({ fromPosition: START });
-  await new Promise<void>((resolve, reject) => {
-    subscription.on('data', () => events++);
-    subscription.on('caughtUp', () => resolve());
-    subscription.on('error', reject);
-  });
-  const elapsedMs = performance.now() - started;
-  await subscription.unsubscribe();
-  return { elapsedMs, events };
-}
-
 console.log(`rebuild bench: ${EVENTS.toLocaleString('en')} events; ${availableParallelism()} cores (${cpus()[0]?.model ?? '?'}), node ${process.version}, load average at start ${loadavg().map((n) => n.toFixed(2)).join(' ')}`);
 
 const directory = mkdtempSync(join(tmpdir(), 'rebuild-bench-'));
@@ -200,8 +186,9 @@ try {
   const rows = tables.reduce((sum, { rows: n }) => sum + n, 0);
   console.log(`COPY of the final rows (${rows.toLocaleString('en')} rows in ${tables.length} tables) into empty copies: ${seconds(copyMs)} s`);
 
-  const read = READ_BASELINE ? await readWholeLog(client) : undefined;
-  if (read) console.log(`one bare catch-up subscription over the log: ${seconds(read.elapsedMs)} s (${Math.round(read.events / (read.elapsedMs / 1000)).toLocaleString('en')} events/s)`);
+  // One bare catch-up subscription over the whole log, until caught up: the read side's floor.
+  const read = READ_BASELINE ? await measureCatchUpSubscription(client) : undefined;
+  if (read) console.log(`one bare catch-up subscription over the log: ${read.seconds.toFixed(2)} s (${Math.round(read.eventsPerSecond).toLocaleString('en')} events/s)`);
 
   const ratio = rebuild.elapsedMs / copyMs;
   const figures = {
@@ -214,7 +201,7 @@ try {
     rows: Object.fromEntries(tables.map(({ table, rows: n }) => [table, n])),
     copySeconds: seconds(copyMs),
     rebuildToCopyRatio: Number(ratio.toFixed(1)),
-    ...(read ? { bareReadSeconds: seconds(read.elapsedMs), bareReadEventsPerSecond: Math.round(read.events / (read.elapsedMs / 1000)) } : {}),
+    ...(read ? { bareReadSeconds: Number(read.seconds.toFixed(2)), bareReadEventsPerSecond: Math.round(read.eventsPerSecond) } : {}),
     memory: footprint,
     loadAverageAtEnd: loadavg().map((n) => Number(n.toFixed(2))),
   };

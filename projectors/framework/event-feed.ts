@@ -8,6 +8,7 @@
  * its buffer; both are held back here until those events are queued, so the order is the log's.
  */
 import { START, streamNameFilter, type AllStreamResolvedEvent, type AllStreamSubscription, type EventStoreDBClient, type Position } from '@eventstore/db-client';
+import { ItemQueue } from './item-queue';
 import type { RawEvent } from './types';
 
 export type FeedItem = { kind: 'event'; event: RawEvent } | { kind: 'checkpoint'; position: Position } | { kind: 'caughtUp' };
@@ -38,10 +39,7 @@ function schemaVersionIn(metadata: unknown): unknown {
 }
 
 export class EventFeed implements FeedSource {
-  private readonly items: FeedItem[] = [];
-  private head = 0;
-  private waiter: (() => void) | undefined;
-  private failure: Error | undefined;
+  private readonly queue = new ItemQueue<FeedItem>();
   private ended = false;
   private readonly subscription: AllStreamSubscription;
   private readonly highWaterMark: number;
@@ -102,62 +100,28 @@ export class EventFeed implements FeedSource {
   }
 
   private push(item: FeedItem): void {
-    this.items.push(item);
-    if (this.items.length - this.head >= this.highWaterMark) this.subscription.pause();
-    this.wake();
-  }
-
-  private wake(): void {
-    const waiter = this.waiter;
-    this.waiter = undefined;
-    waiter?.();
+    this.queue.push(item);
+    if (this.queue.waiting >= this.highWaterMark) this.subscription.pause();
   }
 
   private fail(error: Error): void {
     if (this.ended) return;
-    this.failure ??= error;
-    this.wake();
+    this.queue.fail(error);
   }
 
   get waiting(): number {
-    return this.items.length - this.head;
+    return this.queue.waiting;
   }
 
-  /** The next item, or undefined when none arrives within `timeoutMs` (forever when undefined). */
   async next(timeoutMs?: number): Promise<FeedItem | undefined> {
-    if (this.head === this.items.length) {
-      if (this.failure) throw this.failure;
-      if (timeoutMs === 0) return undefined;
-      await new Promise<void>((resolve) => {
-        let timer: NodeJS.Timeout | undefined;
-        this.waiter = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-        if (timeoutMs !== undefined) {
-          timer = setTimeout(() => {
-            this.waiter = undefined;
-            resolve();
-          }, timeoutMs);
-        }
-      });
-      if (this.head === this.items.length) {
-        if (this.failure) throw this.failure;
-        return undefined;
-      }
-    }
-    const item = this.items[this.head++];
-    if (this.head > 1024 && this.head * 2 > this.items.length) {
-      this.items.splice(0, this.head);
-      this.head = 0;
-    }
-    if (this.subscription.isPaused() && this.items.length - this.head < this.highWaterMark / 2) this.subscription.resume();
+    const item = await this.queue.next(timeoutMs);
+    if (this.subscription.isPaused() && this.queue.waiting < this.highWaterMark / 2) this.subscription.resume();
     return item;
   }
 
   async close(): Promise<void> {
     this.ended = true;
-    this.wake();
+    this.queue.wake();
     await this.subscription.unsubscribe().catch(() => undefined);
   }
 }

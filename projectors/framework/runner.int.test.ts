@@ -86,7 +86,9 @@ test('catching up, events are applied in big batches; live, each commits within 
     const runner = f.runner(productsProjection, { batch: { maxEvents: 500, lingerMs: 5 } }).start();
     await settle(f.es.client, [runner]);
     const batches = (await f.registry.getSingleMetric('projector_batch_events')?.get())?.values.find((value) => (value as { metricName?: string }).metricName === 'projector_batch_events_count')?.value;
-    assert.ok(batches !== undefined && batches <= 6, `1201 events in ${batches} transactions`);
+    // Ideally 3 (500 + 500 + 201); a loaded machine delivers slower than the catch-up linger and
+    // cuts a few more. One transaction per event (or per append) would be 1201 (or 61).
+    assert.ok(batches !== undefined && batches <= 12, `1201 events in ${batches} transactions`);
     assert.is((await f.db.knex('products').where({ sku: 'A' }).first()).on_hand, 1200);
     if (process.env.SHOW_FIGURES) console.log(`catch-up: 1201 events in ${batches} transactions`);
 

@@ -13,6 +13,7 @@
  */
 import type { EventStoreDBClient } from '@eventstore/db-client';
 import { EventFeed, type FeedItem, type FeedSource } from './event-feed';
+import { ItemQueue } from './item-queue';
 import type { Position } from './types';
 
 export interface SharedFeedOptions {
@@ -24,9 +25,9 @@ export interface SharedFeedOptions {
 
 interface Member {
   readonly prefixes: readonly string[];
-  readonly items: FeedItem[];
-  head: number;
-  waiter: (() => void) | undefined;
+  readonly queue: ItemQueue<FeedItem>;
+  /** Took its first item: the shared subscription can no longer serve it from the start. */
+  started: boolean;
   closed: boolean;
 }
 
@@ -48,14 +49,14 @@ export class SharedFeed {
   /** Registers a projection before the feed starts; every member must be registered before the first `feedFor`. */
   join(name: string, streamPrefixes: readonly string[]): this {
     if (this.source) throw new Error(`${name} joined a shared feed that has started`);
-    this.members.set(name, { prefixes: streamPrefixes, items: [], head: 0, waiter: undefined, closed: false });
+    this.members.set(name, { prefixes: streamPrefixes, queue: new ItemQueue<FeedItem>(), started: false, closed: false });
     return this;
   }
 
   /** The feed of `name` from `after`: its queue of the shared subscription the first time, a subscription of its own after that. */
   feedFor(name: string, streamPrefixes: readonly string[], after: Position | undefined): FeedSource {
     const member = this.members.get(name);
-    const fresh = member && !member.closed && member.head === 0 && member.items.length === 0 && samePosition(after, this.options.after);
+    const fresh = member && !member.closed && !member.started && samePosition(after, this.options.after);
     if (!member || !fresh) {
       // Never to take from the shared queue again: it must not hold the others back.
       if (member && !member.closed) void this.leave(member);
@@ -66,7 +67,7 @@ export class SharedFeed {
       next: (timeoutMs) => this.next(member, timeoutMs),
       close: async () => this.leave(member),
       get waiting() {
-        return member.items.length - member.head;
+        return member.queue.waiting;
       },
     };
   }
@@ -78,7 +79,7 @@ export class SharedFeed {
     this.source = source;
     this.pump = this.run(source).catch((error: unknown) => {
       this.failure = error instanceof Error ? error : new Error(String(error));
-      for (const member of this.members.values()) wake(member);
+      for (const member of this.members.values()) member.queue.fail(this.failure);
     });
   }
 
@@ -86,7 +87,7 @@ export class SharedFeed {
     for (;;) {
       if ([...this.members.values()].every((member) => member.closed)) return;
       // The slowest open member holds everyone back: memory stays bounded.
-      while ([...this.members.values()].some((member) => !member.closed && member.items.length - member.head >= this.highWaterMark)) {
+      while ([...this.members.values()].some((member) => !member.closed && member.queue.waiting >= this.highWaterMark)) {
         await new Promise<void>((resolve) => (this.paused = resolve));
       }
       const item = await source.next();
@@ -94,39 +95,15 @@ export class SharedFeed {
       if (item.kind === 'checkpoint') continue;
       for (const member of this.members.values()) {
         if (member.closed) continue;
-        if (item.kind === 'caughtUp' || member.prefixes.some((prefix) => item.event.streamName.startsWith(prefix))) push(member, item);
+        if (item.kind === 'caughtUp' || member.prefixes.some((prefix) => item.event.streamName.startsWith(prefix))) member.queue.push(item);
       }
     }
   }
 
   private async next(member: Member, timeoutMs?: number): Promise<FeedItem | undefined> {
-    if (member.head === member.items.length) {
-      if (this.failure) throw this.failure;
-      if (timeoutMs === 0) return undefined;
-      await new Promise<void>((resolve) => {
-        let timer: NodeJS.Timeout | undefined;
-        member.waiter = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-        if (timeoutMs !== undefined) {
-          timer = setTimeout(() => {
-            member.waiter = undefined;
-            resolve();
-          }, timeoutMs);
-        }
-      });
-      if (member.head === member.items.length) {
-        if (this.failure) throw this.failure;
-        return undefined;
-      }
-    }
-    const item = member.items[member.head++];
-    if (member.head > 1024 && member.head * 2 > member.items.length) {
-      member.items.splice(0, member.head);
-      member.head = 0;
-    }
-    if (member.items.length - member.head < this.highWaterMark / 2) this.resume();
+    member.started = true;
+    const item = await member.queue.next(timeoutMs);
+    if (member.queue.waiting < this.highWaterMark / 2) this.resume();
     return item;
   }
 
@@ -138,9 +115,7 @@ export class SharedFeed {
 
   private async leave(member: Member): Promise<void> {
     member.closed = true;
-    member.items.length = 0;
-    member.head = 0;
-    wake(member);
+    member.queue.clear();
     this.resume();
     if ([...this.members.values()].every((other) => other.closed)) await this.close();
   }
@@ -152,17 +127,6 @@ export class SharedFeed {
     await this.source?.close();
     await this.pump;
   }
-}
-
-function push(member: Member, item: FeedItem): void {
-  member.items.push(item);
-  wake(member);
-}
-
-function wake(member: Member): void {
-  const waiter = member.waiter;
-  member.waiter = undefined;
-  waiter?.();
 }
 
 function samePosition(a: Position | undefined, b: Position | undefined): boolean {
