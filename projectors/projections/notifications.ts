@@ -255,24 +255,37 @@ async function writeNotifications(trx: Knex.Transaction, candidates: Candidate[]
   });
   await trx('notifications').insert(rows.map((row) => ({ ...row, data: json(row.data) })));
   if (!writeOutbox) return;
-  await trx('notification_outbox').insert(
-    rows.map((row) => {
-      const payload: NotificationPayload = {
-        id: row.notification_id,
-        seq: row.seq,
-        audience: row.audience,
-        userId: row.user_id,
-        type: row.type,
-        orderId: row.order_id,
-        sku: row.sku,
-        at: new Date(row.occurred_at).toISOString(),
-        data: row.data,
-      };
-      return { notification_id: row.notification_id, subject: subjectFor(row.audience, row.user_id), payload: json(payload) };
-    }),
-  );
+  await trx('notification_outbox').insert(rows.map(outboxRowFor));
   // Wakes the notifier when (and only if) this transaction commits.
   await trx.raw('select pg_notify(?, null)', [outboxChannel(await currentSchema(trx))]);
+}
+
+/** A notification as the outbox holds it: the subject it goes to and the payload subscribers get. */
+export interface NotificationRow {
+  notification_id: string;
+  audience: Audience;
+  user_id: string;
+  seq: number;
+  type: NotificationType;
+  order_id: string | null;
+  sku: string | null;
+  occurred_at: Date | string;
+  data: Record<string, unknown>;
+}
+
+export function outboxRowFor(row: NotificationRow): { notification_id: string; subject: string; payload: string } {
+  const payload: NotificationPayload = {
+    id: row.notification_id,
+    seq: row.seq,
+    audience: row.audience,
+    userId: row.user_id,
+    type: row.type,
+    orderId: row.order_id,
+    sku: row.sku,
+    at: new Date(row.occurred_at).toISOString(),
+    data: row.data,
+  };
+  return { notification_id: row.notification_id, subject: subjectFor(row.audience, row.user_id), payload: json(payload) };
 }
 
 /** The channel a commit with new outbox rows notifies (per schema: tests share one database). */

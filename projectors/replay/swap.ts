@@ -19,7 +19,7 @@
 import type { Knex } from 'knex';
 import { CHECKPOINTS_TABLE, lockCheckpoint } from '../framework/checkpoint-store';
 import type { Position, Projection } from '../framework/types';
-import { outboxChannel, subjectFor, type Audience, type NotificationPayload, type NotificationType } from '../projections/notifications';
+import { outboxChannel, outboxRowFor, type NotificationRow } from '../projections/notifications';
 import type { ReplayContext } from './context';
 import { ExitCode, ReplayError } from './errors';
 import { foldRange } from './fold-range';
@@ -229,35 +229,10 @@ async function foreignKeysInto(trx: Knex.Transaction, schema: string, tables: re
  * position were never sent (the live writer would have queued them), so queue them now.
  */
 async function queueNotificationsAfter(trx: Knex.Transaction, schema: string, after: Position): Promise<void> {
-  const rows = (await trx('notifications').where('position', '>', after.commit.toString()).orderBy([{ column: 'position' }, { column: 'seq' }])) as {
-    notification_id: string;
-    audience: Audience;
-    user_id: string;
-    seq: number;
-    type: NotificationType;
-    order_id: string | null;
-    sku: string | null;
-    occurred_at: Date;
-    data: Record<string, unknown>;
-  }[];
+  const rows = (await trx('notifications').where('position', '>', after.commit.toString()).orderBy([{ column: 'position' }, { column: 'seq' }])) as NotificationRow[];
   if (rows.length === 0) return;
   await trx('notification_outbox')
-    .insert(
-      rows.map((row) => {
-        const payload: NotificationPayload = {
-          id: row.notification_id,
-          seq: row.seq,
-          audience: row.audience,
-          userId: row.user_id,
-          type: row.type,
-          orderId: row.order_id,
-          sku: row.sku,
-          at: new Date(row.occurred_at).toISOString(),
-          data: row.data,
-        };
-        return { notification_id: row.notification_id, subject: subjectFor(row.audience, row.user_id), payload: JSON.stringify(payload) };
-      }),
-    )
+    .insert(rows.map(outboxRowFor))
     .onConflict('notification_id')
     .ignore();
   await trx.raw('select pg_notify(?, null)', [outboxChannel(schema)]);
