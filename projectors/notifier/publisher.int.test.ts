@@ -150,7 +150,9 @@ test('with NATS unreachable at start and again mid-way, nothing is lost: all arr
     await settle(f.es.client, [runner]);
     await new Promise((resolve) => setTimeout(resolve, 800));
     assert.is(received.length, 0, 'nothing could be sent');
-    assert.is(notifier.state, 'retrying');
+    // Between attempts it waits out its backoff, then takes its lock and connects again: on a
+    // loaded machine the sample may land in either; what matters is that it is not publishing.
+    assert.ok(['retrying', 'waiting_for_lock', 'connecting'].includes(notifier.state), `state ${notifier.state}`);
     const total = Number((await f.db.knex('notifications').count({ n: '*' }).first())!.n);
     assert.is(total, 3 + 2 * 2);
 
