@@ -1,10 +1,14 @@
 /**
  * One row per projection in `projection_checkpoints`: the log position its rows reflect.
  *
- * `advance` runs inside the batch's transaction and moves the row from the position the batch
- * started at: if another writer moved it meanwhile (it should be impossible under the advisory
- * lock, but a lock can be lost with its connection), nothing matches, the transaction rolls back,
- * and the runner starts over from the stored position. So a batch is applied exactly once.
+ * `advance` is the first statement of the batch's transaction and moves the row from the position
+ * the batch started at: if another writer moved it meanwhile (the replay CLI's swap, or — which
+ * should be impossible under the advisory lock, but a lock can be lost with its connection —
+ * another runner), nothing matches, the transaction rolls back, and the runner starts over from
+ * the stored position. So a batch is applied exactly once. Its row lock, held to the commit, is
+ * the one the swap takes (`lockCheckpoint`): a batch either commits before the swap, which then
+ * sees it, or waits with nothing written and, after the swap, finds its checkpoint moved or goes
+ * on on the new tables.
  */
 import type { Knex } from 'knex';
 import type { Position } from './types';
@@ -52,10 +56,8 @@ export async function loadCheckpoint(knex: Knex, projection: string): Promise<Ch
 
 /**
  * Locks the projection's checkpoint row until the end of `trx` and answers the stored position
- * (`found: false` when the row is gone). A batch takes it FIRST, before it writes a row: the
- * replay CLI's swap holds the same row while it replaces the projection's tables, so a batch,
- * whatever process runs it, either commits before the swap (which then sees it) or waits with
- * nothing written and goes on, after the swap, on the new tables.
+ * (`found: false` when the row is gone): the replay CLI's swap holds the rows while it replaces
+ * the tables, which pauses every live batch at its first statement (`advanceCheckpoint`).
  */
 export async function lockCheckpoint(trx: Knex.Transaction, projection: string): Promise<{ found: boolean; position: Position | undefined }> {
   const row = (await trx(CHECKPOINTS_TABLE).where({ projection }).forUpdate().first('commit_position', 'prepare_position')) as

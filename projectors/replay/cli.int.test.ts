@@ -99,27 +99,34 @@ test('status: every projection with checkpoint and lag; --json parses', async ()
 });
 
 test('a second rebuild while one runs: refused in one line; status shows it running, then interrupted', async () => {
+  // A transaction holding the live orders checkpoint keeps the first rebuild at its swap (which
+  // waits for that row and tries again), so it is still running however fast it rebuilt.
+  const holder = await f.db.knex.transaction();
+  await holder('projection_checkpoints').where({ projection: 'orders' }).forUpdate().select('projection');
   const first = startCli(env, ['rebuild', '--all', '--yes', '--batch-size', '2']);
-  const deadline = Date.now() + 30_000;
-  while (!/rebuild: \d+/.test(first.stderr())) {
-    if (Date.now() > deadline) throw new Error(`the first rebuild did not start: ${first.stderr()}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+  try {
+    const deadline = Date.now() + 30_000;
+    while (!/rebuild: \d+/.test(first.stderr())) {
+      if (Date.now() > deadline) throw new Error(`the first rebuild did not start: ${first.stderr()}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const before = await snapshotReadModels(f.db.knex);
+    const second = await runCli(env, ['rebuild', 'orders', '--yes']);
+    assert.is(second.code, 4, second.stderr);
+    assert.is(second.stderr, `replay: a rebuild of schema ${f.db.schema} is already running in another process; wait for it to finish (npm run replay -- status)\n`);
+    assert.equal(await snapshotReadModels(f.db.knex), before, 'the second touched nothing live');
+
+    const running = JSON.parse((await runCli(env, ['status', '--json'])).stdout) as { rebuildRunning: boolean; projections: { name: string; rebuild: { state: string } | null }[] };
+    assert.is(running.rebuildRunning, true);
+    assert.is(running.projections.find(({ name }) => name === 'orders')!.rebuild?.state, 'running');
+  } finally {
+    first.child.kill('SIGKILL');
+    await first.done;
+    await holder.rollback();
   }
-  const before = await snapshotReadModels(f.db.knex);
-  const second = await runCli(env, ['rebuild', 'orders', '--yes']);
-  assert.is(second.code, 4, second.stderr);
-  assert.is(second.stderr, `replay: a rebuild of schema ${f.db.schema} is already running in another process; wait for it to finish (npm run replay -- status)\n`);
-  assert.equal(await snapshotReadModels(f.db.knex), before, 'the second touched nothing live');
-
-  const running = JSON.parse((await runCli(env, ['status', '--json'])).stdout) as { rebuildRunning: boolean; projections: { name: string; rebuild: { state: string } | null }[] };
-  assert.is(running.rebuildRunning, true);
-  assert.is(running.projections.find(({ name }) => name === 'orders')!.rebuild?.state, 'running');
-
-  first.child.kill('SIGKILL');
-  await first.done;
   const interrupted = JSON.parse((await runCli(env, ['status', '--json'])).stdout) as { rebuildRunning: boolean; projections: { rebuild: { state: string } | null }[] };
   assert.is(interrupted.rebuildRunning, false);
-  assert.ok(interrupted.projections.every(({ rebuild }) => rebuild?.state === 'interrupted'));
+  assert.ok(interrupted.projections.every(({ rebuild }) => rebuild?.state === 'interrupted'), JSON.stringify(interrupted.projections));
   const text = await runCli(env, ['status']);
   assert.match(text.stdout, /^orders .* interrupted at (\d+|start) \(\d+ events\)$/m);
 });

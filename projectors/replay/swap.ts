@@ -2,7 +2,7 @@
  * The swap: in ONE transaction, the rebuilt tables replace the live ones and the live checkpoint
  * rows take the shadow's positions. Readers see either the old model whole or the new one whole.
  *
- * 1. Lock the live checkpoint rows (FOR UPDATE, in name order). Every live batch locks its row
+ * 1. Lock the live checkpoint rows (FOR UPDATE, in name order). Every live batch moves its row
  *    first, before writing anything, so from here no live batch is half-way: one in flight
  *    committed before we got the row (and we read its position), the next waits, with nothing
  *    written, until we commit, then runs on the new tables.
