@@ -177,10 +177,12 @@ export async function assembleSystem(plan: SystemPlan): Promise<AssembledSystem>
     const sagaSettings = { ...defaultSagaSettings, ...plan.saga };
     const sagaLogger = plan.logger('saga');
     const sagaRegistry = createMetricsRegistry({ service: 'saga' });
+    // As saga/main.ts: a provider call may outlast the payment deadline a little, never much.
+    const provider = httpPaymentProvider({ baseUrl: paymentSandboxUrl, timeoutMs: sagaSettings.paymentDeadlineMs + 1_000 });
+    stops.push({ name: 'payment provider', stop: () => provider.close() });
     const saga = await startSaga({
       client: sagaClient,
-      // As saga/main.ts: a provider call may outlast the payment deadline a little, never much.
-      provider: httpPaymentProvider({ baseUrl: paymentSandboxUrl, timeoutMs: sagaSettings.paymentDeadlineMs + 1_000 }),
+      provider,
       logger: sagaLogger,
       registry: sagaRegistry,
       settings: sagaSettings,

@@ -28,9 +28,10 @@ const boundary = crashAt
     }
   : undefined;
 
+const provider = httpPaymentProvider({ baseUrl: config.PAYMENT_PROVIDER_URL, timeoutMs: config.PAYMENT_DEADLINE_MS + 1_000 });
 const saga = await startSaga({
   client,
-  provider: httpPaymentProvider({ baseUrl: config.PAYMENT_PROVIDER_URL, timeoutMs: config.PAYMENT_DEADLINE_MS + 1_000 }),
+  provider,
   logger,
   registry,
   settings: {
@@ -53,3 +54,4 @@ const shutdown = installGracefulShutdown({ server: app, logger });
 // The client's dispose can wait on calls the server still holds open; exiting closes them anyway.
 shutdown.onClose('eventstore', () => Promise.race([closeEventStore(client), new Promise((resolve) => setTimeout(resolve, 2000).unref())]));
 shutdown.onClose('saga', () => saga.stop());
+shutdown.onClose('payment provider', () => provider.close());

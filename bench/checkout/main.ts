@@ -1,7 +1,8 @@
 /**
  * Checkout saga benchmark: `npm run bench:checkout`.
  *
- * Three processes, as in a deployment: the event store emulator, one saga process (saga/main.ts),
+ * Three processes, as in a deployment: the event store emulator, one saga process (saga/main.ts;
+ * BENCH_SAGAS=2 runs two, sharing the persistent subscription),
  * and this driver, which places orders the way the command API does (order decider → append) and
  * hosts the payment sandbox (tok_ok, zero latency).
  *
@@ -25,6 +26,8 @@ const ORDERS = Number(process.env.BENCH_ORDERS ?? 3000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
 const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 10);
 const SKUS = 20;
+/** Saga processes sharing the persistent subscription (competing consumers). */
+const SAGAS = Number(process.env.BENCH_SAGAS ?? 1);
 
 
 const emulator = await spawnEmulator();
@@ -40,13 +43,17 @@ for (let i = 0; i < SKUS; i++) {
   await handleCommand(client, inventoryStream(sku), inventoryDecider, { type: 'ReceiveStock', data: { sku, quantity: 1_000_000 } }, setup, { retryOnConflict: true, codec: inventoryCodec });
 }
 
-const saga = await spawnSaga({
-  EVENTSTORE_URL: emulator.url,
-  PAYMENT_PROVIDER_URL: sandboxUrl,
-  SAGA_BUFFER_SIZE: process.env.SAGA_BUFFER_SIZE ?? '256',
-  LOG_LEVEL: 'warn',
-});
-await saga.ready;
+const sagas = await Promise.all(
+  Array.from({ length: SAGAS }, () =>
+    spawnSaga({
+      EVENTSTORE_URL: emulator.url,
+      PAYMENT_PROVIDER_URL: sandboxUrl,
+      SAGA_BUFFER_SIZE: process.env.SAGA_BUFFER_SIZE ?? '256',
+      LOG_LEVEL: 'warn',
+    }),
+  ),
+);
+await Promise.all(sagas.map((saga) => saga.ready));
 
 // When each order was placed and when it was seen completed / confirmed.
 const placedAt = new Map<string, number>();
@@ -141,7 +148,7 @@ const percentile = (p: number) => latencies[Math.min(latencies.length - 1, Math.
 // 3. The limit it is held against, in the same run: bare appends through the client to the same
 // emulator, at the same concurrency. A checkout costs 10 appends (docs/BENCHMARKS.md), so
 // checkouts/s × 10 ÷ this says how much of the event store's bare capacity the checkout reaches.
-await saga.kill('SIGTERM');
+await Promise.all(sagas.map((saga) => saga.kill('SIGTERM')));
 const bareStarted = performance.now();
 let bareAppends = 0;
 await Promise.all(
