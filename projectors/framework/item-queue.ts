@@ -59,8 +59,9 @@ export class ItemQueue<Item> {
         return undefined;
       }
     }
-    const item = this.items[this.head++];
-    // Drop taken items now and then, not on every take.
+    const item = this.items[this.head]!;
+    // A taken item is released at once; the array's front is dropped now and then, not on every take.
+    this.items[this.head++] = undefined as Item;
     if (this.head > 1024 && this.head * 2 > this.items.length) {
       this.items.splice(0, this.head);
       this.head = 0;

@@ -1,4 +1,6 @@
 import { jsonEvent } from '@eventstore/db-client';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { productsProjection } from '../projections/products';
@@ -145,6 +147,33 @@ test('losing the lock (its connection killed) makes the runner start over from i
     const checkpoint = await f.db.knex('projection_checkpoints').where({ projection: 'products' }).first();
     assert.is(checkpoint.events_applied, 7, 'each event applied once');
     assert.ok((await metricValue(f, 'projector_errors_total', { projection: 'products', kind: 'transient' }))! >= 1);
+  });
+});
+
+test('a long-running runner lets go of the batches it applied: memory does not grow with the log', async () => {
+  setFlagsFromString('--expose-gc');
+  const collectGarbage = runInNewContext('gc') as () => void;
+  await withFixture(async (f) => {
+    await f.shop.addProduct('A', 500, 1);
+    let firstBatch: WeakRef<object> | undefined;
+    const watched = {
+      ...productsProjection,
+      apply: async (...args: Parameters<typeof productsProjection.apply>) => {
+        firstBatch ??= new WeakRef(args[1][0]!.position);
+        return productsProjection.apply(...args);
+      },
+    };
+    const runner = f.runner(watched).start();
+    await settle(f.es.client, [runner]);
+    for (let i = 0; i < 20; i++) await f.shop.inventory({ type: 'ReceiveStock', data: { sku: 'A', quantity: 1 } });
+    await settle(f.es.client, [runner]);
+    assert.is((await f.db.knex('products').where({ sku: 'A' }).first()).on_hand, 21);
+    for (let i = 0; i < 3 && firstBatch?.deref(); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10)); // a WeakRef holds its target until the job ends
+      collectGarbage();
+    }
+    assert.ok(firstBatch, 'the first batch was applied');
+    assert.is(firstBatch.deref(), undefined, 'the first batch is still reachable from the runner');
   });
 });
 

@@ -134,12 +134,19 @@ export class ProjectionRunner {
         feed = this.options.feed
           ? this.options.feed(this.projection, checkpoint.position)
           : new EventFeed(this.options.client, { after: checkpoint.position, streamPrefixes: this.projection.streamPrefixes });
-        const lockLost = lock.lost.then((error) => Promise.reject(error));
-        lockLost.catch(() => undefined);
         const activeFeed = feed;
+        // Losing the lock ends the feed, so the batch being read returns at once and is not
+        // committed. Not a Promise.race against the lock per batch: every race leaves a reaction
+        // on the never-settled lock promise that holds its batch, and memory grows with the log.
+        let lockLostWith: Error | undefined;
+        void lock.lost.then((error) => {
+          lockLostWith = error;
+          void activeFeed.close();
+        });
         this.wakeFromSleep = () => void activeFeed.close();
         while (!this.stopping) {
-          const batch = await Promise.race([nextBatch(feed, this.currentState === 'live', this.options.batch), lockLost]);
+          const batch = await nextBatch(feed, this.currentState === 'live', this.options.batch);
+          if (lockLostWith) throw lockLostWith;
           if (this.stopping) break; // an interrupted batch is simply not committed
           if (batch.events.length > 0 || batch.position) await this.commit(batch);
           delay = initialMs;
