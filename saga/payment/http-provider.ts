@@ -16,7 +16,7 @@ export interface HttpPaymentProvider extends PaymentProvider {
 /**
  * Uses undici's connection pool rather than `fetch` or `node:http`: two calls per checkout, and
  * per call `fetch` costs several times the CPU (streams, signals, the Response object) and
- * `node:http` about twice (measured in the saga at 200 checkouts/s, docs/BENCHMARKS.md).
+ * `node:http` about a third more (saga CPU profiles at ~200 checkouts/s, docs/BENCHMARKS.md).
  */
 export function httpPaymentProvider({ baseUrl, timeoutMs }: HttpPaymentProviderOptions): HttpPaymentProvider {
   const url = new URL(baseUrl);
