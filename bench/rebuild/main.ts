@@ -229,7 +229,7 @@ try {
   console.log(`events/s ${eventsPerSecond.toLocaleString('en')} against the target ≥ 50,000: ${eventsPerSecond >= 50_000 ? 'met' : 'MISSED'}`);
   console.log(`rebuild ${figures.rebuildToCopyRatio}× the COPY time against the target ≤ 2×: ${ratio <= 2 ? 'met' : 'MISSED'}`);
   console.log(`peak RSS: projectors ${footprint.projectorsPeakMiB} MiB (first half ${footprint.projectorsPeakFirstHalfMiB}, second half ${footprint.projectorsPeakSecondHalfMiB}); emulator ${footprint.emulatorPeakMiB} MiB (it holds the whole log in memory)`);
-console.log(`live heap of the projectors after a forced GC, every 10 s: ${footprint.projectorsLiveHeapMiB.join(', ') || '(rebuild under 10 s)'} MiB`);
+  console.log(`live heap of the projectors after a forced GC, every 10 s: ${footprint.projectorsLiveHeapMiB.join(', ') || '(rebuild under 10 s)'} MiB`);
 } finally {
   await knex.raw('drop schema if exists ?? cascade', [schema]).catch(() => undefined);
   await closePostgres(knex);

@@ -3,7 +3,8 @@
  * A failure is thrown to the reader once the items queued before it are taken.
  */
 export class ItemQueue<Item> {
-  private items: Item[] = [];
+  /** Taken items before `head` are cleared to undefined, so they can be collected. */
+  private items: (Item | undefined)[] = [];
   private head = 0;
   private waiter: (() => void) | undefined;
   private failure: Error | undefined;
@@ -61,7 +62,7 @@ export class ItemQueue<Item> {
     }
     const item = this.items[this.head]!;
     // A taken item is released at once; the array's front is dropped now and then, not on every take.
-    this.items[this.head++] = undefined as Item;
+    this.items[this.head++] = undefined;
     if (this.head > 1024 && this.head * 2 > this.items.length) {
       this.items.splice(0, this.head);
       this.head = 0;

@@ -51,8 +51,9 @@ export const salesProjection: Projection<DomainEvent> = {
         where line.order_id = confirmed.order_id and line.sold_on is null
           and line.order_id = any(?::text[])
         returning line.order_id, line.sku, line.quantity, line.unit_price, line.currency, to_char(line.sold_on, 'YYYY-MM-DD') as sold_on`,
-      // The array is for the planner: it cannot see how few rows the recordset holds and would
-      // scan every line ever placed; an = any() on the key's first column is an index lookup.
+      // The array is for the planner: it cannot see how few rows the recordset holds, and with
+      // stale statistics (a table just created, as in a rebuild's shadow) it scans every line;
+      // an = any() on the key's first column is an index lookup whatever the statistics.
       [JSON.stringify(confirmations.map(({ orderId, day }) => ({ order_id: orderId, day }))), confirmations.map(({ orderId }) => orderId)],
     )) as { rows: CountedLine[] };
     if (counted.length === 0) return;

@@ -15,10 +15,6 @@ import { freePort } from '../../saga/testing-process';
 import { DEFAULT_NATS_URL, type ShopEndpoints } from './system';
 
 export interface SystemProcesses extends ShopEndpoints {
-  /** Where the event store listens, for a bench that follows the log itself. */
-  readonly eventStoreUrl: string;
-  /** The read models' schema. */
-  readonly schema: string;
   /** Stops every process (SIGTERM, then SIGKILL after 5 s) and removes the schema and the stream. */
   stop(): Promise<void>;
 }
@@ -105,8 +101,6 @@ export async function startSystemProcesses({ natsUrl = DEFAULT_NATS_URL, logLeve
   return {
     commandUrl: `http://127.0.0.1:${commandPort}`,
     queryUrl: `http://127.0.0.1:${queryPort}`,
-    eventStoreUrl,
-    schema,
     token: (sub, role = 'customer') => mintToken({ sub, role, secret: jwtSecret }),
     stop,
   };
