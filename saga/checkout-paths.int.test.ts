@@ -18,7 +18,13 @@ test.after(async () => fx.close());
 
 const received = { MUG: 10, TEE: 1, CAP: 10 };
 
+async function deliveredByType(): Promise<Record<string, number>> {
+  const { values } = await fx.sagas[0]!.metrics.eventsHandled.get();
+  return Object.fromEntries(values.map(({ labels, value }) => [String(labels.type), value]));
+}
+
 test('happy path: reserved, authorized, captured, confirmed, stock committed', async () => {
+  const deliveredBefore = await deliveredByType();
   await fx.placeOrder('happy', [{ sku: 'MUG', quantity: 2 }, { sku: 'CAP', quantity: 1 }]);
   assert.equal(await fx.waitForOutcome('happy'), { type: 'CheckoutCompleted' });
   assert.is((await fx.order('happy')).status, 'confirmed');
@@ -37,6 +43,17 @@ test('happy path: reserved, authorized, captured, confirmed, stock committed', a
       'OrderConfirmationRequested', 'CheckoutCompleted',
     ],
   );
+  // The saga is delivered the order and each step's start, not the outcomes recorded with the
+  // next start, nor the ends, nor the order's other events (its drive went on without them).
+  const expected = { OrderPlaced: 1, StockReservationRequested: 2, PaymentAuthorizationStarted: 1, PaymentCaptureStarted: 1, OrderConfirmationRequested: 1 };
+  const deliveredFor = async () => {
+    const after = await deliveredByType();
+    return Object.fromEntries(Object.entries(after).map(([type, count]) => [type, count - (deliveredBefore[type] ?? 0)]).filter(([, count]) => count !== 0));
+  };
+  const total = (counts: Record<string, number>) => Object.values(counts).reduce((sum, count) => sum + count, 0);
+  for (let i = 0; i < 100 && total(await deliveredFor()) < total(expected); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+  await new Promise((resolve) => setTimeout(resolve, 200)); // nothing more arrives
+  assert.equal(await deliveredFor(), expected);
 });
 
 test('3 lines, the 2nd out of stock: the 1st released, the 3rd never reserved, cancelled naming the SKU', async () => {

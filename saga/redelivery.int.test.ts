@@ -51,7 +51,7 @@ test('every event delivered twice: same outcomes, same events, once', async () =
   });
   const twice = await run(double).finally(() => double.close());
 
-  assert.ok(duplicates > 50, `events were delivered again (${duplicates})`);
+  assert.ok(duplicates >= scenarios.length, `events were delivered again (${duplicates})`);
   assert.equal(twice, once);
   assert.equal((once.happy as { outcome: unknown }).outcome, { type: 'CheckoutCompleted' });
   assert.equal(once.outcomesRecorded, { happy: 1, short: 1, declined: 1, timeout: 1, flaky: 1 });

@@ -10,7 +10,7 @@ import { eventStoreReadinessCheck } from '../platform/eventstore';
 import { createHttpServer, type HttpServer } from '../platform/http/server';
 import { consumePersistentSubscriptionToAll, ensurePersistentSubscriptionToAll, replayParked, type RunningConsumer } from '../platform/eventstore/persistent-subscription';
 import type { Logger } from '../platform/logger';
-import { CheckoutProcess } from './checkout-process';
+import { CheckoutProcess, DELIVERED_EVENT_TYPES } from './checkout-process';
 import { DeadlineWatcher } from './deadlines';
 import { createSagaMetrics, type SagaMetrics } from './metrics';
 import type { PaymentProvider } from './payment/port';
@@ -22,8 +22,6 @@ export interface SagaSettings {
   bufferSize: number;
   maxRetryCount: number;
   stepAttempts: number;
-  /** Moves one delivery may make in a row before leaving the rest to the next delivery. */
-  driveAhead: number;
   retryBackoff: { initialMs: number; maxMs: number };
 }
 
@@ -34,7 +32,6 @@ export const defaultSagaSettings: SagaSettings = {
   bufferSize: 64,
   maxRetryCount: 5,
   stepAttempts: 4,
-  driveAhead: 20,
   retryBackoff: { initialMs: 50, maxMs: 5_000 },
 };
 
@@ -60,8 +57,6 @@ export interface RunningSaga {
   stop(): Promise<void>;
 }
 
-export const CHECKOUT_STREAM_PREFIXES = ['order-', 'checkout-'] as const;
-
 export async function startSaga(options: SagaOptions): Promise<RunningSaga> {
   const settings = { ...defaultSagaSettings, ...options.settings };
   const { client, logger } = options;
@@ -75,7 +70,6 @@ export async function startSaga(options: SagaOptions): Promise<RunningSaga> {
     paymentDeadlineMs: settings.paymentDeadlineMs,
     checkoutDeadlineMs: settings.checkoutDeadlineMs,
     stepAttempts: settings.stepAttempts,
-    driveAhead: settings.driveAhead,
     retryBackoff: settings.retryBackoff,
     ...(options.boundary ? { boundary: options.boundary } : {}),
   });
@@ -83,7 +77,7 @@ export async function startSaga(options: SagaOptions): Promise<RunningSaga> {
 
   await ensurePersistentSubscriptionToAll(client, {
     group: settings.group,
-    streamPrefixes: CHECKOUT_STREAM_PREFIXES,
+    filter: { eventTypes: DELIVERED_EVENT_TYPES },
     settings: {
       // A step may wait for the payment provider up to the payment deadline; only then redeliver.
       messageTimeout: Math.max(30_000, settings.paymentDeadlineMs * 3),

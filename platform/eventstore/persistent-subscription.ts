@@ -1,8 +1,8 @@
 /**
  * Competing consumers on a persistent subscription to `$all` (EventStoreDB keeps the position and
- * the in-flight messages; several processes share the work). Filtered by stream prefix, because
- * `$ce-` category streams need the projections subsystem that is often off (and the emulator
- * does not have).
+ * the in-flight messages; several processes share the work). Filtered on `$all` (by stream prefix
+ * or by event type), because `$ce-` category streams need the projections subsystem that is often
+ * off (and the emulator does not have).
  *
  * The error policy, in one place:
  * - the handler resolves → ack (only then: the handler must have recorded its effects durably);
@@ -17,6 +17,7 @@ import {
   PersistentSubscriptionExistsError,
   START,
   persistentSubscriptionToAllSettingsFromDefaults,
+  eventTypeFilter,
   streamNameFilter,
   type EventStoreDBClient,
   type PersistentSubscriptionToAll,
@@ -25,17 +26,26 @@ import {
 } from '@eventstore/db-client';
 import type { Logger } from '../logger';
 
+/** Which events of `$all` the group delivers: those of streams with these prefixes, or these exact event types. */
+export type GroupFilter = { streamPrefixes: readonly string[] } | { eventTypes: readonly string[] };
+
 export interface PersistentGroupOptions {
   group: string;
-  streamPrefixes: readonly string[];
+  filter: GroupFilter;
   settings?: Partial<PersistentSubscriptionToAllSettings>;
 }
 
+function filterFor(filter: GroupFilter) {
+  if ('streamPrefixes' in filter) return streamNameFilter({ prefixes: [...filter.streamPrefixes] });
+  // A regex anchored at both ends: a prefix filter would also take any type that merely starts with one of these names.
+  return eventTypeFilter({ regex: `^(${filter.eventTypes.join('|')})$` });
+}
+
 /** Creates the group if it does not exist yet (every process calls it at start; the first one wins). */
-export async function ensurePersistentSubscriptionToAll(client: EventStoreDBClient, { group, streamPrefixes, settings }: PersistentGroupOptions): Promise<void> {
+export async function ensurePersistentSubscriptionToAll(client: EventStoreDBClient, { group, filter, settings }: PersistentGroupOptions): Promise<void> {
   try {
     await client.createPersistentSubscriptionToAll(group, persistentSubscriptionToAllSettingsFromDefaults({ startFrom: START, ...settings }), {
-      filter: streamNameFilter({ prefixes: [...streamPrefixes] }),
+      filter: filterFor(filter),
     });
   } catch (error) {
     if (!(error instanceof PersistentSubscriptionExistsError)) throw error;
