@@ -43,9 +43,9 @@ test('happy path: reserved, authorized, captured, confirmed, stock committed', a
       'OrderConfirmationRequested', 'CheckoutCompleted',
     ],
   );
-  // The saga is delivered the order and each step's start, not the outcomes recorded with the
-  // next start, nor the ends, nor the order's other events (its drive went on without them).
-  const expected = { OrderPlaced: 1, StockReservationRequested: 2, PaymentAuthorizationStarted: 1, PaymentCaptureStarted: 1, OrderConfirmationRequested: 1 };
+  // The saga is delivered the order, each step's start and each line's reservation; not the
+  // payment outcomes recorded with the next start, nor the ends, nor the order's other events.
+  const expected = { OrderPlaced: 1, StockReservationRequested: 2, StockReservedForLine: 2, PaymentAuthorizationStarted: 1, PaymentCaptureStarted: 1, OrderConfirmationRequested: 1 };
   const deliveredFor = async () => {
     const after = await deliveredByType();
     return Object.fromEntries(Object.entries(after).map(([type, count]) => [type, count - (deliveredBefore[type] ?? 0)]).filter(([, count]) => count !== 0));

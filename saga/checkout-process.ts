@@ -2,18 +2,19 @@
  * The saga process: turns delivered events into checkout steps.
  *
  * - `OrderPlaced` (stream `order-…`) starts the checkout: CheckoutStarted and the first step's
- *   start are appended to `checkout-{orderId}` with expected revision "no stream". The same
- *   delivery then drives the checkout: run the step under way (or the next compensation), append
- *   its outcome together with the start of the following step expecting the revision it was
- *   decided on, and go on, until nothing is left to do now. That is a *drive*; the delivery that
- *   started it is acked only when it ends, so a crash anywhere in it leaves that delivery to be
- *   redelivered, and the redelivery drives on from what the stream says.
+ *   start are appended to `checkout-{orderId}` with expected revision "no stream".
  * - The saga's own checkout events are delivered back to it, except those a delivery never needs
- *   (`UNDELIVERED_CHECKOUT_EVENTS`). A delivery drives unless a later delivered (*driving*) event
- *   is in the stream: then that one drives, or its drive already did. So every append a drive
- *   makes while going forward ends with a driving event (the next step's start), and a crash
- *   leaves that one to be redelivered: its redelivery count starts afresh with each step, and
- *   only a step that keeps failing is parked.
+ *   (`UNDELIVERED_CHECKOUT_EVENTS`). The delivery of the first step's start *drives* the checkout:
+ *   run the step under way (or the next compensation), append its outcome together with the start
+ *   of the following step expecting the revision it was decided on, and go on until nothing is
+ *   left to do now. The delivery is acked only when the drive ends. A delivery drives unless a
+ *   later delivered (*driving*) event is in the stream: then that one drives, or its drive already
+ *   did. Every append after which something is left to do ends with a driving event, so a crash
+ *   anywhere leaves a driving event unacked or undelivered, and its delivery drives on from what
+ *   the stream says. Each step's start is a message of its own, so the redelivery count starts
+ *   afresh with each step, and only a step that keeps failing is parked.
+ *   (OrderPlaced does not drive itself: the order's stream and the checkout's may be pinned to
+ *   different processes, and both would drive at once.)
  * - `OrderCancellationRequested` is recorded in the checkout, which then compensates.
  * - Every append expects the revision its decision was made on, so two processes can never both
  *   drive one order: the loser's append fails, and its step (idempotent) had no second effect.
@@ -48,13 +49,14 @@ export const checkoutCodec: EventCodec<CheckoutEvent> = {
 export const ACTOR = 'system:saga';
 
 /**
- * Checkout events the saga's subscription does not deliver, because no delivery of them would
- * drive anything: the step outcomes that the decider records together with the next step's start
- * while the checkout goes forward (and that the drive recording them goes on from otherwise),
- * CheckoutStarted (always recorded with the first line's reservation request), and the two ends.
- * Leaving them out halves the saga's deliveries per checkout (11 → 5 on the happy path).
+ * Checkout events the saga's subscription does not deliver, because an append never ends with
+ * one while something is left to do (saga/delivered-events.unit.test.ts walks every checkout the
+ * decider allows to check it): the payment outcomes, which the decider records together with the
+ * next step's start, CheckoutStarted (always recorded with the first step's start), and the two
+ * ends. A line's reservation is delivered: during a compensation it is recorded on its own.
+ * Leaving these out cuts the saga's deliveries per one-line happy checkout from 11 to 6.
  */
-export const UNDELIVERED_CHECKOUT_EVENTS = ['CheckoutStarted', 'StockReservedForLine', 'PaymentAuthorizationApproved', 'PaymentCaptureCompleted', 'CheckoutCompleted', 'CheckoutCompensated'] as const satisfies readonly CheckoutEvent['type'][];
+export const UNDELIVERED_CHECKOUT_EVENTS = ['CheckoutStarted', 'PaymentAuthorizationApproved', 'PaymentCaptureCompleted', 'CheckoutCompleted', 'CheckoutCompensated'] as const satisfies readonly CheckoutEvent['type'][];
 const undelivered: ReadonlySet<string> = new Set(UNDELIVERED_CHECKOUT_EVENTS);
 const DRIVING_CHECKOUT_EVENTS = (Object.keys(checkoutSchemaVersion) as CheckoutEvent['type'][]).filter((type) => !undelivered.has(type));
 const drivingCheckoutEvents: ReadonlySet<string> = new Set(DRIVING_CHECKOUT_EVENTS);
@@ -82,6 +84,11 @@ interface Loaded {
   revision: bigint | 'no_stream';
   /** The revision of the stream's last driving event: its delivery is the one that drives now. */
   driver: bigint | undefined;
+}
+
+interface Recorded {
+  loaded: Loaded;
+  lastEventId: string;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -127,15 +134,11 @@ export class CheckoutProcess {
       // A cancellation must not wait behind a payment call under way for the same order (it may
       // hang until its deadline): it is recorded at once, with the expected revision as the guard.
       if (event.type === 'OrderCancellationRequested') await this.requestCancellation(orderId, resolved);
-      else
-        await this.orders.run(orderId, async () => {
-          await this.start(orderId, resolved);
-          await this.drive(orderId, resolved, undefined);
-        });
+      else await this.orders.run(orderId, () => this.start(orderId, resolved));
     } else if (stream.startsWith('checkout-')) {
       const orderId = stream.slice('checkout-'.length);
       this.options.metrics.eventsHandled.inc({ type: event.type });
-      await this.orders.run(orderId, () => this.drive(orderId, resolved, resolved.event!.revision));
+      await this.orders.run(orderId, () => this.drive(orderId, resolved));
     }
   }
 
@@ -204,15 +207,13 @@ export class CheckoutProcess {
 
   // ---- driving ---------------------------------------------------------------------------
 
-  /**
-   * Drives the checkout from a delivery: `delivered` is the revision of the driving checkout event
-   * delivered, undefined for the order's OrderPlaced (which comes before any of them).
-   */
-  private async drive(orderId: string, resolved: ResolvedEvent, delivered: bigint | undefined): Promise<void> {
+  /** Drives the checkout from the delivery of one of its driving events. */
+  private async drive(orderId: string, resolved: ResolvedEvent): Promise<void> {
+    const delivered = resolved.event!.revision;
     let loaded = this.cache.get(orderId);
-    if (!loaded || (delivered !== undefined && (loaded.revision === 'no_stream' || loaded.revision < delivered))) loaded = await this.load(orderId, true);
+    if (!loaded || loaded.revision === 'no_stream' || loaded.revision < delivered) loaded = await this.load(orderId, true);
     // A later driving event was appended: its delivery drives (or its drive already did).
-    if (loaded.driver !== undefined && (delivered === undefined || loaded.driver > delivered)) return;
+    if (loaded.driver !== undefined && loaded.driver > delivered) return;
     const log = this.logFor(resolved, orderId);
     let metadata = this.causation(resolved, orderId);
     // Having recorded a move, this process knows the stream is at the revision it wrote, so it
@@ -229,7 +230,7 @@ export class CheckoutProcess {
   }
 
   /** Makes one move (a step or a compensation) and records it; undefined when there is nothing more to do now. */
-  private async move(orderId: string, loaded: Loaded, metadata: CausationMetadata, log: Logger): Promise<{ loaded: Loaded; lastEventId: string } | undefined> {
+  private async move(orderId: string, loaded: Loaded, metadata: CausationMetadata, log: Logger): Promise<Recorded | undefined> {
     const state = loaded.state;
     if (state.status === 'not_started' || loaded.revision === 'no_stream') return undefined;
     const action = nextAction(state);
@@ -238,7 +239,7 @@ export class CheckoutProcess {
     const boundary = this.options.boundary ?? (() => {});
     let events: CheckoutEvent[];
     let name: string;
-    let lastEventId: string | undefined;
+    let recorded: Recorded | undefined;
 
     if (action.kind === 'step') {
       name = action.step.kind;
@@ -249,7 +250,7 @@ export class CheckoutProcess {
       if (outcome === 'stale') return undefined;
       boundary(`after-effect:${name}`);
       events = checkoutDecider.decide({ type: 'RecordStepOutcome', data: { outcome, now: this.now() } }, state);
-      if (events.length === 0 || !(lastEventId = await this.tryRecord(orderId, loaded, events, metadata, idKey))) return undefined;
+      if (events.length === 0 || !(recorded = await this.tryRecord(orderId, loaded, events, metadata, idKey))) return undefined;
       log.info({ step: name, outcome: 'result' in outcome ? outcome.result : undefined, recorded: events.map((event) => event.type) }, 'checkout step recorded');
     } else {
       // A compensation: after a transient failure, wait a backoff that grows with each failure.
@@ -264,15 +265,13 @@ export class CheckoutProcess {
       if (!result.ok) log.warn({ compensation, attempt: failures + 1, error: result.error }, 'compensation failed; it will be retried');
       boundary(`after-effect:${name}`);
       events = checkoutDecider.decide({ type: 'RecordCompensationOutcome', data: { compensation, result, now: this.now() } }, state);
-      if (events.length === 0 || !(lastEventId = await this.tryRecord(orderId, loaded, events, metadata, idKey))) return undefined;
+      if (events.length === 0 || !(recorded = await this.tryRecord(orderId, loaded, events, metadata, idKey))) return undefined;
       if (events.some((event) => event.type === 'CheckoutCompensated')) log.info({ why: action.why }, 'checkout compensated');
       // The recorded failure's delivery retries it (after its backoff), like any redelivery.
       if (!result.ok) return undefined;
     }
     boundary(`after-record:${name}`);
-    const now = this.cache.get(orderId);
-    if (!now) return undefined;
-    return { loaded: now, lastEventId };
+    return recorded;
   }
 
   /**
@@ -354,11 +353,17 @@ export class CheckoutProcess {
     if (this.cache.size > 20_000) for (const key of [...this.cache.keys()].slice(0, 5_000)) this.cache.delete(key);
   }
 
-  /** Appends `events` expecting the revision they were decided on; returns the id of the last one. */
-  private async record(orderId: string, loaded: Loaded, events: CheckoutEvent[], metadata: CausationMetadata, idKey: string): Promise<string> {
+  /**
+   * Appends `events` expecting the revision they were decided on; returns the state they lead to
+   * and the id of the last one. The ids derive from the causing event and from what was decided,
+   * so a repeat of the same decision is accepted as already written, while a different decision
+   * on the same revision (two processes racing on one redelivered message) conflicts instead of
+   * passing for a repeat and leaving this process with a state the stream does not have.
+   */
+  private async record(orderId: string, loaded: Loaded, events: CheckoutEvent[], metadata: CausationMetadata, idKey: string): Promise<Recorded> {
     const stream = checkoutStream(orderId);
     try {
-      const eventIds = deterministicEventIds(`${stream}/${idKey}`, events.length);
+      const eventIds = deterministicEventIds(`${stream}/${idKey}/${events.map((event) => event.type).join(',')}`, events.length);
       const { nextExpectedRevision } = await appendEvents(this.options.client, stream, events, {
         expectedRevision: loaded.revision,
         metadata,
@@ -367,8 +372,9 @@ export class CheckoutProcess {
       });
       const lastDriving = events.findLastIndex((event) => drivingCheckoutEvents.has(event.type));
       const driver = lastDriving < 0 ? loaded.driver : nextExpectedRevision - BigInt(events.length - 1 - lastDriving);
-      this.remember(orderId, { state: events.reduce(checkoutDecider.evolve, loaded.state), revision: nextExpectedRevision, driver });
-      return eventIds[eventIds.length - 1]!;
+      const after: Loaded = { state: events.reduce(checkoutDecider.evolve, loaded.state), revision: nextExpectedRevision, driver };
+      this.remember(orderId, after);
+      return { loaded: after, lastEventId: eventIds[eventIds.length - 1]! };
     } catch (error) {
       if (error instanceof VersionConflictError) this.cache.delete(orderId);
       throw error;
@@ -376,7 +382,7 @@ export class CheckoutProcess {
   }
 
   /** Appends a step's outcome (returns the last event's id); undefined when another move was recorded first (that one drives on). */
-  private async tryRecord(orderId: string, loaded: Loaded, events: CheckoutEvent[], metadata: CausationMetadata, idKey: string): Promise<string | undefined> {
+  private async tryRecord(orderId: string, loaded: Loaded, events: CheckoutEvent[], metadata: CausationMetadata, idKey: string): Promise<Recorded | undefined> {
     try {
       return await this.record(orderId, loaded, events, metadata, idKey);
     } catch (error) {
