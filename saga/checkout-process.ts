@@ -381,7 +381,7 @@ export class CheckoutProcess {
     }
   }
 
-  /** Appends a step's outcome (returns the last event's id); undefined when another move was recorded first (that one drives on). */
+  /** Appends a move's outcome (returns what was recorded); undefined when someone else's append got in first (its driving event drives on). */
   private async tryRecord(orderId: string, loaded: Loaded, events: CheckoutEvent[], metadata: CausationMetadata, idKey: string): Promise<Recorded | undefined> {
     try {
       return await this.record(orderId, loaded, events, metadata, idKey);
