@@ -101,13 +101,13 @@ test('the walk covers every checkout event type', () => {
   assert.ok(appends.length > 100, `${appends.length} appends`);
 });
 
-test('1. every append made outside a drive ends with a delivered event', () => {
+test('every append made outside a drive (a cancellation, a fired deadline) ends with a delivered event', () => {
   const outside = appends.filter((append) => append.by === 'outside');
   assert.ok(outside.length > 10);
   for (const append of outside) assert.ok(delivered.has(last(append)), describe(append));
 });
 
-test('2. a recorded compensation failure ends with a delivered event', () => {
+test('a recorded compensation failure ends with a delivered event', () => {
   const failures = appends.filter((append) => append.command.type === 'RecordCompensationOutcome' && !(append.command.data.result.ok));
   assert.ok(failures.length > 5);
   for (const append of failures) assert.ok(delivered.has(last(append)), describe(append));
@@ -125,7 +125,7 @@ test('a line reserved while compensating is recorded on its own, and delivered',
   for (const append of alone) assert.ok(delivered.has(last(append)), describe(append));
 });
 
-test('3. every append of a drive going forward ends with a delivered event (the next step starts)', () => {
+test('every append of a drive going forward ends with a delivered event (the next step starts)', () => {
   const forward = appends.filter((append) => append.by === 'drive' && append.after.status === 'running' && nextAction(append.after).kind !== 'none');
   // Start, two reservations, authorization, capture: five forward appends for two lines.
   assert.ok(forward.length >= 5, `${forward.length} forward appends of ${appends.length}`);

@@ -77,7 +77,7 @@ export async function startSaga(options: SagaOptions): Promise<RunningSaga> {
 
   await ensurePersistentSubscriptionToAll(client, {
     group: settings.group,
-    filter: { eventTypes: DELIVERED_EVENT_TYPES },
+    eventTypes: DELIVERED_EVENT_TYPES,
     settings: {
       // A step may wait for the payment provider up to the payment deadline; only then redeliver.
       messageTimeout: Math.max(30_000, settings.paymentDeadlineMs * 3),

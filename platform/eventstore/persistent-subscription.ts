@@ -1,8 +1,8 @@
 /**
  * Competing consumers on a persistent subscription to `$all` (EventStoreDB keeps the position and
- * the in-flight messages; several processes share the work). Filtered on `$all` (by stream prefix
- * or by event type), because `$ce-` category streams need the projections subsystem that is often
- * off (and the emulator does not have).
+ * the in-flight messages; several processes share the work). Filtered on `$all` by event type,
+ * because `$ce-` category streams need the projections subsystem that is often off (and the
+ * emulator does not have).
  *
  * The error policy, in one place:
  * - the handler resolves → ack (only then: the handler must have recorded its effects durably);
@@ -18,7 +18,6 @@ import {
   START,
   persistentSubscriptionToAllSettingsFromDefaults,
   eventTypeFilter,
-  streamNameFilter,
   type EventStoreDBClient,
   type PersistentSubscriptionToAll,
   type PersistentSubscriptionToAllSettings,
@@ -26,26 +25,19 @@ import {
 } from '@eventstore/db-client';
 import type { Logger } from '../logger';
 
-/** Which events of `$all` the group delivers: those of streams with these prefixes, or these exact event types. */
-export type GroupFilter = { streamPrefixes: readonly string[] } | { eventTypes: readonly string[] };
-
 export interface PersistentGroupOptions {
   group: string;
-  filter: GroupFilter;
+  /** The exact event types of `$all` the group delivers. */
+  eventTypes: readonly string[];
   settings?: Partial<PersistentSubscriptionToAllSettings>;
 }
 
-function filterFor(filter: GroupFilter) {
-  if ('streamPrefixes' in filter) return streamNameFilter({ prefixes: [...filter.streamPrefixes] });
-  // A regex anchored at both ends: a prefix filter would also take any type that merely starts with one of these names.
-  return eventTypeFilter({ regex: `^(${filter.eventTypes.join('|')})$` });
-}
-
 /** Creates the group if it does not exist yet (every process calls it at start; the first one wins). */
-export async function ensurePersistentSubscriptionToAll(client: EventStoreDBClient, { group, filter, settings }: PersistentGroupOptions): Promise<void> {
+export async function ensurePersistentSubscriptionToAll(client: EventStoreDBClient, { group, eventTypes, settings }: PersistentGroupOptions): Promise<void> {
   try {
     await client.createPersistentSubscriptionToAll(group, persistentSubscriptionToAllSettingsFromDefaults({ startFrom: START, ...settings }), {
-      filter: filterFor(filter),
+      // Anchored at both ends: a prefix filter would also take any type that merely starts with one of these names.
+      filter: eventTypeFilter({ regex: `^(${eventTypes.join('|')})$` }),
     });
   } catch (error) {
     if (!(error instanceof PersistentSubscriptionExistsError)) throw error;
