@@ -7,7 +7,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mintToken, type Role } from '../platform/auth';
 import { listenOnEphemeralPort } from '../platform/http/testing';
-import { createLogger } from '../platform/logger';
+import { createLogger, type Logger } from '../platform/logger';
 import { closeNats, connectNats, subjectToken, type NatsConnection } from '../platform/nats';
 import { natsNotificationSource } from '../platform/notification-bus';
 import { migrateToLatest, type Knex } from '../platform/postgres';
@@ -32,12 +32,12 @@ export interface RunningQueryApi {
   close(): Promise<void>;
 }
 
-export async function startQueryApi({ readYourWritesTimeoutMs = 5000 }: { readYourWritesTimeoutMs?: number } = {}): Promise<RunningQueryApi> {
+export async function startQueryApi({ readYourWritesTimeoutMs = 5000, logger: given }: { readYourWritesTimeoutMs?: number; logger?: Logger } = {}): Promise<RunningQueryApi> {
   const db = await createTestSchema('t_query');
   await migrateToLatest(db.knex, readModelMigrations, { schema: db.schema });
   const nats = await connectNats({ url: TEST_NATS_URL, name: 'query-api-test' });
   const subjectPrefix = `test_${randomBytes(4).toString('hex')}.notifications`;
-  const logger = createLogger({ service: 'query-api-test', level: (process.env.TEST_LOG_LEVEL as 'info' | undefined) ?? 'silent' });
+  const logger = given ?? createLogger({ service: 'query-api-test', level: (process.env.TEST_LOG_LEVEL as 'info' | undefined) ?? 'silent' });
   const app = await buildQueryApi({
     knex: db.knex,
     notifications: natsNotificationSource(nats, { logger }),

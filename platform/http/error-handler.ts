@@ -39,7 +39,10 @@ export function handleError(error: unknown, request: FastifyRequest, reply: Fast
   const instance = instanceOf(request);
 
   if (error instanceof HttpProblem) {
-    if (error.status >= 500) request.log.error({ err: error }, 'request failed');
+    // A 503 says "not yet" (a read-your-writes wait ran out, a dependency is down) and asks the
+    // client to retry: a warning to count, not an error to investigate.
+    if (error.status === 503) request.log.warn({ err: error }, 'request answered 503');
+    else if (error.status >= 500) request.log.error({ err: error }, 'request failed');
     return sendProblem(reply, withCorrelation(error.toProblem(instance), request), error.headers);
   }
 

@@ -5,3 +5,4 @@ export * from './readiness';
 export * from './metrics';
 export * from './shutdown';
 export * from './correlation';
+export { storableText } from './nul-guard';

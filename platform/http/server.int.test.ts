@@ -44,6 +44,9 @@ test.before(async () => {
   app.get('/boom', async () => {
     throw new Error('database password is hunter2');
   });
+  app.get('/not-yet', async () => {
+    throw new HttpProblem({ status: 503, detail: 'The read models have not caught up', headers: { 'retry-after': '1' } });
+  });
   app.get('/teapot', async () => {
     throw new HttpProblem({ status: 418, detail: 'I only brew tea', extensions: { brew: 'earl grey' } });
   });
@@ -102,6 +105,32 @@ test('malformed JSON → 400 problem+json', async () => {
   assert.is(response.status, 400);
   assert.is(response.headers.get('content-type'), 'application/problem+json; charset=utf-8');
   assert.is(response.json().title, 'Bad Request');
+});
+
+test('a URL the router cannot decode → 400 problem+json, not fastify’s own JSON', async () => {
+  const response = await call('/stores/%/orders', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+  assert.is(response.status, 400);
+  assert.is(response.headers.get('content-type'), 'application/problem+json; charset=utf-8');
+  assert.equal([response.json().status, response.json().title], [400, 'Bad Request']);
+});
+
+test('a NUL in a path or query parameter → 400 naming each, before the route runs', async () => {
+  const response = await postJson('/stores/s-1%00/orders?dryRun=true%00', { customerId: 'c1', lines: [{ sku: 'A', quantity: 2 }] });
+  assert.is(response.status, 400);
+  assert.is(response.headers.get('content-type'), 'application/problem+json; charset=utf-8');
+  const message = 'must not contain a NUL character (U+0000)';
+  assert.equal(response.json().errors, [
+    { in: 'params', path: '/storeId', message },
+    { in: 'querystring', path: '/dryRun', message },
+  ]);
+});
+
+test('a 503 problem is logged as a warning, a 500 as an error', async () => {
+  const response = await call('/not-yet');
+  assert.is(response.status, 503);
+  assert.is(response.headers.get('retry-after'), '1');
+  const line = lines.find((entry) => entry.correlationId === response.headers.get('x-correlation-id') && entry.err);
+  assert.is(line?.level, 40);
 });
 
 test('an unknown route → 404 problem+json', async () => {

@@ -27,6 +27,7 @@ import type { Logger } from '../logger';
 import { CORRELATION_ID_HEADER, correlationIdFor } from './correlation';
 import { handleError, handleNotFound, instanceOf, sendProblem } from './error-handler';
 import { createMetricsRegistry, instrumentHttp } from './metrics';
+import { rejectNulInParameters } from './nul-guard';
 import { problemDetailsSchema, problemTypes, statusTitle } from './problem';
 import { runReadinessChecks, type ReadinessCheck } from './readiness';
 
@@ -60,12 +61,16 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     genReqId: correlationIdFor,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     trustProxy: options.trustProxy ?? false,
+    // A URL the router cannot even decode (`/products/%`) or a parameter over its length limit:
+    // problem+json like every other client error, not fastify's own JSON.
+    frameworkErrors: (error, request, reply) => void handleError(error, request, reply),
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(handleError);
   app.setNotFoundHandler(handleNotFound);
+  app.addHook('preValidation', rejectNulInParameters);
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header(CORRELATION_ID_HEADER, request.id);

@@ -10,14 +10,14 @@
  */
 import { z } from 'zod';
 import { principalOf } from '../../../platform/auth';
-import { problemDetailsSchema, type HttpServer } from '../../../platform/http';
+import { problemDetailsSchema, storableText, type HttpServer } from '../../../platform/http';
 import { minPositionHeaders, minPositionQuery } from '../../consistency/min-position';
 import { cursorParam, decodeCursor, encodeCursor } from '../../shared/cursor';
 import { bearer, type RouteDeps } from '../../shared/deps';
 import { limitParam } from '../../shared/views';
 import { OrderSummary, orderStatuses, orderSummaryView, type CustomerOrderRow } from '../order-view';
 
-const Cursor = z.object({ placedAtUs: z.string().regex(/^-?\d{1,20}$/), orderId: z.string() });
+const Cursor = z.object({ placedAtUs: z.string().regex(/^-?\d{1,20}$/), orderId: storableText() });
 
 export function registerListOrders(app: HttpServer, { knex, signedIn, readYourWrites }: RouteDeps): void {
   app.get(

@@ -1,13 +1,13 @@
 /** GET /products — the catalogue with stock, by SKU, a page at a time (keyset on the SKU). */
 import { z } from 'zod';
-import { problemDetailsSchema, type HttpServer } from '../../../platform/http';
+import { problemDetailsSchema, storableText, type HttpServer } from '../../../platform/http';
 import { minPositionHeaders, minPositionQuery } from '../../consistency/min-position';
 import { cursorParam, decodeCursor, encodeCursor } from '../../shared/cursor';
 import { bearer, type RouteDeps } from '../../shared/deps';
 import { limitParam } from '../../shared/views';
 import { Product, productView, type ProductRow } from '../product-view';
 
-const Cursor = z.object({ sku: z.string() });
+const Cursor = z.object({ sku: storableText() });
 
 export function registerListProducts(app: HttpServer, { knex, signedIn, readYourWrites }: RouteDeps): void {
   app.get(
