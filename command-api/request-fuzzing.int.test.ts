@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { faultsOf, fuzzRequests, operationKey, operationsOf, sendFuzzRequest } from '../platform/http/fuzzing';
-import { startCommandApi, type CommandApiFixture } from './testing';
+import { startCommandApi, validCommandBodies, type CommandApiFixture } from './testing';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 400);
 const SEED = process.env.FUZZ_SEED === undefined ? undefined : Number(process.env.FUZZ_SEED);
@@ -34,12 +34,7 @@ test('any request gets a success or a problem+json, never a 5xx, and the API sta
   const document = (await (await fetch(`${api.baseUrl}/docs/json`)).json()) as Parameters<typeof operationsOf>[0];
   // The probes take no input; the health check at the end covers them.
   const operations = operationsOf(document).filter((operation) => !['/health', '/ready', '/metrics'].includes(operation.path));
-  const validBodies: Record<string, unknown> = {
-    'POST /products': { sku: 'FUZZ-2', name: 'Fuzz cap', price },
-    'PUT /products/:sku/price': { price: { amount: 990, currency: 'EUR' } },
-    'POST /products/:sku/stock': { quantity: 5 },
-    'POST /orders': { lines: [{ sku: 'FUZZ-1', quantity: 1 }], paymentToken: 'tok_ok' },
-  };
+  const validBodies = validCommandBodies('FUZZ-1');
   // A route added later is fuzzed from a valid body too, or this says which one is missing.
   for (const operation of operations.filter(({ hasBody }) => hasBody)) assert.ok(operationKey(operation) in validBodies, `no valid body for ${operationKey(operation)}`);
   assert.ok(operations.length >= 5, `the document lists ${operations.length} operations`);

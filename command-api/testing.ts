@@ -83,3 +83,17 @@ export async function storedRevisionAndPosition(client: EventStoreDBClient, stre
   if (!last?.position) throw new Error(`${stream} has no events`);
   return { revision: String(last.revision), position: { commit: String(last.position.commit), prepare: String(last.position.prepare) } };
 }
+
+/**
+ * A body each command route accepts, keyed `METHOD /path/:param` as platform/http/fuzzing.ts
+ * names operations: the request fuzzers start their mutations from these. `sku` is a
+ * registered product (orders name it); the product registered is `${sku}-NEW`.
+ */
+export function validCommandBodies(sku: string): Record<string, unknown> {
+  return {
+    'POST /products': { sku: `${sku}-NEW`, name: 'Fuzz cap', price: { amount: 1250, currency: 'EUR' } },
+    'PUT /products/:sku/price': { price: { amount: 990, currency: 'EUR' } },
+    'POST /products/:sku/stock': { quantity: 5 },
+    'POST /orders': { lines: [{ sku, quantity: 1 }], paymentToken: 'tok_ok' },
+  };
+}

@@ -103,6 +103,9 @@ test('invalid orders → 400 with each invalid field: empty, duplicate SKU, bad 
   const tooMany = await placeOrder(carla, Array.from({ length: 51 }, (_, i) => ({ sku: `S${i}`, quantity: 1 })));
   assert.is(tooMany.status, 400);
   assert.equal((tooMany.body.errors as { path: string }[]).map((e) => e.path), ['/lines']);
+  const controlInToken = await api.call('POST', '/orders', { token: carla, body: { lines: [{ sku: 'MUG', quantity: 1 }], paymentToken: 'tok_ok\u0000' } });
+  assert.is(controlInToken.status, 400);
+  assert.equal(controlInToken.body.errors, [{ in: 'body', path: '/paymentToken', message: 'payment token must not contain control characters' }]);
 });
 
 test('auth: placing needs a customer token (admin → 403, none → 401)', async () => {

@@ -57,6 +57,13 @@ test('an invalid body → 400 listing every invalid field by path; nothing writt
   assert.equal(await storedEvents(api.client, 'inventory-bad sku!'), []);
 });
 
+test('a name with a control character → 400 naming it; nothing written', async () => {
+  const answer = await api.call('POST', '/products', { token: admin, body: { sku: 'NUL-1', name: 'Mug\u0000', price: eur(100) } });
+  assert.is(answer.status, 400);
+  assert.equal(answer.body.errors, [{ in: 'body', path: '/name', message: 'name must not contain control characters' }]);
+  assert.equal(await storedEvents(api.client, 'inventory-NUL-1'), []);
+});
+
 test('auth: no token → 401 with WWW-Authenticate, a customer → 403, a bad token → 401', async () => {
   const anonymous = await api.call('POST', '/products', { body: { sku: 'X-1', name: 'x', price: eur(1) } });
   assert.is(anonymous.status, 401);

@@ -167,7 +167,8 @@ export async function respond(request: FastifyRequest, reply: FastifyReply, deps
   }
   const principal = principalOf(request).sub;
   const { answer, replayed } = await deps.idempotency.run(
-    { principal, key, method: request.method, route: request.routeOptions.url ?? request.url, params: request.params, body: request.body },
+    // Only a body the route reads is part of the request: a route without one (cancelling) ignores it.
+    { principal, key, method: request.method, route: request.routeOptions.url ?? request.url, params: request.params, body: request.routeOptions.schema?.body ? request.body : undefined },
     { correlationId: request.id, causationId: request.id },
     execute,
     (error) => {

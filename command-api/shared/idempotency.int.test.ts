@@ -69,6 +69,17 @@ test('same key with another body, or another route → 422 idempotency-key-reuse
   assert.is((await storedEvents(api.client, 'inventory-MUG')).length, 2, 'no price change either');
 });
 
+test('a body sent to a route that takes none is not part of the request: any body repeats the answer', async () => {
+  const placed = await api.call('POST', '/orders', { token: carla, body: order });
+  const path = `/orders/${placed.body.orderId as string}/cancel`;
+  const deep = '['.repeat(30) + ']'.repeat(30);
+  const first = await fetch(`${api.baseUrl}${path}`, { method: 'POST', headers: { authorization: `Bearer ${carla}`, 'content-type': 'application/json', ...withKey('k-cancel-1') }, body: deep });
+  const second = await api.call('POST', path, { token: carla, body: { reason: 'other' }, headers: withKey('k-cancel-1') });
+  assert.is(first.status, 202);
+  assert.is(second.status, 202);
+  assert.is(second.headers.get('idempotent-replayed'), 'true');
+});
+
 test('concurrent duplicates with one key → one event, and every caller gets its answer', async () => {
   const answers = await Promise.all(
     Array.from({ length: 20 }, () => api.call('POST', '/products/MUG/stock', { token: admin, body: { quantity: 7 }, headers: withKey('k-burst') })),

@@ -1,11 +1,14 @@
 import { z } from 'zod';
 import { Money } from '../shared/money';
-import { OrderId, Quantity, Sku } from '../shared/values';
+import { OrderId, Quantity, Sku, withoutControlCharacters } from '../shared/values';
 import { ProductName } from './events';
+
+/** A name a new product may be given (stricter than ProductRegistered's, which must read every event already written). */
+export const NewProductName = withoutControlCharacters(ProductName, 'name');
 
 export const RegisterProduct = z.object({
   type: z.literal('RegisterProduct'),
-  data: z.object({ sku: Sku, name: ProductName, price: Money }),
+  data: z.object({ sku: Sku, name: NewProductName, price: Money }),
 });
 export const ChangeProductPrice = z.object({
   type: z.literal('ChangeProductPrice'),

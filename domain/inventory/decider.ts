@@ -84,6 +84,10 @@ function decideFor(command: InventoryCommand, state: InventoryState): InventoryE
 
     case 'ReceiveStock': {
       const product = registered(state, command.data.sku);
+      // Counts stay exact: a JavaScript number holds whole numbers exactly only up to 2^53 − 1.
+      if (product.onHand + command.data.quantity > Number.MAX_SAFE_INTEGER) {
+        throw new DomainError('validation', `SKU ${product.sku} would hold more than ${Number.MAX_SAFE_INTEGER} units`);
+      }
       return [{ type: 'StockReceived', data: { sku: product.sku, quantity: command.data.quantity } }];
     }
 

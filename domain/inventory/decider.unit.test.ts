@@ -40,6 +40,11 @@ test('rejects a zero price', () => given([]).when(register({ price: { amount: 0,
 test('rejects a currency that is not ISO 4217', () => given([]).when(register({ price: { amount: 100, currency: 'eur' } })).thenThrows('validation'));
 test('rejects an empty name', () => given([]).when(register({ name: '  ' })).thenThrows('validation'));
 test('rejects a SKU that cannot be part of a stream name', () => given([]).when(register({ sku: 'mug blue/1' })).thenThrows('validation'));
+test('rejects a name with a control character (a read model could not store U+0000)', () => {
+  for (const name of ['Blue\u0000mug', 'Blue\nmug', 'Blue\u0007', '\u009bmug']) given([]).when(register({ name })).thenThrows('validation');
+});
+test('an event already written with one still reads: the rule is the command’s', () =>
+  assert.equal(readInventoryEvent({ type: 'ProductRegistered', data: { sku, name: 'Blue\u0000mug', price }, schemaVersion: 1 }).data, { sku, name: 'Blue\u0000mug', price }));
 
 // Pricing
 test('changes the price', () => given([registered]).when(changePrice(1400)).then([priceChanged(1400)]));
@@ -51,6 +56,11 @@ test('rejects changing the currency', () => given([registered]).when(changePrice
 // Receiving
 test('receives stock', () => given([registered]).when(receive(10)).then([received(10)]));
 test('rejects receiving stock for an unregistered SKU', () => given([]).when(receive(10)).thenThrows('not_registered'));
+test('receives past 2^31 units, but not past what a number holds exactly', () => {
+  given([registered]).when(receive(3_000_000_000)).then([received(3_000_000_000)]);
+  given([registered, received(Number.MAX_SAFE_INTEGER - 5)]).when(receive(5)).then([received(5)]);
+  given([registered, received(Number.MAX_SAFE_INTEGER - 5)]).when(receive(6)).thenThrows('validation');
+});
 test('rejects receiving zero units', () => given([registered]).when(receive(0)).thenThrows('validation'));
 test('rejects receiving a fraction of a unit', () => given([registered]).when(receive(1.5)).thenThrows('validation'));
 

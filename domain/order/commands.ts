@@ -1,6 +1,9 @@
 import { z } from 'zod';
-import { CustomerId, OrderId, Timestamp } from '../shared/values';
+import { CustomerId, OrderId, Timestamp, withoutControlCharacters } from '../shared/values';
 import { OrderCancellation, OrderLine, PaymentToken } from './events';
+
+/** A payment token a new order may carry (stricter than OrderPlaced's, which must read every event already written). */
+export const NewPaymentToken = withoutControlCharacters(PaymentToken, 'payment token');
 
 export const PlaceOrder = z.object({
   type: z.literal('PlaceOrder'),
@@ -8,7 +11,7 @@ export const PlaceOrder = z.object({
     orderId: OrderId,
     customerId: CustomerId,
     lines: z.array(OrderLine).min(1, 'an order needs at least one line').max(50, 'an order has at most 50 lines'),
-    paymentToken: PaymentToken,
+    paymentToken: NewPaymentToken,
     placedAt: Timestamp,
   }),
 });

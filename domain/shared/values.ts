@@ -28,3 +28,14 @@ export type Quantity = z.output<typeof Quantity>;
 /** An instant in UTC, ISO 8601 (`2025-01-31T12:00:00.000Z`). The domain never reads a clock: callers pass time in. */
 export const Timestamp = z.iso.datetime();
 export type Timestamp = z.output<typeof Timestamp>;
+
+/**
+ * For text in a command (a product's name, a payment token): no control characters (U+0000–U+001F,
+ * U+007F–U+009F). They have no place there, no screen shows them, and a read model cannot
+ * always store them: PostgreSQL text has no U+0000, so one such event would stop a projection.
+ * Events keep the schema they were written with, since the log holds what earlier releases
+ * accepted.
+ */
+export function withoutControlCharacters(schema: z.ZodString, what: string): z.ZodString {
+  return schema.regex(/^\P{Cc}*$/u, `${what} must not contain control characters`);
+}

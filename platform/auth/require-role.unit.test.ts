@@ -95,6 +95,12 @@ test('verifyBearer: an unknown role in an otherwise valid token is invalid', asy
   assert.equal(result, { ok: false, reason: 'invalid_token', detail: 'The token does not name a subject and a known role' });
 });
 
+test('verifyBearer: a subject with U+0000 is invalid (it could not be stored as a customer id)', async () => {
+  const token = await mintToken({ sub: 'eve\u0000', role: 'customer', secret });
+  const result = await verifyBearer(`Bearer ${token}`, secret);
+  assert.equal(result, { ok: false, reason: 'invalid_token', detail: 'The token does not name a subject and a known role' });
+});
+
 test('verifyBearer: a token with alg "none" is refused', async () => {
   const header = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url');
   const payload = Buffer.from(JSON.stringify({ sub: 'eve', role: 'admin', exp: Math.floor(Date.now() / 1000) + 3600 })).toString('base64url');

@@ -47,7 +47,11 @@ export const operationKey = (operation: Pick<Operation, 'method' | 'path'>) => `
 
 export interface FuzzContext {
   operations: readonly Operation[];
-  /** A body each operation with a body accepts (key: `METHOD /path/:param`); mutations start from it. */
+  /**
+   * A body each operation with a body accepts (key: `METHOD /path/:param`), or an arbitrary of
+   * such bodies (e.g. a new SKU each time, so that creating succeeds more than once); mutations
+   * start from it.
+   */
   validBodies: Record<string, unknown>;
   /** Values that name things that exist (a SKU, an order), per parameter name: handlers get past the lookup. */
   knownValues?: Record<string, readonly string[]>;
@@ -75,7 +79,14 @@ const headerText = fc.oneof(
 const awkwardText = fc.oneof(
   fc.string({ maxLength: 40 }),
   fc.string({ unit: 'grapheme', maxLength: 20 }),
-  fc.constantFrom('', ' ', '..', '%', '%00', '\u0000', '💥', '-1', '0', '1e309', 'NaN', 'null', 'true', '[]', '{}', '9007199254740993', 'a'.repeat(3000)),
+  // Any code point, control characters and lone surrogates included.
+  fc.string({ unit: 'binary', maxLength: 12 }),
+  // Mostly the low code points: control characters beside plain ASCII.
+  fc.string({ unit: fc.integer({ min: 0, max: 0x9f }).map((code) => String.fromCharCode(code)), minLength: 1, maxLength: 12 }),
+  // U+0000 inside text: the one character PostgreSQL cannot store, so the likeliest to get past
+  // an API and stop something behind it.
+  { weight: 2, arbitrary: fc.string({ maxLength: 6 }).map((text) => `${text}\u0000${text}`) },
+  fc.constantFrom('', ' ', '..', '%', '%00', '\u0000', 'a\u0000b', '\u0007', '\n', '💥', '-1', '0', '1e309', 'NaN', 'null', 'true', '[]', '{}', '9007199254740993', 'a'.repeat(3000)),
   fc.uuid().map(String),
 );
 
@@ -119,35 +130,37 @@ function mutate(value: unknown, path: (string | number)[], mutation: Mutation): 
 
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ kind: fc.constant('replace' as const), value: awkwardJson }),
+  // Most fields are text: a value of the right type that is still wrong gets past the first checks.
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('replace' as const), value: awkwardText }) },
   fc.constant({ kind: 'delete' as const }),
   fc.record({ kind: fc.constant('add' as const), key: fc.oneof(fc.string({ maxLength: 10 }), fc.constantFrom('__proto__', 'constructor', 'sku', 'quantity')), value: awkwardJson }),
 );
 
 function bodyFor(valid: unknown): fc.Arbitrary<string | undefined> {
-  const mutations = valid === undefined ? [] : pathsOf(valid);
-  const options: fc.Arbitrary<string | undefined>[] = [
+  if (valid instanceof fc.Arbitrary) return (valid as fc.Arbitrary<unknown>).chain((each) => bodyFor(each));
+  const noise: fc.Arbitrary<string | undefined>[] = [
     fc.constant(undefined),
     awkwardJson.map((value) => JSON.stringify(value) ?? 'null'),
     fc.constantFrom('{', '{"a":', 'nul', '[1,]', '{"sku":"A","sku":"B"}', '\u0000', '['.repeat(20_000) + ']'.repeat(20_000), '{"__proto__":{"admin":true}}'),
   ];
-  if (valid !== undefined) {
-    options.push(fc.constant(JSON.stringify(valid)));
-    options.push(
-      fc
-        .tuple(fc.constantFrom(...mutations), mutation, fc.boolean(), mutation)
-        .map(([path, first, twice, second]) => {
-          const once = mutate(valid, path, first);
-          const result = twice ? mutate(once, pathsOf(once)[0] ?? [], second) : once;
-          return JSON.stringify(result) ?? 'null';
-        }),
-    );
-  }
-  return fc.oneof(...options);
+  if (valid === undefined) return fc.oneof(...noise);
+  // Mostly one or two mutations of a valid body: those get past the parser to the rules behind it.
+  const mutated = fc.tuple(fc.constantFrom(...pathsOf(valid)), mutation, fc.option(fc.tuple(fc.nat(), mutation))).map(([path, first, second]) => {
+    const once = mutate(valid, path, first);
+    if (!second) return JSON.stringify(once) ?? 'null';
+    const paths = pathsOf(once);
+    return JSON.stringify(mutate(once, paths[second[0] % paths.length]!, second[1])) ?? 'null';
+  });
+  return fc.oneof({ weight: 6, arbitrary: mutated }, { weight: 1, arbitrary: fc.constant(JSON.stringify(valid)) }, ...noise);
 }
 
 function valueFor(known: readonly string[] | undefined): fc.Arbitrary<string> {
   return known && known.length > 0 ? fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...known) }, awkwardText) : awkwardText;
 }
+
+// A lone surrogate cannot be percent-encoded as UTF-8; a client sends U+FFFD in its place.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const encodeText = (text: string) => encodeURIComponent(text.replace(LONE_SURROGATE, '\uFFFD'));
 
 function requestFor(operation: Operation, context: FuzzContext): fc.Arbitrary<FuzzRequest> {
   const pathValues = fc.tuple(...operation.pathParams.map((name) => fc.tuple(valueFor(context.knownValues?.[name]), fc.boolean())));
@@ -195,9 +208,9 @@ function requestFor(operation: Operation, context: FuzzContext): fc.Arbitrary<Fu
       const path = operation.path.replace(/:([A-Za-z]+)/g, () => {
         const [value, encode] = values[index++]!;
         // Mostly encoded as a client would; sometimes raw, as a careless one would.
-        return encode ? encodeURIComponent(value) : value.replaceAll('/', '%2F').replaceAll('?', '%3F').replaceAll('#', '%23');
+        return encode ? encodeText(value) : value.replaceAll('/', '%2F').replaceAll('?', '%3F').replaceAll('#', '%23');
       });
-      const query = entries.map(([name, value]) => `${encodeURIComponent(name)}=${encodeURIComponent(value)}`).join('&');
+      const query = entries.map(([name, value]) => `${encodeText(name)}=${encodeText(value)}`).join('&');
       const headers: Record<string, string> = { ...extra };
       if (auth !== undefined) headers.authorization = auth;
       const method = operation.method;

@@ -107,6 +107,19 @@ test('malformed JSON → 400 problem+json', async () => {
   assert.is(response.json().title, 'Bad Request');
 });
 
+test('a body nested deeper than 32 levels → 400 problem+json before anything walks it; prototype poisoning still refused', async () => {
+  const nested = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
+  const deep = await call('/stores/s-1/orders', { method: 'POST', headers: { 'content-type': 'application/json' }, body: nested(20_000) });
+  assert.is(deep.status, 400);
+  assert.is(deep.headers.get('content-type'), 'application/problem+json; charset=utf-8');
+  assert.is(deep.json().detail, 'The body nests deeper than 32 levels');
+  assert.is((await call('/stores/s-1/orders', { method: 'POST', headers: { 'content-type': 'application/json' }, body: nested(33) })).json().detail, 'The body nests deeper than 32 levels');
+  // 32 levels parse, and validation answers as usual.
+  assert.is((await call('/stores/s-1/orders', { method: 'POST', headers: { 'content-type': 'application/json' }, body: nested(32) })).json().type, 'urn:checkout:problem:validation');
+  const poisoned = await call('/stores/s-1/orders', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"customerId":"c1","__proto__":{"admin":true}}' });
+  assert.is(poisoned.status, 400);
+});
+
 test('a URL the router cannot decode → 400 problem+json, not fastify’s own JSON', async () => {
   const response = await call('/stores/%/orders', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
   assert.is(response.status, 400);

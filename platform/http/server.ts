@@ -27,6 +27,7 @@ import type { Logger } from '../logger';
 import { CORRELATION_ID_HEADER, correlationIdFor } from './correlation';
 import { handleError, handleNotFound, instanceOf, sendProblem } from './error-handler';
 import { createMetricsRegistry, instrumentHttp } from './metrics';
+import { MAX_JSON_DEPTH, nestsDeeperThan, tooDeepError } from './json-depth';
 import { rejectNulInParameters } from './nul-guard';
 import { problemDetailsSchema, problemTypes, statusTitle } from './problem';
 import { runReadinessChecks, type ReadinessCheck } from './readiness';
@@ -71,6 +72,16 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   app.setErrorHandler(handleError);
   app.setNotFoundHandler(handleNotFound);
   app.addHook('preValidation', rejectNulInParameters);
+  // fastify's own JSON parser (prototype-poisoning checks included), plus a depth limit (json-depth.ts).
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    parseJson(request, body as string, (error, value) => {
+      if (error) return done(error, undefined);
+      if (nestsDeeperThan(value, MAX_JSON_DEPTH)) return done(tooDeepError(), undefined);
+      done(null, value);
+    });
+  });
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header(CORRELATION_ID_HEADER, request.id);

@@ -61,6 +61,31 @@ test('an unknown event type in a followed stream stops the projection', async ()
   await expectStopsOn({ sku: 'A' }, 1, 'StockTeleported', /unknown event type 'StockTeleported'/);
 });
 
+test('a U+0000 an earlier release let into an event shows as U+FFFD; the projection goes on', async () => {
+  await withFixture(async (f) => {
+    // Written as a release without the command's rule did: PostgreSQL text cannot hold it.
+    await f.es.client.appendToStream('inventory-NUL', jsonEvent({ type: 'ProductRegistered', data: { sku: 'NUL', name: 'Mug\u0000 blue', price: { amount: 100, currency: 'EUR' } }, metadata: { schemaVersion: 1 } }));
+    await f.shop.addProduct('B', 500, 2);
+    const runner = f.runner(productsProjection).start();
+    await settle(f.es.client, [runner]);
+    assert.is(runner.state, 'live');
+    assert.equal(await f.db.knex('products').orderBy('sku').select('sku', 'name'), [
+      { sku: 'B', name: 'Product B' },
+      { sku: 'NUL', name: 'Mug\uFFFD blue' },
+    ]);
+  });
+});
+
+test('stock past 2^31 − 1 units is projected exactly', async () => {
+  await withFixture(async (f) => {
+    await f.shop.addProduct('SCREW', 1, 3_000_000_000);
+    const runner = f.runner(productsProjection).start();
+    await settle(f.es.client, [runner]);
+    assert.is(runner.state, 'live');
+    assert.equal(await f.db.knex('products').where({ sku: 'SCREW' }).first('on_hand', 'available'), { on_hand: 3_000_000_000, available: 3_000_000_000 });
+  });
+});
+
 test('system records and other streams pass by: stream metadata, tombstones, foreign events', async () => {
   await withFixture(async (f) => {
     await f.shop.addProduct('A', 500, 2);

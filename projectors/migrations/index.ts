@@ -7,5 +7,6 @@ import { checkoutProgress } from './0004_checkout_progress';
 import { sales } from './0005_sales';
 import { notifications } from './0006_notifications';
 import { checkpointNotifications } from './0007_checkpoint_notifications';
+import { quantitiesAsBigint } from './0008_quantities_as_bigint';
 
-export const readModelMigrations: readonly Migration[] = [projectionCheckpoints, orders, products, checkoutProgress, sales, notifications, checkpointNotifications];
+export const readModelMigrations: readonly Migration[] = [projectionCheckpoints, orders, products, checkoutProgress, sales, notifications, checkpointNotifications, quantitiesAsBigint];

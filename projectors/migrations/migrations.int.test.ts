@@ -42,4 +42,13 @@ test('available stock is on hand minus reserved, computed by the database', asyn
   assert.is(typeof row.price_amount, 'number', 'bigint columns read as numbers');
 });
 
+test('unit counts past 2^31 − 1 fit (0008), and read back as exact numbers', async () => {
+  const huge = 3_000_000_000;
+  await db.knex('products').insert({ sku: 'BIG', name: 'n', price_amount: 1, currency: 'EUR', on_hand: huge, reserved: 1, sold: huge, updated_at: new Date(), revision: 0, last_position: '1' });
+  const row = await db.knex('products').where({ sku: 'BIG' }).first();
+  assert.equal([row.on_hand, row.available, row.sold], [huge, huge - 1, huge]);
+  await db.knex('notification_stock').insert({ sku: 'BIG', on_hand: huge, reserved: huge, low: false, revision: 0 });
+  await db.knex('sales_order_lines').insert({ order_id: 'o', sku: 'BIG', quantity: huge, unit_price: 1, currency: 'EUR' });
+});
+
 test.run();

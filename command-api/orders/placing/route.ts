@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PaymentToken, Quantity, Sku } from '../../../domain';
+import { NewPaymentToken, Quantity, Sku } from '../../../domain';
 import { principalOf } from '../../../platform/auth';
 import type { HttpServer } from '../../../platform/http';
 import { OrderCommandAccepted, bearer, commandHeaders, commandMetadata, commandProblemResponses, respond, type CommandDeps } from '../../shared/command';
@@ -19,7 +19,7 @@ export const PlaceOrderBody = z
           seen.add(line.sku);
         });
       }),
-    paymentToken: PaymentToken,
+    paymentToken: NewPaymentToken,
   })
   .meta({ id: 'PlaceOrderBody' });
 

@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { Money, ProductName, Sku } from '../../../domain';
+import { Money, NewProductName, Sku } from '../../../domain';
 import { problemDetailsSchema, type HttpServer } from '../../../platform/http';
 import { ProductCommandAccepted, bearer, commandHeaders, commandMetadata, respond, type CommandDeps } from '../../shared/command';
 import { registerProduct } from './handler';
 
-export const RegisterProductBody = z.strictObject({ sku: Sku, name: ProductName, price: Money }).meta({ id: 'RegisterProductBody' });
+export const RegisterProductBody = z.strictObject({ sku: Sku, name: NewProductName, price: Money }).meta({ id: 'RegisterProductBody' });
 
 export function registeringRoute(app: HttpServer, deps: CommandDeps): void {
   app.post(
