@@ -3,6 +3,7 @@
  * on an ephemeral port, tokens, and a reader of streams to check what was written.
  */
 import type { EventStoreDBClient } from '@eventstore/db-client';
+import fc from 'fast-check';
 import { startEmulatorWithClient, type EmulatorFixture } from '../eventstore-emulator/testing';
 import { mintToken, type Role } from '../platform/auth';
 import { readStreamEvents } from '../platform/eventstore';
@@ -87,11 +88,12 @@ export async function storedRevisionAndPosition(client: EventStoreDBClient, stre
 /**
  * A body each command route accepts, keyed `METHOD /path/:param` as platform/http/fuzzing.ts
  * names operations: the request fuzzers start their mutations from these. `sku` is a
- * registered product (orders name it); the product registered is `${sku}-NEW`.
+ * registered product (orders name it); registering draws a new SKU each time, so that it can
+ * succeed more than once.
  */
 export function validCommandBodies(sku: string): Record<string, unknown> {
   return {
-    'POST /products': { sku: `${sku}-NEW`, name: 'Fuzz cap', price: { amount: 1250, currency: 'EUR' } },
+    'POST /products': fc.nat({ max: 1_000_000 }).map((n) => ({ sku: `${sku}-N${n}`, name: 'Fuzz cap', price: { amount: 1250, currency: 'EUR' } })),
     'PUT /products/:sku/price': { price: { amount: 990, currency: 'EUR' } },
     'POST /products/:sku/stock': { quantity: 5 },
     'POST /orders': { lines: [{ sku, quantity: 1 }], paymentToken: 'tok_ok' },

@@ -34,11 +34,7 @@ test('nothing the command API accepts stops a projection or the saga', async () 
   const customer = await system.token('fuzz-customer', 'customer');
   const document = (await (await fetch(`${system.commandUrl}/docs/json`)).json()) as OpenApiDocument;
   const operations = operationsOf(document).filter((operation) => !['/health', '/ready', '/metrics'].includes(operation.path));
-  // New products each time, so a mutated name or price is registered, not refused as a repeat.
-  const validBodies = {
-    ...validCommandBodies('FUZZ-1'),
-    'POST /products': fc.nat({ max: 1_000_000 }).map((n) => ({ sku: `FUZZ-N${n}`, name: 'Fuzz cap', price: { amount: 1250, currency: 'EUR' } })),
-  };
+  const validBodies = validCommandBodies('FUZZ-1');
 
   // Each operation with the role that may call it, so most requests get past the auth check.
   const roleOf = (path: string) => (path === '/orders' || path.endsWith('/cancel') ? customer : admin);
@@ -55,7 +51,7 @@ test('nothing the command API accepts stops a projection or the saga', async () 
   }
   assert.ok(accepted.length > 0, 'some orders were accepted');
 
-  // Every accepted order's checkout ends (whatever its token: unknown ones are declined, tok_timeout times out).
+  // Every accepted order's checkout ends, whatever its token (the sandbox declines the ones it does not know).
   await eventually(
     'every accepted checkout ended',
     async () => {

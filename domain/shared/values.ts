@@ -31,11 +31,12 @@ export type Timestamp = z.output<typeof Timestamp>;
 
 /**
  * For text in a command (a product's name, a payment token): no control characters (U+0000–U+001F,
- * U+007F–U+009F). They have no place there, no screen shows them, and a read model cannot
- * always store them: PostgreSQL text has no U+0000, so one such event would stop a projection.
- * Events keep the schema they were written with, since the log holds what earlier releases
- * accepted.
+ * U+007F–U+009F) and no lone surrogates (half of a UTF-16 pair, not a character at all). They
+ * have no place there, no screen shows them, and a read model cannot always store them:
+ * PostgreSQL text has no U+0000 and jsonb refuses a lone surrogate, so one such event would
+ * stop a projection. Events keep the schema they were written with, since the log holds what
+ * earlier releases accepted.
  */
 export function withoutControlCharacters(schema: z.ZodString, what: string): z.ZodString {
-  return schema.regex(/^\P{Cc}*$/u, `${what} must not contain control characters`);
+  return schema.regex(/^[^\p{Cc}\p{Cs}]*$/u, `${what} must not contain control characters`);
 }

@@ -23,9 +23,9 @@ const ALGORITHM = 'HS256';
 // Small clock differences between machines must not reject a token that was just minted.
 const CLOCK_TOLERANCE_SECONDS = 5;
 
-// A subject is the identity provider's to format, but it becomes a customer id in read models,
-// and PostgreSQL text cannot hold U+0000.
-const claimsSchema = z.object({ sub: z.string().min(1).refine((sub) => !sub.includes('\u0000')), role: z.enum(roles) });
+// A subject is the identity provider's to format, but it becomes a customer id in read models:
+// PostgreSQL text cannot hold U+0000, and jsonb refuses a lone surrogate.
+const claimsSchema = z.object({ sub: z.string().min(1).regex(/^[^\u0000\p{Cs}]*$/u), role: z.enum(roles) });
 
 function keyOf(secret: string): Uint8Array {
   return new TextEncoder().encode(secret);

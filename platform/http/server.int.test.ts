@@ -125,6 +125,7 @@ test('a URL the router cannot decode → 400 problem+json, not fastify’s own J
   assert.is(response.status, 400);
   assert.is(response.headers.get('content-type'), 'application/problem+json; charset=utf-8');
   assert.equal([response.json().status, response.json().title], [400, 'Bad Request']);
+  assert.is(response.headers.get('x-correlation-id'), response.json().correlationId, 'the header, as on every answer');
 });
 
 test('a NUL in a path or query parameter → 400 naming each, before the route runs', async () => {

@@ -64,7 +64,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     trustProxy: options.trustProxy ?? false,
     // A URL the router cannot even decode (`/products/%`) or a parameter over its length limit:
     // problem+json like every other client error, not fastify's own JSON.
-    frameworkErrors: (error, request, reply) => void handleError(error, request, reply),
+    // These requests skip the onRequest hooks, so the correlation id header is set here.
+    frameworkErrors: (error, request, reply) => void handleError(error, request, reply.header(CORRELATION_ID_HEADER, request.id)),
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);

@@ -17,7 +17,7 @@ import { acquireAdvisoryLock, type AdvisoryLock } from './advisory-lock';
 import { nextBatch, type Batch, type BatchOptions } from './batcher';
 import { CheckpointMovedError, advanceCheckpoint, loadCheckpoint, recordFailure } from './checkpoint-store';
 import { EventFeed, type FeedSource } from './event-feed';
-import { withStorableText } from './storable-text';
+import { storableEvent } from './storable-text';
 import type { ProjectionState, ProjectionStatus, ProjectorMetrics } from './metrics';
 import { CannotApplyEventError, InconsistentEventError, ProjectionStoppedError, type Position, type ProjectedEvent, type Projection, type RawEvent } from './types';
 
@@ -243,8 +243,7 @@ export class ProjectionRunner {
       return new CannotApplyEventError(projection.name, raw, `unknown event type '${raw.type}' in a stream this projection follows (written by a newer release?)`);
     }
     try {
-      const data = withStorableText(raw.data);
-      const event = projection.read(data === raw.data ? raw : { ...raw, data });
+      const event = projection.read(storableEvent(raw));
       into.push({ event, id: raw.id, streamName: raw.streamName, revision: raw.revision, position: raw.position, recordedAt: raw.recordedAt });
       return undefined;
     } catch (error) {

@@ -7,6 +7,7 @@
 import { FORWARDS, START, type EventStoreDBClient } from '@eventstore/db-client';
 import type { Knex } from 'knex';
 import { CannotApplyEventError, type Position, type ProjectedEvent, type Projection, type RawEvent } from '../framework/types';
+import { storableEvent } from '../framework/storable-text';
 
 const PAGE = 500;
 
@@ -69,7 +70,7 @@ function readEvent(projection: Projection<any>, raw: RawEvent): ProjectedEvent |
     throw new CannotApplyEventError(projection.name, raw, `unknown event type '${raw.type}' in a stream this projection follows`);
   }
   try {
-    return { event: projection.read(raw), id: raw.id, streamName: raw.streamName, revision: raw.revision, position: raw.position, recordedAt: raw.recordedAt };
+    return { event: projection.read(storableEvent(raw)), id: raw.id, streamName: raw.streamName, revision: raw.revision, position: raw.position, recordedAt: raw.recordedAt };
   } catch (error) {
     throw new CannotApplyEventError(projection.name, raw, error instanceof Error ? error.message : String(error), { cause: error });
   }

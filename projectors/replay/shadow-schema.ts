@@ -33,7 +33,17 @@ export async function dropSchema(knex: Knex, schema: string): Promise<void> {
 export async function ensureShadowSchema(context: ReplayContext, shadow: string): Promise<{ resumed: boolean }> {
   const staging = `${shadow}_staging`;
   await dropSchema(context.knex, staging);
-  if (await schemaExists(context.knex, shadow)) return { resumed: true };
+  if (await schemaExists(context.knex, shadow)) {
+    // A run interrupted before an upgrade resumes after it: its tables get the migrations the
+    // live schema has had since (0008 changes column types), or the swap would bring old ones back.
+    const knex = connectPostgres({ url: context.databaseUrl, schema: shadow, pool: { max: 1 } });
+    try {
+      await migrateToLatest(knex, readModelMigrations, { schema: shadow });
+    } finally {
+      await closePostgres(knex);
+    }
+    return { resumed: true };
+  }
   await context.knex.raw('create schema ??', [staging]);
   const knex = connectPostgres({ url: context.databaseUrl, schema: staging, pool: { max: 1 } });
   try {

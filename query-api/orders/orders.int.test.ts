@@ -96,6 +96,11 @@ test('GET /orders: a customer lists only their own, an admin everyone’s, filte
   const forged = await api.get('/orders?cursor=bm9wZQ', { token: carol });
   assert.is(forged.status, 400);
   assert.equal(forged.body.errors, [{ in: 'querystring', path: '/cursor', message: 'is not a cursor this API gave out (pass nextCursor back unchanged)' }]);
+  // Well-formed but crafted: a time beyond what the database can cast, a NUL in the order id.
+  for (const crafted of [{ placedAtUs: '99999999999999999999', orderId: 'o' }, { placedAtUs: '-9223372036854775808', orderId: 'o' }, { placedAtUs: '1', orderId: 'o\u0000' }]) {
+    const answer = await api.get(`/orders?cursor=${Buffer.from(JSON.stringify(crafted)).toString('base64url')}`, { token: carol });
+    assert.is(answer.status, 400, JSON.stringify(crafted));
+  }
 });
 
 test('keyset pagination is stable under inserts: every order exactly once, in order', async () => {
