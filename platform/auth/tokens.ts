@@ -3,6 +3,7 @@
  * (`role`). One shared secret (JWT_SECRET) signs and verifies, which suits a handful of services
  * run by one team; moving to an identity provider means swapping this file for a JWKS check.
  */
+import { webcrypto } from 'node:crypto';
 import { SignJWT, errors, jwtVerify } from 'jose';
 import { z } from 'zod';
 
@@ -27,8 +28,20 @@ const CLOCK_TOLERANCE_SECONDS = 5;
 // PostgreSQL text cannot hold U+0000, and jsonb refuses a lone surrogate.
 const claimsSchema = z.object({ sub: z.string().min(1).regex(/^[^\u0000\p{Cs}]*$/u), role: z.enum(roles) });
 
-function keyOf(secret: string): Uint8Array {
-  return new TextEncoder().encode(secret);
+// jose turns raw key bytes into a CryptoKey on every call (an import through WebCrypto, about
+// half of an HS256 verification's CPU): import each secret once. A service has one secret; the
+// bound only keeps a caller that passes many (tests) from holding them all.
+const importedKeys = new Map<string, Promise<webcrypto.CryptoKey>>();
+const MAX_IMPORTED_KEYS = 16;
+
+function keyOf(secret: string): Promise<webcrypto.CryptoKey> {
+  let key = importedKeys.get(secret);
+  if (!key) {
+    if (importedKeys.size >= MAX_IMPORTED_KEYS) importedKeys.delete(importedKeys.keys().next().value!);
+    key = webcrypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
+    importedKeys.set(secret, key);
+  }
+  return key;
 }
 
 export interface MintTokenOptions {
@@ -49,7 +62,7 @@ export async function mintToken({ sub, role, secret, expiresIn = '1h', issuedAt 
     .setSubject(sub)
     .setIssuedAt(iat)
     .setExpirationTime(typeof exp === 'number' ? exp : relativeTo(iat, exp))
-    .sign(keyOf(secret));
+    .sign(await keyOf(secret));
 }
 
 // jose resolves a relative span against the wall clock; anchor it to `issuedAt` instead.
@@ -65,7 +78,7 @@ function relativeTo(iat: number, span: string): number {
 /** Verifies a bare token (e.g. from a socket.io handshake). */
 export async function verifyToken(token: string, secret: string): Promise<VerifyResult> {
   try {
-    const { payload } = await jwtVerify(token, keyOf(secret), {
+    const { payload } = await jwtVerify(token, await keyOf(secret), {
       algorithms: [ALGORITHM],
       clockTolerance: CLOCK_TOLERANCE_SECONDS,
       requiredClaims: ['sub', 'exp'],
