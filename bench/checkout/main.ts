@@ -21,6 +21,7 @@ import { createPaymentSandbox } from '../../saga/payment-sandbox/server';
 import { spawnSaga } from '../../saga/testing-process';
 import { spawnEmulator } from '../eventstore-append/emulator-process';
 import { inventoryCodec, orderCodec } from '../../platform/eventstore/domain-codecs';
+import { machineBound, perUnit, startCpuMeter } from '../support/process-cpu';
 
 const ORDERS = Number(process.env.BENCH_ORDERS ?? 3000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
@@ -103,8 +104,9 @@ async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<v
 await Promise.all(Array.from({ length: 50 }, (_, i) => place(`warm-${i}`)));
 await waitUntil(() => completed >= 50, 30_000);
 
-// 1. Throughput
+// 1. Throughput, and the CPU each process spends on it
 const before = completed;
+const cpuMeter = startCpuMeter({ emulator: emulator.pid, ...Object.fromEntries(sagas.map((saga, i) => [SAGAS > 1 ? `saga ${i + 1}` : 'saga', saga.child.pid!])), 'driver and sandbox': process.pid });
 const started = performance.now();
 let next = 0;
 await Promise.all(
@@ -123,6 +125,12 @@ async function drained(): Promise<boolean> {
 }
 for (let i = 0; i < 3000 && !(await drained()); i++) await new Promise((resolve) => setTimeout(resolve, 20));
 const drainedAt = performance.now();
+const cpu = cpuMeter.stop();
+const cpuPerCheckout = perUnit(cpu, ORDERS);
+const cpuMsPerCheckout = cpu.processesMs / ORDERS;
+// What the machine could do were all that CPU spread perfectly over its cores: no parallelism
+// (more saga processes, more threads) gets past it on this machine, only less CPU per checkout.
+const cpuBound = machineBound(cpu, cpuMsPerCheckout);
 const completedRate = ORDERS / ((lastCompletedAt - started) / 1000);
 const throughput = ORDERS / ((drainedAt - started) / 1000);
 
@@ -176,6 +184,9 @@ const figures = {
   placedToConfirmedMaxMs: Number(latencies[latencies.length - 1]!.toFixed(1)),
   bareAppendsPerSecond: Math.round(bareAppendsPerSecond),
   checkoutAppendsShareOfBare: Number(((throughput * 10) / bareAppendsPerSecond).toFixed(2)),
+  cpuMsPerCheckout: { ...cpuPerCheckout, total: Number(cpuMsPerCheckout.toFixed(2)) },
+  machineBusyShare: cpu.machineBusyShare === undefined ? null : Number(cpu.machineBusyShare.toFixed(2)),
+  cpuBoundCheckoutsPerSecond: Math.round(cpuBound),
 };
 console.log(JSON.stringify(figures, null, 2));
 console.log(
@@ -183,6 +194,11 @@ console.log(
 );
 console.log(
   `same run, bare appends at ${CONCURRENCY} writers: ${figures.bareAppendsPerSecond}/s; the checkouts' 10 appends each come to ${Math.round(figures.checkoutAppendsShareOfBare * 100)}% of that`,
+);
+
+console.log(
+  `same run, CPU per checkout: ${Object.entries(cpuPerCheckout).map(([name, ms]) => `${name} ${ms}`).join(', ')} ms (${cpuMsPerCheckout.toFixed(2)} ms in all; the machine was ${Math.round((cpu.machineBusyShare ?? Number.NaN) * 100)}% busy): ` +
+    `${cpu.cores} cores could complete at most ${Math.round(cpuBound)} checkouts/s at that cost, however the work were spread`,
 );
 
 await follow.unsubscribe().catch(() => {});

@@ -15,6 +15,8 @@ import { freePort } from '../../saga/testing-process';
 import { DEFAULT_NATS_URL, type ShopEndpoints } from './system';
 
 export interface SystemProcesses extends ShopEndpoints {
+  /** Each service's process id, by name (benches read their CPU from /proc). */
+  readonly pids: Readonly<Record<string, number>>;
   /** Stops every process (SIGTERM, then SIGKILL after 5 s) and removes the schema and the stream. */
   stop(): Promise<void>;
 }
@@ -99,6 +101,7 @@ export async function startSystemProcesses({ natsUrl = DEFAULT_NATS_URL, logLeve
   }
 
   return {
+    pids: Object.fromEntries(children.map((child) => [child.name, child.process.pid!])),
     commandUrl: `http://127.0.0.1:${commandPort}`,
     queryUrl: `http://127.0.0.1:${queryPort}`,
     token: (sub, role = 'customer') => mintToken({ sub, role, secret: jwtSecret }),
