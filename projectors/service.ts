@@ -12,7 +12,7 @@ import type { NotificationSink } from '../platform/notification-bus';
 import { closePostgres, connectPostgres, postgresReadinessCheck } from '../platform/postgres';
 import type { ProjectorsConfig } from './config';
 import { ProjectorMetrics } from './framework/metrics';
-import { ProjectionRunner } from './framework/runner';
+import { runTogether, type ProjectionRunner } from './framework/runner';
 import { migrateReadModels } from './migrate';
 import { OutboxPublisher } from './notifier/publisher';
 import { allProjections } from './projections';
@@ -44,17 +44,17 @@ export async function startProjectorService(config: ProjectorsConfig, logger: Lo
   );
   const unknown = (config.PROJECTIONS ?? []).filter((name) => !projections.some((projection) => projection.name === name));
   if (unknown.length > 0) throw new Error(`PROJECTIONS names unknown projections: ${unknown.join(', ')}`);
-  const runners = projections.map((projection) =>
-    new ProjectionRunner(projection, {
-      knex,
-      client,
-      databaseUrl: config.DATABASE_URL,
-      schema,
-      logger,
-      metrics,
-      batch: { maxEvents: config.PROJECTOR_BATCH_SIZE, lingerMs: config.PROJECTOR_LINGER_MS },
-    }).start(),
-  );
+  // One group: one subscription and one transaction per batch for every read model (runner.ts).
+  const runners = runTogether(projections, {
+    knex,
+    client,
+    databaseUrl: config.DATABASE_URL,
+    schema,
+    logger,
+    metrics,
+    batch: { maxEvents: config.PROJECTOR_BATCH_SIZE, lingerMs: config.PROJECTOR_LINGER_MS },
+  });
+  for (const runner of runners) runner.start();
   const notifier = config.NOTIFIER_ENABLED
     ? new OutboxPublisher({
         knex,

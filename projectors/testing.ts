@@ -24,7 +24,7 @@ import { migrateToLatest } from '../platform/postgres';
 import { createTestSchema, type TestSchema } from '../platform/postgres/testing';
 import type { BatchOptions } from './framework/batcher';
 import { ProjectorMetrics } from './framework/metrics';
-import { ProjectionRunner, type RunnerOptions } from './framework/runner';
+import { ProjectionRunner, runTogether, type RunnerOptions } from './framework/runner';
 import type { Projection } from './framework/types';
 import { readModelMigrations } from './migrations';
 import { Registry } from 'prom-client';
@@ -152,6 +152,8 @@ export interface ProjectorTestFixture {
   readonly metrics: ProjectorMetrics;
   /** A runner for `projection` on this schema and emulator (not started). */
   runner(projection: Projection<any>, options?: { batch?: BatchOptions; client?: EventStoreDBClient; feed?: RunnerOptions['feed'] }): ProjectionRunner;
+  /** Runners for `projections` in one group, as the projector service runs them (not started). */
+  group(projections: readonly Projection<any>[], options?: { batch?: BatchOptions }): ProjectionRunner[];
   close(): Promise<void>;
 }
 
@@ -163,6 +165,7 @@ export async function startProjectorTestFixture(): Promise<ProjectorTestFixture>
   const registry = new Registry();
   const metrics = new ProjectorMetrics(registry, es.client);
   const runners: ProjectionRunner[] = [];
+  const runnerOptions: RunnerOptions = { knex: db.knex, client: es.client, databaseUrl: db.url, schema: db.schema, logger, metrics, retry: { initialMs: 50, maxMs: 500 } };
   return {
     es,
     db,
@@ -172,18 +175,18 @@ export async function startProjectorTestFixture(): Promise<ProjectorTestFixture>
     metrics,
     runner(projection, options = {}) {
       const runner = new ProjectionRunner(projection, {
-        knex: db.knex,
+        ...runnerOptions,
         client: options.client ?? es.client,
-        databaseUrl: db.url,
-        schema: db.schema,
-        logger,
-        metrics,
-        retry: { initialMs: 50, maxMs: 500 },
         ...(options.batch ? { batch: options.batch } : {}),
         ...(options.feed ? { feed: options.feed } : {}),
       });
       runners.push(runner);
       return runner;
+    },
+    group(projections, options = {}) {
+      const group = runTogether(projections, { ...runnerOptions, ...(options.batch ? { batch: options.batch } : {}) });
+      runners.push(...group);
+      return group;
     },
     async close() {
       await Promise.all(runners.map((runner) => runner.stop()));

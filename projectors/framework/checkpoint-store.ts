@@ -89,6 +89,40 @@ export async function advanceCheckpoint(trx: Knex.Transaction, projection: strin
   if (updated !== 1) throw new CheckpointMovedError(projection);
 }
 
+/**
+ * Moves several projections' checkpoints in one batch (a group's: runner.ts). Each moves from its
+ * own position, as `advanceCheckpoint` moves one; any that another writer moved fails them all.
+ * The rows are locked first in name order, the order the replay CLI's swap locks them in, so the
+ * two never wait on each other in a cycle; then one statement moves them all.
+ */
+export async function advanceCheckpoints(trx: Knex.Transaction, advances: readonly (Advance & { projection: string })[]): Promise<void> {
+  if (advances.length === 1) return advanceCheckpoint(trx, advances[0]!.projection, advances[0]!);
+  if (advances.length === 0) return;
+  const names = advances.map(({ projection }) => projection).sort();
+  await trx(CHECKPOINTS_TABLE).whereIn('projection', names).orderBy('projection').forUpdate().select('projection');
+  const rows = advances.map(() => '(?::text, ?::numeric, ?::numeric, ?::numeric, ?::numeric, ?::timestamptz, ?::bigint)').join(', ');
+  const values = advances.flatMap(({ projection, from, to, lastEventAt, eventsApplied }) => [
+    projection,
+    from?.commit.toString() ?? null,
+    from?.prepare.toString() ?? null,
+    to.commit.toString(),
+    to.prepare.toString(),
+    lastEventAt ?? null,
+    eventsApplied,
+  ]);
+  const result = (await trx.raw(
+    `update ?? as checkpoint set commit_position = moved.to_commit, prepare_position = moved.to_prepare,
+       last_event_at = coalesce(moved.last_event_at, checkpoint.last_event_at), events_applied = checkpoint.events_applied + moved.applied,
+       updated_at = now(), failed_at = null, failure = null
+     from (values ${rows}) as moved (projection, from_commit, from_prepare, to_commit, to_prepare, last_event_at, applied)
+     where checkpoint.projection = moved.projection
+       and checkpoint.commit_position is not distinct from moved.from_commit and checkpoint.prepare_position is not distinct from moved.from_prepare
+     returning checkpoint.projection`,
+    [CHECKPOINTS_TABLE, ...values],
+  )) as { rows: unknown[] };
+  if (result.rows.length !== advances.length) throw new CheckpointMovedError(names.join(', '));
+}
+
 /** Records why a projection stopped (outside any batch: the batch rolled back). */
 export async function recordFailure(knex: Knex, projection: string, failure: string): Promise<void> {
   await knex(CHECKPOINTS_TABLE).where({ projection }).update({ failed_at: knex.fn.now(), failure });
