@@ -8,10 +8,13 @@
  *
  * 1. Throughput: place BENCH_ORDERS orders (BENCH_CONCURRENCY placements in flight), and count
  *    completed checkouts per second from the first placement to the last CheckoutCompleted.
- * 2. Latency: place orders at half that rate for BENCH_LATENCY_SECONDS, and measure the time from
- *    sending each placement to seeing its OrderConfirmed (a catch-up subscription) — p50, p99.
- * 3. The same run's limit: bare appends/s from this driver at the same concurrency, with the
- *    saga stopped, against which checkouts/s × 10 appends is held.
+ * 2. Latency: place orders at half that rate (or BENCH_LATENCY_RATE per second) for
+ *    BENCH_LATENCY_SECONDS, and measure the time from sending each placement to seeing its
+ *    OrderConfirmed (a catch-up subscription) — p50, p99.
+ * 3. The same run's limits: bare appends/s from this driver at the same concurrency, with the
+ *    saga stopped, against which checkouts/s × 10 appends is held; and the CPU each process spent
+ *    per checkout during (1), from which the most checkouts/s the machine's cores could give at
+ *    that cost, however the work were spread over processes (bench/support/process-cpu.ts).
  */
 import { START, eventTypeFilter, type EventStoreDBClient } from '@eventstore/db-client';
 import type { AddressInfo } from 'node:net';
@@ -106,7 +109,8 @@ await waitUntil(() => completed >= 50, 30_000);
 
 // 1. Throughput, and the CPU each process spends on it
 const before = completed;
-const cpuMeter = startCpuMeter({ emulator: emulator.pid, ...Object.fromEntries(sagas.map((saga, i) => [SAGAS > 1 ? `saga ${i + 1}` : 'saga', saga.child.pid!])), 'driver and sandbox': process.pid });
+const benchProcesses = { emulator: emulator.pid, ...Object.fromEntries(sagas.map((saga, i) => [SAGAS > 1 ? `saga ${i + 1}` : 'saga', saga.child.pid!])), 'driver and sandbox': process.pid };
+const cpuMeter = startCpuMeter(benchProcesses);
 const started = performance.now();
 let next = 0;
 await Promise.all(
@@ -135,7 +139,9 @@ const completedRate = ORDERS / ((lastCompletedAt - started) / 1000);
 const throughput = ORDERS / ((drainedAt - started) / 1000);
 
 // 2. Latency at half that rate
-const rate = throughput / 2;
+const rate = Number(process.env.BENCH_LATENCY_RATE ?? throughput / 2);
+// The same processes spend more CPU per checkout at a lower rate: each wakes for less work.
+const latencyCpuMeter = startCpuMeter(benchProcesses);
 const latencyIds: string[] = [];
 const latencyStart = performance.now();
 const total = Math.round(rate * LATENCY_SECONDS);
@@ -150,6 +156,7 @@ for (let i = 0; i < total; i++) {
 }
 await Promise.all(pending);
 await waitUntil(() => latencyIds.every((orderId) => confirmedAt.has(orderId)), 60_000);
+const latencyCpu = perUnit(latencyCpuMeter.stop(), latencyIds.length);
 const latencies = latencyIds.map((orderId) => confirmedAt.get(orderId)! - placedAt.get(orderId)!).sort((a, b) => a - b);
 const percentile = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]!;
 
@@ -187,6 +194,7 @@ const figures = {
   cpuMsPerCheckout: { ...cpuPerCheckout, total: Number(cpuMsPerCheckout.toFixed(2)) },
   machineBusyShare: cpu.machineBusyShare === undefined ? null : Number(cpu.machineBusyShare.toFixed(2)),
   cpuBoundCheckoutsPerSecond: Math.round(cpuBound),
+  cpuMsPerCheckoutAtLatencyRate: latencyCpu,
 };
 console.log(JSON.stringify(figures, null, 2));
 console.log(
