@@ -196,6 +196,16 @@ export async function startProjectorTestFixture(): Promise<ProjectorTestFixture>
   };
 }
 
+/** Runs `body` with a fresh fixture, closed afterwards whatever happens. */
+export async function withProjectorFixture(body: (f: ProjectorTestFixture) => Promise<void>): Promise<void> {
+  const f = await startProjectorTestFixture();
+  try {
+    await body(f);
+  } finally {
+    await f.close();
+  }
+}
+
 /** The read models' rows, ordered, without what legitimately differs between two builds. */
 export async function snapshotReadModels(knex: import('knex').Knex): Promise<Record<string, unknown[]>> {
   const tables: Record<string, { orderBy: string[]; omit?: string[] }> = {

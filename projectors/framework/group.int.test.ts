@@ -7,17 +7,8 @@ import { jsonEvent } from '@eventstore/db-client';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { allProjections } from '../projections';
-import { lastPositionIn, settle, snapshotReadModels, startProjectorTestFixture, type ProjectorTestFixture } from '../testing';
+import { lastPositionIn, settle, snapshotReadModels, withProjectorFixture, type ProjectorTestFixture } from '../testing';
 import { resetCheckpoint } from './checkpoint-store';
-
-async function withFixture(body: (f: ProjectorTestFixture) => Promise<void>): Promise<void> {
-  const f = await startProjectorTestFixture();
-  try {
-    await body(f);
-  } finally {
-    await f.close();
-  }
-}
 
 interface CheckpointRow {
   projection: string;
@@ -29,7 +20,7 @@ interface CheckpointRow {
 const checkpoints = async (f: ProjectorTestFixture) => (await f.db.knex('projection_checkpoints').orderBy('projection')) as CheckpointRow[];
 
 test('a group commits every projection of a batch in one transaction: the checkpoints move together', async () => {
-  await withFixture(async (f) => {
+  await withProjectorFixture(async (f) => {
     const runners = f.group(allProjections({ lowStockThreshold: 5 }));
     for (const runner of runners) runner.start();
     await Promise.all(runners.map((runner) => runner.waitUntil((each) => each.state === 'live')));
@@ -51,7 +42,7 @@ test('a group commits every projection of a batch in one transaction: the checkp
 });
 
 test('a projection that cannot apply an event stops alone: the rest of its group goes on', async () => {
-  await withFixture(async (f) => {
+  await withProjectorFixture(async (f) => {
     await f.shop.addProduct('A', 500, 3);
     const beforeBad = await lastPositionIn(f.es.client, ['inventory-']);
     await f.es.client.appendToStream('inventory-A', jsonEvent({ type: 'StockReceived', data: { sku: 'A', quantity: -1 }, metadata: { schemaVersion: 1 } }));
@@ -80,7 +71,7 @@ test('a projection that cannot apply an event stops alone: the rest of its group
 });
 
 test('a group whose projections stand at different checkpoints applies each event once to each', async () => {
-  await withFixture(async (f) => {
+  await withProjectorFixture(async (f) => {
     const projections = allProjections({ lowStockThreshold: 5 });
     await f.shop.addProduct('MUG', 1299, 10);
     await f.shop.checkout('o-1', 'alice', [{ sku: 'MUG', quantity: 1, price: 1299 }]);

@@ -4,17 +4,7 @@ import { runInNewContext } from 'node:vm';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { productsProjection } from '../projections/products';
-import { lastPositionIn, settle, startProjectorTestFixture, type ProjectorTestFixture } from '../testing';
-
-async function withFixture(body: (f: ProjectorTestFixture) => Promise<void>): Promise<void> {
-  const f = await startProjectorTestFixture();
-  try {
-    await body(f);
-  } finally {
-    await f.close();
-
-  }
-}
+import { lastPositionIn, settle, withProjectorFixture, type ProjectorTestFixture } from '../testing';
 
 async function metricValue(f: ProjectorTestFixture, name: string, labels: Record<string, string>): Promise<number | undefined> {
   const metric = await f.registry.getSingleMetric(name)?.get();
@@ -22,7 +12,7 @@ async function metricValue(f: ProjectorTestFixture, name: string, labels: Record
 }
 
 async function expectStopsOn(data: unknown, schemaVersion: number, type: string, reason: RegExp): Promise<void> {
-  await withFixture(async (f) => {
+  await withProjectorFixture(async (f) => {
     await f.shop.addProduct('A', 500, 0);
     const beforeBad = await lastPositionIn(f.es.client, ['inventory-']);
     await f.es.client.appendToStream('inventory-A', [
@@ -62,7 +52,7 @@ test('an unknown event type in a followed stream stops the projection', async ()
 });
 
 test('a U+0000 an earlier release let into an event shows as U+FFFD; the projection goes on', async () => {
-  await withFixture(async (f) => {
+  await withProjectorFixture(async (f) => {
     // Written as a release without the command's rule did: PostgreSQL text cannot hold it.
     await f.es.client.appendToStream('inventory-NUL', jsonEvent({ type: 'ProductRegistered', data: { sku: 'NUL', name: 'Mug\u0000 blue', price: { amount: 100, currency: 'EUR' } }, metadata: { schemaVersion: 1 } }));
     await f.shop.addProduct('B', 500, 2);
@@ -77,7 +67,7 @@ test('a U+0000 an earlier release let into an event shows as U+FFFD; the project
 });
 
 test('stock past 2^31 − 1 units is projected exactly', async () => {
-  await withFixture(async (f) => {
+  await withProjectorFixture(async (f) => {
     await f.shop.addProduct('SCREW', 1, 3_000_000_000);
     const runner = f.runner(productsProjection).start();
     await settle(f.es.client, [runner]);
@@ -87,7 +77,7 @@ test('stock past 2^31 − 1 units is projected exactly', async () => {
 });
 
 test('system records and other streams pass by: stream metadata, tombstones, foreign events', async () => {
-  await withFixture(async (f) => {
+  await withProjectorFixture(async (f) => {
     await f.shop.addProduct('A', 500, 2);
     await f.es.client.setStreamMetadata('inventory-A', { maxAge: 1_000_000 });
     await f.es.client.appendToStream('other-1', jsonEvent({ type: 'SomethingElse', data: {} }));
@@ -102,7 +92,7 @@ test('system records and other streams pass by: stream metadata, tombstones, for
 });
 
 test('catching up, events are applied in big batches; live, each commits within milliseconds', async () => {
-  await withFixture(async (f) => {
+  await withProjectorFixture(async (f) => {
     await f.shop.addProduct('A', 500, 0);
     for (let i = 0; i < 60; i++) {
       await f.es.client.appendToStream(
@@ -134,7 +124,7 @@ test('catching up, events are applied in big batches; live, each commits within 
 });
 
 test('only one instance writes: a second one waits for the lock, then takes over where the first stopped', async () => {
-  await withFixture(async (f) => {
+  await withProjectorFixture(async (f) => {
     await f.shop.addProduct('A', 500, 1);
     const first = f.runner(productsProjection).start();
     await settle(f.es.client, [first]);
@@ -154,7 +144,7 @@ test('only one instance writes: a second one waits for the lock, then takes over
 });
 
 test('losing the lock (its connection killed) makes the runner start over from its checkpoint; nothing is applied twice', async () => {
-  await withFixture(async (f) => {
+  await withProjectorFixture(async (f) => {
     await f.shop.addProduct('A', 500, 1);
     const runner = f.runner(productsProjection).start();
     await settle(f.es.client, [runner]);
@@ -178,7 +168,7 @@ test('losing the lock (its connection killed) makes the runner start over from i
 test('a long-running runner lets go of the batches it applied: memory does not grow with the log', async () => {
   setFlagsFromString('--expose-gc');
   const collectGarbage = runInNewContext('gc') as () => void;
-  await withFixture(async (f) => {
+  await withProjectorFixture(async (f) => {
     await f.shop.addProduct('A', 500, 1);
     let firstBatch: WeakRef<object> | undefined;
     const watched = {
@@ -203,7 +193,7 @@ test('a long-running runner lets go of the batches it applied: memory does not g
 });
 
 test('the lag metrics count the events not yet applied and how far behind in seconds', async () => {
-  await withFixture(async (f) => {
+  await withProjectorFixture(async (f) => {
     await f.shop.addProduct('A', 500, 1);
     const runner = f.runner(productsProjection);
     let lag = (await f.metrics.lags()).get('products');
