@@ -99,7 +99,8 @@ export async function advanceCheckpoints(trx: Knex.Transaction, advances: readon
   if (advances.length === 1) return advanceCheckpoint(trx, advances[0]!.projection, advances[0]!);
   if (advances.length === 0) return;
   const names = advances.map(({ projection }) => projection).sort();
-  await trx(CHECKPOINTS_TABLE).whereIn('projection', names).orderBy('projection').forUpdate().select('projection');
+  // Byte order (COLLATE "C"), as JavaScript sorts the names: the database's collation might not.
+  await trx(CHECKPOINTS_TABLE).whereIn('projection', names).orderByRaw('projection collate "C"').forUpdate().select('projection');
   const rows = advances.map(() => '(?::text, ?::numeric, ?::numeric, ?::numeric, ?::numeric, ?::timestamptz, ?::bigint)').join(', ');
   const values = advances.flatMap(({ projection, from, to, lastEventAt, eventsApplied }) => [
     projection,

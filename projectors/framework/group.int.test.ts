@@ -14,10 +14,12 @@ interface CheckpointRow {
   projection: string;
   commit_position: string;
   events_applied: string | number;
-  updated_at: Date;
+  /** The transaction that last wrote the row. */
+  xmin: string;
 }
 
-const checkpoints = async (f: ProjectorTestFixture) => (await f.db.knex('projection_checkpoints').orderBy('projection')) as CheckpointRow[];
+const checkpoints = async (f: ProjectorTestFixture) =>
+  (await f.db.knex('projection_checkpoints').orderBy('projection').select('projection', 'commit_position', 'events_applied', f.db.knex.raw('xmin::text as xmin'))) as CheckpointRow[];
 
 test('a group commits every projection of a batch in one transaction: the checkpoints move together', async () => {
   await withProjectorFixture(async (f) => {
@@ -31,10 +33,9 @@ test('a group commits every projection of a batch in one transaction: the checkp
 
     const rows = await checkpoints(f);
     assert.is(rows.length, runners.length);
-    // One statement in one transaction moved them: the same position, and the same now().
+    // One transaction moved them all: the same position, written by the same transaction.
     assert.equal(new Set(rows.map((row) => row.commit_position)).size, 1, 'every checkpoint at the same position');
-    const newest = rows.reduce((latest, row) => (row.updated_at > latest ? row.updated_at : latest), rows[0]!.updated_at);
-    assert.ok(rows.every((row) => row.updated_at.getTime() === newest.getTime()), 'moved in the same transaction');
+    assert.equal(new Set(rows.map((row) => row.xmin)).size, 1, 'moved in the same transaction');
     assert.is(BigInt(rows[0]!.commit_position), (await lastPositionIn(f.es.client, ['order-', 'payment-', 'inventory-', 'checkout-']))!.commit);
     assert.is((await f.db.knex('orders').where({ order_id: 'o-1' }).first()).status, 'confirmed');
     assert.is((await f.db.knex('products').where({ sku: 'MUG' }).first()).sold, 2);
@@ -70,6 +71,32 @@ test('a projection that cannot apply an event stops alone: the rest of its group
   });
 });
 
+test("an event that contradicts one projection's rows stops that projection alone; its batch is not half applied", async () => {
+  await withProjectorFixture(async (f) => {
+    await f.shop.addProduct('A', 500, 3);
+    const runners = f.group(allProjections({ lowStockThreshold: 5 }));
+    for (const runner of runners) runner.start();
+    await settle(f.es.client, runners);
+    // A payment for an order that was never placed: the orders projection refuses it when applying.
+    const bad = await f.shop.payment({ type: 'AuthorizePayment', data: { orderId: 'ghost', amount: 500, currency: 'EUR', providerReference: 'ref-ghost', authorizedAt: '2026-12-06T10:00:00.000Z' } });
+    await f.shop.addProduct('B', 700, 1);
+
+    const orders = runners.find((runner) => runner.projection.name === 'orders')!;
+    await orders.waitUntil((each) => each.state === 'failed').catch(() => undefined);
+    assert.is(orders.state, 'failed');
+    assert.match(orders.failure?.message ?? '', 'PaymentAuthorized for order ghost, which was never placed');
+    const ordersCheckpoint = (await checkpoints(f)).find((row) => row.projection === 'orders')!;
+    assert.ok(BigInt(ordersCheckpoint.commit_position) < bad!.commit, 'orders stands before the payment it refused');
+
+    // Projections that do not follow the payment's stream go on, within the same group.
+    const unaffected = runners.filter((runner) => !runner.projection.streamPrefixes.includes('payment-'));
+    assert.equal(unaffected.map((runner) => runner.projection.name).sort(), ['checkout_progress', 'products', 'sales']);
+    await settle(f.es.client, unaffected);
+    assert.ok(unaffected.every((runner) => runner.state === 'live'));
+    assert.equal(await f.db.knex('products').orderBy('sku').pluck('sku'), ['A', 'B']);
+  });
+});
+
 test('a group whose projections stand at different checkpoints applies each event once to each', async () => {
   await withProjectorFixture(async (f) => {
     const projections = allProjections({ lowStockThreshold: 5 });
@@ -83,6 +110,7 @@ test('a group whose projections stand at different checkpoints applies each even
 
     // Products starts over from the beginning of the log (as after an operator reset it), the
     // others stand where they were; then more happens.
+    for (const runner of first) assert.is(runner.state, 'stopped');
     await f.db.knex.transaction(async (trx) => {
       await trx('products').delete();
       await resetCheckpoint(trx, 'products');
@@ -101,11 +129,11 @@ test('a group whose projections stand at different checkpoints applies each even
     const rebuilt = await snapshotReadModels(f.db.knex);
 
     // The same rows as one group that ran from scratch.
+    for (const runner of second) await runner.stop();
     await f.db.knex.transaction(async (trx) => {
       for (const table of ['orders', 'products', 'checkout_progress', 'sales_order_lines', 'sales_daily', 'notification_outbox', 'notifications', 'notification_counters', 'notification_orders', 'notification_stock']) await trx(table).delete();
       for (const { name } of projections) await resetCheckpoint(trx, name);
     });
-    for (const runner of second) await runner.stop();
     const fresh = f.group(projections);
     for (const runner of fresh) runner.start();
     await settle(f.es.client, fresh);

@@ -81,10 +81,10 @@ export class ProjectionRunner {
     return this;
   }
 
-  /** Stops the group after the batch in flight (which commits or rolls back whole) and releases its locks. */
+  /** Stops the group (every runner in it) after the batch in flight (which commits or rolls back whole) and releases its locks. */
   async stop(): Promise<void> {
-    await this.group?.stop();
-    if (this.currentState !== 'failed') this.setState('stopped');
+    // Stopped before it started: it never starts.
+    await (this.group ??= new ProjectionGroup([this], this.options)).stop();
   }
 
   /** Resolves when the projection is live (or rejects when it failed). For tests and startup logs. */
@@ -183,19 +183,17 @@ export class ProjectionRunner {
 
 /** Runners for `projections` that share one subscription and one transaction per batch (not started). */
 export function runTogether(projections: readonly Projection<any>[], options: RunnerOptions): ProjectionRunner[] {
+  if (options.feed && projections.length !== 1) throw new Error('a feed of its own serves one projection: run the others in groups of their own');
   const runners = projections.map((projection) => new ProjectionRunner(projection, options));
   const group = new ProjectionGroup(runners, options);
   for (const runner of runners) runner.joinGroup(group);
   return runners;
 }
 
-/** One member of a group stopped for good; the others go on. */
-class MemberStoppedError extends Error {
-  constructor(
-    readonly member: ProjectionRunner,
-    readonly reason: ProjectionStoppedError,
-  ) {
-    super(reason.message);
+/** Members of a group stopped for good (each for its reason); the others go on. */
+class MembersStoppedError extends Error {
+  constructor(readonly stopped: readonly { member: ProjectionRunner; reason: ProjectionStoppedError }[]) {
+    super(stopped.map(({ reason }) => reason.message).join('; '));
   }
 }
 
@@ -242,6 +240,7 @@ class ProjectionGroup {
     this.wakeFromSleep?.();
     for (const member of this.members) member.notify();
     await this.running;
+    for (const member of this.members) if (member.state !== 'failed') member.setState('stopped');
   }
 
   private async run(): Promise<void> {
@@ -297,9 +296,9 @@ class ProjectionGroup {
           }
         }
       } catch (error) {
-        if (error instanceof MemberStoppedError) {
-          await error.member.fail(error.reason);
-          continue; // the others start over from their checkpoints, without it
+        if (error instanceof MembersStoppedError) {
+          for (const { member, reason } of error.stopped) await member.fail(reason);
+          continue; // the others start over from their checkpoints, without them
         }
         if (this.stopping) break;
         for (const member of members) member.interrupted(error, delay);
@@ -363,19 +362,26 @@ class ProjectionGroup {
           applying = undefined;
         });
       } catch (error) {
-        if (!applying || error instanceof CheckpointMovedError || isTransientPostgresError(error)) throw error;
-        const { name } = applying.projection;
-        if (error instanceof InconsistentEventError) {
+        if (error instanceof CheckpointMovedError || isTransientPostgresError(error)) throw error;
+        if (applying && error instanceof InconsistentEventError) {
           const { event } = error;
-          throw new MemberStoppedError(applying, new CannotApplyEventError(name, { ...event, type: event.event.type, schemaVersion: undefined }, error.message, { cause: error }));
+          const reason = new CannotApplyEventError(applying.projection.name, { ...event, type: event.event.type, schemaVersion: undefined }, error.message, { cause: error });
+          throw new MembersStoppedError([{ member: applying, reason }]);
         }
-        const events = moving.find((share) => share.member === applying)!.events;
-        const range = `${events.length} events from ${events[0]?.streamName ?? '-'} (position ${events[0]?.position.commit ?? '-'}) to position ${events.at(-1)?.position.commit ?? '-'}`;
-        throw new MemberStoppedError(applying, new ProjectionStoppedError(`projection ${name} failed to apply ${range}: ${error instanceof Error ? error.message : String(error)}`, { cause: error }));
+        // Anything else stops the projection that was applying; outside any apply (the checkpoint
+        // statement, the commit), no one projection can be blamed, so every one in the batch stops.
+        const blamed = applying ? moving.filter((share) => share.member === applying) : moving;
+        throw new MembersStoppedError(
+          blamed.map(({ member, events, to }) => {
+            const range = `${events.length} events from ${events[0]?.streamName ?? '-'} (position ${events[0]?.position.commit ?? '-'}) to position ${to.commit}`;
+            const reason = new ProjectionStoppedError(`projection ${member.projection.name} failed to apply ${range}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+            return { member, reason };
+          }),
+        );
       }
       for (const share of moving) share.member.applied(share.to, share.lastEventAt, share.events.length, started);
     }
-    const stopped = shares.find((share) => share.problem);
-    if (stopped) throw new MemberStoppedError(stopped.member, stopped.problem!);
+    const stopped = shares.filter((share) => share.problem);
+    if (stopped.length > 0) throw new MembersStoppedError(stopped.map(({ member, problem }) => ({ member, reason: problem! })));
   }
 }
