@@ -1,8 +1,8 @@
 /**
- * A rebuild while orders keep flowing: live runners write the live tables and checkouts are
- * appended throughout. After the swap the read models equal a fresh fold of the log, the live
- * runners go on on the new tables, and a poller reading the live tables the whole time never
- * saw a partial model.
+ * A rebuild while orders keep flowing: live runners (one group, as the projector service runs
+ * them) write the live tables and checkouts are appended throughout. After the swap the read
+ * models equal a fresh fold of the log, the live runners go on on the new tables, and a poller
+ * reading the live tables the whole time never saw a partial model.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -47,7 +47,9 @@ test('rebuild --all while checkouts flow: tables equal a fresh fold, no reader s
   };
   for (let i = 0; i < 60; i++) await checkout();
 
-  const runners = allProjections({ lowStockThreshold: 5 }).map((projection) => f.runner(projection, { batch: { maxEvents: 20 } }).start());
+  // Live, as the projector service runs them: one group (one transaction per batch for all).
+  const runners = f.group(allProjections({ lowStockThreshold: 5 }), { batch: { maxEvents: 20 } });
+  for (const runner of runners) runner.start();
   await settle(f.es.client, runners);
   // A hand-made fault in the live model: only a rebuild puts it right.
   await f.db.knex('products').where({ sku: 'Z' }).update({ name: 'tampered' });
