@@ -227,9 +227,7 @@ class ProjectionGroup {
   constructor(
     private readonly members: readonly ProjectionRunner[],
     private readonly options: RunnerOptions,
-  ) {
-    if (options.feed && members.length !== 1) throw new Error('a feed of its own serves one projection: run the others in groups of their own');
-  }
+  ) {}
 
   start(): void {
     this.running ??= this.run();
