@@ -3,20 +3,28 @@
  * clean process, so one file's servers and timers cannot leak into another's), a few at a time,
  * and closes with the line CI reads: `N passed, N failed`.
  *
- *   tsx scripts/run-tests.ts [--kind unit|int|e2e] [path-substring ...]
+ *   tsx scripts/run-tests.ts [--typecheck] [--kind unit|int|e2e] [path-substring ...]
  *   TEST_CONCURRENCY=2 (default: 2)
  *   TEST_FILE_TIMEOUT_S=300 (default: 300): a file still running then is killed and counts as failed,
  *   so a hung test can never hang CI.
+ *   TEST_SERVERS=off: skip the servers' preflight (for int files that need neither server).
+ *
+ * Before anything runs, a run with an int or e2e file checks PostgreSQL and NATS where the tests
+ * look, starts what is missing for the run and stops it after, or names in one line what to
+ * start and exits 2 (test-servers/preflight.ts). `--typecheck` (npm test) type-checks after that
+ * check, so a missing server is reported in a second, not after the compiler.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { checkTestServers, type TestServers } from './test-servers/preflight';
 
 const root = new URL('..', import.meta.url).pathname;
 const args = process.argv.slice(2);
+const typecheck = args.includes('--typecheck');
 const kindIndex = args.indexOf('--kind');
 const kind = kindIndex >= 0 ? args[kindIndex + 1] : undefined;
-const filters = args.filter((_arg, i) => kindIndex < 0 || (i !== kindIndex && i !== kindIndex + 1));
+const filters = args.filter((arg, i) => arg !== '--typecheck' && (kindIndex < 0 || (i !== kindIndex && i !== kindIndex + 1)));
 const concurrency = Number(process.env.TEST_CONCURRENCY ?? 2);
 const fileTimeoutMs = Number(process.env.TEST_FILE_TIMEOUT_S ?? 300) * 1000;
 
@@ -35,6 +43,49 @@ const files = findTestFiles(root)
   .filter((path) => filters.length === 0 || filters.some((filter) => path.includes(filter)))
   .sort();
 
+const log = (line: string) => process.stdout.write(`[run-tests] ${line}\n`);
+const running = new Set<ChildProcess>();
+let servers: Promise<TestServers | undefined> = Promise.resolve(undefined);
+let interrupted = false;
+
+// Unit files need no server: a unit-only run (npm run test:unit) never checks or starts one.
+const needsServers = process.env.TEST_SERVERS !== 'off' && files.some((file) => !file.endsWith('.unit.test.ts'));
+const preflight = needsServers ? await checkTestServers(process.env) : undefined;
+if (preflight && preflight.problems.length > 0) {
+  for (const problem of preflight.problems) process.stderr.write(`npm test: ${problem}\n`);
+  process.exit(2);
+}
+if (preflight && preflight.found.length > 0) log(`${preflight.found.join(' and ')} answer${preflight.found.length > 1 ? '' : 's'}`);
+
+// Interrupted (Ctrl-C, CI's timeout): end the files, then stop the servers, even ones still starting.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    interrupted = true;
+    for (const child of running) child.kill('SIGKILL');
+    void servers
+      .then((started) => started?.stop(log), () => undefined)
+      .finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  });
+}
+
+if (typecheck) {
+  const code = await runTypecheck();
+  if (code !== 0) process.exit(code || 1);
+}
+
+if (preflight && preflight.missing.length > 0) {
+  log(`not running where the tests look, so starting for this run: ${preflight.missing.join(' and ')}`);
+  servers = preflight.start(log);
+  try {
+    await servers;
+  } catch (error) {
+    process.stderr.write(`npm test: ${(error as Error).message}\n`);
+    process.exit(2);
+  }
+}
+
+const testServers = await servers;
+
 interface FileResult {
   file: string;
   passed: number;
@@ -48,9 +99,10 @@ function runFile(file: string): Promise<FileResult> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', file], {
       cwd: root,
-      env: { ...process.env, NODE_ENV: 'test' },
+      env: { ...process.env, ...preflight?.env, NODE_ENV: 'test' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    running.add(child);
     let output = '';
     let timedOut = false;
     child.stdout.on('data', (chunk) => (output += chunk));
@@ -61,6 +113,7 @@ function runFile(file: string): Promise<FileResult> {
       child.kill('SIGKILL');
     }, fileTimeoutMs);
     child.on('close', (code, signal) => {
+      running.delete(child);
       clearTimeout(timer);
       const count = (label: string) => Number(new RegExp(`${label}:\\s+(\\d+)`).exec(output)?.[1] ?? NaN);
       const total = count('Total');
@@ -76,6 +129,7 @@ function runFile(file: string): Promise<FileResult> {
         failed = Math.max(failed, 1);
       }
       const seconds = (Date.now() - started) / 1000;
+      if (interrupted) return resolve({ file, passed, failed, skipped, seconds: 0 });
       const verdict = failed > 0 ? 'FAIL' : 'ok  ';
       process.stdout.write(`${verdict} ${file}  (${passed} passed, ${failed} failed, ${seconds.toFixed(1)} s)\n`);
       if (failed > 0) process.stdout.write(`${indent(output)}\n  exit: ${code ?? signal}\n`);
@@ -88,13 +142,32 @@ function indent(text: string): string {
   return text.trimEnd().split('\n').map((line) => `    ${line}`).join('\n');
 }
 
+/** `npm run typecheck`, so package.json stays the one place that says how. */
+function runTypecheck(): Promise<number> {
+  const npm = process.env.npm_execpath;
+  const [command, prefix] = npm?.endsWith('.js') ? [process.execPath, [npm]] : ['npm', []];
+  return new Promise((resolve) => {
+    const child = spawn(command, [...prefix, 'run', 'typecheck'], { cwd: root, stdio: 'inherit', shell: process.platform === 'win32' });
+    running.add(child);
+    child.on('error', () => resolve(1));
+    child.on('close', (code) => {
+      running.delete(child);
+      resolve(code ?? 1);
+    });
+  });
+}
+
 const queue = [...files];
 const results: FileResult[] = [];
-await Promise.all(
-  Array.from({ length: Math.max(1, concurrency) }, async () => {
-    for (let file = queue.shift(); file; file = queue.shift()) results.push(await runFile(file));
-  }),
-);
+try {
+  await Promise.all(
+    Array.from({ length: Math.max(1, concurrency) }, async () => {
+      for (let file = queue.shift(); file; file = queue.shift()) results.push(await runFile(file));
+    }),
+  );
+} finally {
+  await testServers?.stop(log);
+}
 
 const passed = results.reduce((sum, result) => sum + result.passed, 0);
 const failed = results.reduce((sum, result) => sum + result.failed, 0);
