@@ -19,8 +19,11 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci
 COPY . .
+# The console is built here, once, into web/dist/ (the `web` service serves it; npm start builds
+# it itself when missing or stale, web/build.ts).
 RUN npm run typecheck \
- && find domain platform command-api query-api saga projectors -name '*.test.ts' -delete
+ && npm run web:build \
+ && find domain platform command-api query-api saga projectors web/origin -name '*.test.ts' -delete
 
 # ---- runtime: production dependencies and the service sources only ----------------------------
 FROM ${NODE_IMAGE} AS runtime
@@ -35,7 +38,10 @@ COPY --from=build /app/command-api ./command-api
 COPY --from=build /app/query-api ./query-api
 COPY --from=build /app/saga ./saga
 COPY --from=build /app/projectors ./projectors
+# The console's origin and the built console; not the console's sources.
+COPY --from=build /app/web/origin ./web/origin
+COPY --from=build /app/web/dist ./web/dist
 # Files stay owned by root and read-only to the service: it never writes to its own code.
 USER node
-EXPOSE 3001 3002 3003 3004 3005
+EXPOSE 3000 3001 3002 3003 3004 3005
 CMD ["node", "--import", "tsx", "command-api/main.ts"]

@@ -8,8 +8,10 @@ import { registerAuth } from '../platform/auth';
 import { eventStoreReadinessCheck, defaultRetryPolicy, type RetryPolicy } from '../platform/eventstore';
 import { createHttpServer, createMetricsRegistry, type HttpServer } from '../platform/http';
 import type { Logger } from '../platform/logger';
-import type { CommandApiConfig } from './config';
+import { perUserLimit } from '../platform/http/rate-limits';
+import { DEFAULT_COMMANDS_PER_MINUTE, DEFAULT_SAGA_GROUP, type CommandApiConfig } from './config';
 import { instrumentEventStoreClient } from './observability/eventstore-metrics';
+import { sagaParkedRoutes } from './operations/saga-parked/route';
 import { cancellingRoute } from './orders/cancelling/route';
 import { placingRoute } from './orders/placing/route';
 import { changingPriceRoute } from './products/changing-price/route';
@@ -39,6 +41,20 @@ export interface CommandApiOptions {
  */
 export const commandRetryPolicy: RetryPolicy = defaultRetryPolicy;
 
+/**
+ * Every route that changes state is limited per user, after its role guard (so the limit keys on
+ * the verified `sub`). Registered before the routes: `onRoute` sees each as it is added.
+ */
+function limitCommandsPerUser(app: HttpServer, perMinute: number): void {
+  const limit = perUserLimit(app, perMinute);
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    if (!methods.some((method) => ['POST', 'PUT', 'PATCH', 'DELETE'].includes(method))) return;
+    const before = route.preHandler === undefined ? [] : Array.isArray(route.preHandler) ? route.preHandler : [route.preHandler];
+    route.preHandler = [...before, limit as never];
+  });
+}
+
 export async function buildCommandApi(options: CommandApiOptions): Promise<HttpServer> {
   const metricsRegistry = createMetricsRegistry({ service: 'command-api' });
   const client = instrumentEventStoreClient(options.client, metricsRegistry);
@@ -46,13 +62,16 @@ export async function buildCommandApi(options: CommandApiOptions): Promise<HttpS
     logger: options.logger,
     metricsRegistry,
     readinessChecks: [eventStoreReadinessCheck(options.client)],
+    ...(options.config.corsOrigins ? { corsOrigins: options.config.corsOrigins } : {}),
+    ...(options.config.metricsListener ? { metricsListener: options.config.metricsListener } : {}),
     docs: {
       title: 'Checkout command API',
       version: '0.1.0',
-      description: 'Commands of the checkout: products, stock, orders. Errors are application/problem+json (RFC 9457). See docs/COMMAND-API.md.',
+      description: "Commands of the checkout: products, stock, orders; and, for operators, the saga's parked events. Errors are application/problem+json (RFC 9457). See docs/COMMAND-API.md.",
     },
   });
-  registerAuth(app, { secret: options.config.jwtSecret });
+  registerAuth(app, { secret: options.config.jwtSecret, ...(options.config.authFailuresPerMinute ? { failuresPerMinute: options.config.authFailuresPerMinute } : {}) });
+  limitCommandsPerUser(app, options.config.commandsPerMinute ?? DEFAULT_COMMANDS_PER_MINUTE);
 
   const clock = options.clock ?? (() => new Date());
   const deps: CommandDeps = {
@@ -70,5 +89,6 @@ export async function buildCommandApi(options: CommandApiOptions): Promise<HttpS
   receivingStockRoute(app, deps);
   placingRoute(app, deps);
   cancellingRoute(app, deps);
+  sagaParkedRoutes(app, deps, options.config.sagaGroup ?? DEFAULT_SAGA_GROUP);
   return app;
 }

@@ -3,7 +3,12 @@
  * stops the process with a message naming the variable (never its value: JWT_SECRET is one).
  */
 import { z } from 'zod';
-import { eventStoreUrl, httpServiceEnv, jwtSecret, port } from '../platform/config';
+import { authEnv, eventStoreUrl, httpServiceEnv, perMinute, port } from '../platform/config';
+import type { MetricsListenerOptions } from '../platform/http/metrics-listener';
+import { corsOrigins } from '../platform/http/cors';
+
+/** The saga's persistent subscription group, as the saga names it by default (saga/config.ts `SAGA_GROUP`). */
+export const DEFAULT_SAGA_GROUP = 'checkout-saga';
 
 export const commandApiEnv = z.object({
   COMMAND_API_PORT: port(3001),
@@ -11,7 +16,13 @@ export const commandApiEnv = z.object({
   // No default: a service that silently talks to the wrong event store is worse than one that
   // refuses to start. `npm run eventstore` serves esdb://127.0.0.1:2113?tls=false.
   EVENTSTORE_URL: eventStoreUrl,
-  JWT_SECRET: jwtSecret,
+  ...authEnv,
+  /** Commands one user (`sub`) may send a minute; past it 429 with Retry-After. Generous: it stops a runaway client, not a shopper. */
+  COMMAND_RATE_LIMIT_PER_MINUTE: perMinute(6000),
+  /** Browser origins allowed to call this API from another origin (comma-separated); unset: none. */
+  CORS_ORIGINS: corsOrigins.optional(),
+  /** The saga's group, whose parked events `/operations/saga/parked` shows and replays: set it as the saga's `SAGA_GROUP`. */
+  SAGA_GROUP: z.string().min(1).default(DEFAULT_SAGA_GROUP),
 });
 
 export type CommandApiEnv = z.output<typeof commandApiEnv>;
@@ -19,4 +30,16 @@ export type CommandApiEnv = z.output<typeof commandApiEnv>;
 /** What `buildCommandApi` needs from the configuration (the rest is for main.ts: where to listen). */
 export interface CommandApiConfig {
   jwtSecret: string;
+  /** Default none: no cross-origin access. */
+  corsOrigins?: readonly string[];
+  /** Default `checkout-saga` (DEFAULT_SAGA_GROUP). */
+  sagaGroup?: string;
+  /** Refused tokens per client address and minute before 429 (default 120). */
+  authFailuresPerMinute?: number;
+  /** Commands per user and minute before 429 (default 6000). */
+  commandsPerMinute?: number;
+  /** Serve `/metrics` on a listener of its own (METRICS_PORT/OPS_HOST) instead of the public port. */
+  metricsListener?: MetricsListenerOptions;
 }
+
+export const DEFAULT_COMMANDS_PER_MINUTE = 6000;

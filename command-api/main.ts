@@ -7,6 +7,7 @@
 import { loadConfigOrExit } from '../platform/config';
 import { closeEventStore, connectEventStore } from '../platform/eventstore';
 import { installGracefulShutdown } from '../platform/http';
+import { metricsListenerOf } from '../platform/http/metrics-listener';
 import { createLogger } from '../platform/logger';
 import { buildCommandApi } from './app';
 import { commandApiEnv } from './config';
@@ -15,7 +16,18 @@ const env = loadConfigOrExit(commandApiEnv);
 const logger = createLogger({ service: 'command-api', level: env.LOG_LEVEL });
 const client = connectEventStore(env.EVENTSTORE_URL);
 
-const app = await buildCommandApi({ client, config: { jwtSecret: env.JWT_SECRET }, logger });
+const app = await buildCommandApi({
+  client,
+  config: {
+    jwtSecret: env.JWT_SECRET,
+    sagaGroup: env.SAGA_GROUP,
+    authFailuresPerMinute: env.AUTH_FAILURES_PER_MINUTE,
+    commandsPerMinute: env.COMMAND_RATE_LIMIT_PER_MINUTE,
+    ...(env.CORS_ORIGINS ? { corsOrigins: env.CORS_ORIGINS } : {}),
+    ...(metricsListenerOf(env) ? { metricsListener: metricsListenerOf(env)! } : {}),
+  },
+  logger,
+});
 const shutdown = installGracefulShutdown({ server: app, logger });
 // Registered first, so it runs last: after the server has answered every request in flight.
 shutdown.onClose('eventstore client', () => closeEventStore(client));

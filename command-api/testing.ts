@@ -10,6 +10,7 @@ import { readStreamEvents } from '../platform/eventstore';
 import { createCapturingLogger, listenOnEphemeralPort } from '../platform/http/testing';
 import type { HttpServer } from '../platform/http';
 import { buildCommandApi, type CommandApiOptions } from './app';
+import type { CommandApiConfig } from './config';
 
 export const TEST_JWT_SECRET = 'command-api-test-secret-0123456789abcdef';
 
@@ -30,13 +31,17 @@ export interface CommandApiFixture {
   close(): Promise<void>;
 }
 
-export type FixtureOptions = Partial<Omit<CommandApiOptions, 'config' | 'logger'>> & { emulator?: EmulatorFixture };
+export type FixtureOptions = Partial<Omit<CommandApiOptions, 'config' | 'logger'>> & {
+  emulator?: EmulatorFixture;
+  /** Configuration besides the JWT secret (CORS origins, saga group). */
+  settings?: Partial<Omit<CommandApiConfig, 'jwtSecret'>>;
+};
 
 export async function startCommandApi(options: FixtureOptions = {}): Promise<CommandApiFixture> {
-  const { emulator: given, ...appOptions } = options;
+  const { emulator: given, settings = {}, ...appOptions } = options;
   const emulator = given ?? (await startEmulatorWithClient());
   const { logger, lines } = createCapturingLogger();
-  const app = await buildCommandApi({ client: emulator.client, config: { jwtSecret: TEST_JWT_SECRET }, logger, ...appOptions });
+  const app = await buildCommandApi({ client: emulator.client, config: { jwtSecret: TEST_JWT_SECRET, ...settings }, logger, ...appOptions });
   const baseUrl = await listenOnEphemeralPort(app);
   return {
     baseUrl,

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { readYourWritesTimeoutMs } from '../query-api/config';
 import { databaseUrl, eventStoreUrl, jwtSecret, logLevels, natsUrl, port } from '../platform/config';
+import { corsOrigins } from '../platform/http/cors';
 
 const sqlIdentifier = z.string().regex(/^[a-z_][a-z0-9_]*$/, 'must be a lower-case SQL identifier');
 const natsTokens = z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'must be dot-separated tokens of letters, digits, _ and -');
@@ -26,6 +27,8 @@ export const launcherEnv = z.object({
   JWT_SECRET: jwtSecret.optional(),
   /** Loopback by default: this is a development start, not something to expose on a network. */
   HOST: z.string().default('127.0.0.1'),
+  /** The console's origin: the console, both APIs and socket.io on one port (the one a browser needs). */
+  WEB_PORT: port(3000),
   COMMAND_API_PORT: port(3001),
   QUERY_API_PORT: port(3002),
   PAYMENT_SANDBOX_PORT: port(3003),
@@ -34,6 +37,8 @@ export const launcherEnv = z.object({
   /** `warn` by default: five services logging `info` to one terminal would bury the banner. */
   LOG_LEVEL: z.enum(logLevels, { error: `must be one of ${logLevels.join(', ')}` }).default('warn'),
   READ_YOUR_WRITES_TIMEOUT_MS: readYourWritesTimeoutMs,
+  /** Browser origins allowed to call the APIs from another origin (comma-separated); unset: none (the console's own origin needs none). */
+  CORS_ORIGINS: corsOrigins.optional(),
 });
 
 export type LauncherConfig = z.output<typeof launcherEnv>;

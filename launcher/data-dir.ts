@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { isProcessRunning } from '../platform/process';
 
 export interface DataDirectory {
   readonly path: string;
@@ -63,19 +64,10 @@ export function lockDataDirectory(directory: DataDirectory): { release(): void }
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
     const holder = Number.parseInt(readFileSync(path, 'utf8'), 10);
-    if (Number.isSafeInteger(holder) && holder > 0 && holder !== process.pid && isRunning(holder)) {
+    if (Number.isSafeInteger(holder) && holder > 0 && holder !== process.pid && isProcessRunning(holder)) {
       throw new DataDirectoryInUseError(`${directory.path} is in use by another \`npm start\` (pid ${holder}); stop it, or set CHECKOUT_DATA_DIR to another directory`);
     }
     rmSync(path, { force: true });
   }
   throw new DataDirectoryInUseError(`could not lock ${path}`);
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

@@ -1,8 +1,9 @@
 /**
  * `npm start`: the whole checkout in one process, on embedded defaults — the event store
  * emulator, PostgreSQL as PGlite, an in-process notification bus — each replaced by a real server
- * when EVENTSTORE_URL, DATABASE_URL or NATS_URL is set. Prints the URLs and two tokens to try it
- * with; Ctrl-C (SIGINT) or SIGTERM stops everything and exits 0. docs/RUNNING.md says more.
+ * when EVENTSTORE_URL, DATABASE_URL or NATS_URL is set — and the console's origin in front of it
+ * (the console built first when web/ changed). Prints the URLs and two tokens to try it with;
+ * Ctrl-C (SIGINT) or SIGTERM stops everything and exits 0. docs/RUNNING.md says more.
  */
 import { loadConfigOrExit, loadConfig } from '../platform/config';
 import { mintToken } from '../platform/auth';
@@ -12,6 +13,7 @@ import { sagaEnv } from '../saga/config';
 import { launcherEnv } from './config';
 import { DataDirectoryInUseError, dataDirectory, lockDataDirectory, storedJwtSecret } from './data-dir';
 import { assembleSystem, type AssembledSystem } from './system';
+import { ensureConsoleBuilt } from '../web/build';
 
 const config = loadConfigOrExit(launcherEnv);
 // The saga's own settings (deadlines, retries) from the same variables as `npm run start:saga`.
@@ -52,9 +54,14 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
+// Dev sign-in only with a secret of our own making: a JWT_SECRET someone set may be trusted elsewhere.
+const devSignIn = !config.JWT_SECRET;
+
 let system: AssembledSystem;
 try {
   out(`Starting the checkout (data in ${directory.path}) …`);
+  // Built only when web/ changed since the last build; says so, since that start is slower.
+  await ensureConsoleBuilt({ log: (text) => process.stdout.write(text) });
   system = await assembleSystem({
     host: config.HOST,
     ports: {
@@ -82,13 +89,15 @@ try {
       retryBackoff: { initialMs: sagaConfig.SAGA_RETRY_INITIAL_MS, maxMs: sagaConfig.SAGA_RETRY_MAX_MS },
     },
     readYourWritesTimeoutMs: config.READ_YOUR_WRITES_TIMEOUT_MS,
+    ...(config.CORS_ORIGINS ? { corsOrigins: config.CORS_ORIGINS } : {}),
     projectorsEnv: process.env,
+    web: { port: config.WEB_PORT, devSignIn },
     logger: (service) => createLogger({ service, level: config.LOG_LEVEL }),
   });
 } catch (error) {
   const message = error instanceof Error ? error.message : String(error);
   process.stderr.write(`npm start: could not start the checkout: ${message}\n`);
-  if (/EADDRINUSE/.test(message)) process.stderr.write('A port is taken: stop what uses it, or set COMMAND_API_PORT, QUERY_API_PORT, … (docs/RUNNING.md).\n');
+  if (/EADDRINUSE/.test(message)) process.stderr.write('A port is taken: stop what uses it, or set WEB_PORT, COMMAND_API_PORT, QUERY_API_PORT, … (docs/RUNNING.md).\n');
   lock.release();
   process.exit(1);
 }
@@ -105,6 +114,7 @@ const [adminToken, customerToken] = await Promise.all([
 const where = (embedded: boolean, what: string, url: string) => (embedded ? `${what} (embedded)` : url.replace(/\/\/[^@/]*@/, '//…@'));
 out('');
 out('Checkout is running.');
+out(`  console           ${system.webUrl}   (${devSignIn ? 'sign in as any user, development only' : 'paste a token: JWT_SECRET is set, so no development sign-in'})`);
 out(`  command API       ${system.commandUrl}        (docs: ${system.commandUrl}/docs)`);
 out(`  query API         ${system.queryUrl}        (socket.io on the same port; docs: ${system.queryUrl}/docs)`);
 out(`  payment sandbox   ${system.paymentSandboxUrl}`);

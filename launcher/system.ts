@@ -2,7 +2,8 @@
  * The whole checkout in one process, assembled from each service's own factory: the event store
  * (the emulator, or a server), PostgreSQL (embedded PGlite, or a server), the notification bus
  * (in process, or NATS), then the payment sandbox, the projectors, the saga, the command API and
- * the query API, each listening on its port (0: an ephemeral one). `npm start` (main.ts) and the
+ * the query API, each listening on its port (0: an ephemeral one), and, when asked, the console's
+ * origin in front of both APIs. `npm start` (main.ts) and the
  * end-to-end tests (test/support/system.ts) both start the system through this one function.
  *
  * The services meet only where they would in production — the event log, Postgres and the bus —
@@ -10,6 +11,7 @@
  * service is handed an object of another. The embedded database and the in-process bus are the
  * one exception that cannot be avoided: they exist only inside this process, so they are shared.
  */
+import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { startEmulator, type RunningEmulator } from '../eventstore-emulator/emulator';
 import { buildCommandApi } from '../command-api/app';
@@ -28,6 +30,9 @@ import { buildQueryApi, type QueryApi } from '../query-api/app';
 import { httpPaymentProvider } from '../saga/payment/http-provider';
 import { createPaymentSandbox, type PaymentSandbox } from '../saga/payment-sandbox/server';
 import { buildSagaOperationsServer, defaultSagaSettings, startSaga, type RunningSaga, type SagaSettings } from '../saga/service';
+import { consoleDistDir } from '../web/build';
+import { buildWebOrigin } from '../web/origin/app';
+import { devSignIn } from './dev-sign-in';
 
 export interface ServicePorts {
   commandApi: number;
@@ -51,8 +56,12 @@ export interface SystemPlan {
   bus: { nats: { url: string; subjectPrefix: string; streamName: string } } | { inProcess: { subjectPrefix: string } };
   saga?: Partial<SagaSettings>;
   readYourWritesTimeoutMs?: number;
+  /** Browser origins allowed to call both APIs (and open a socket) from another origin; default none. */
+  corsOrigins?: string[];
   /** Further projector settings from the environment (batch size, low-stock threshold, …). */
   projectorsEnv?: Env;
+  /** The console's origin (web/origin), started last; the console must be built (web/build.ts). */
+  web?: { port: number; devSignIn: boolean };
   logger(service: string): Logger;
 }
 
@@ -62,6 +71,8 @@ export interface AssembledSystem {
   readonly projectorsUrl: string;
   readonly sagaUrl: string;
   readonly paymentSandboxUrl: string;
+  /** The console's origin, when the plan has `web`. */
+  readonly webUrl: string | undefined;
   readonly eventStoreUrl: string;
   /** `postgres://…`, or the `pglite:` URL of the embedded database. */
   readonly databaseUrl: string;
@@ -150,7 +161,9 @@ export async function assembleSystem(plan: SystemPlan): Promise<AssembledSystem>
     const subjectPrefix = 'inProcess' in plan.bus ? plan.bus.inProcess.subjectPrefix : plan.bus.nats.subjectPrefix;
 
     // ---- the payment provider the saga calls.
-    const paymentSandbox = createPaymentSandbox();
+    // Its key is only ever known to this process: the sandbox and the saga that calls it.
+    const paymentSandboxKey = randomBytes(32).toString('hex');
+    const paymentSandbox = createPaymentSandbox({ key: paymentSandboxKey });
     const paymentSandboxUrl = await listen(paymentSandbox.app, host, ports.paymentSandbox);
     stops.push({ name: 'payment sandbox', stop: () => paymentSandbox.app.close() });
 
@@ -159,6 +172,7 @@ export async function assembleSystem(plan: SystemPlan): Promise<AssembledSystem>
       ...loadConfig(projectorsEnv, {
         ...plan.projectorsEnv,
         EVENTSTORE_URL: eventStoreUrl,
+        JWT_SECRET: jwtSecret,
         // Checked by the schema as a server URL; an embedded database's URL is ours, given just below.
         DATABASE_URL: database ? 'postgres://embedded' : databaseUrl,
         DATABASE_SCHEMA: schema,
@@ -178,7 +192,7 @@ export async function assembleSystem(plan: SystemPlan): Promise<AssembledSystem>
     const sagaLogger = plan.logger('saga');
     const sagaRegistry = createMetricsRegistry({ service: 'saga' });
     // As saga/main.ts: a provider call may outlast the payment deadline a little, never much.
-    const provider = httpPaymentProvider({ baseUrl: paymentSandboxUrl, timeoutMs: sagaSettings.paymentDeadlineMs + 1_000 });
+    const provider = httpPaymentProvider({ baseUrl: paymentSandboxUrl, key: paymentSandboxKey, timeoutMs: sagaSettings.paymentDeadlineMs + 1_000 });
     stops.push({ name: 'payment provider', stop: () => provider.close() });
     const saga = await startSaga({
       client: sagaClient,
@@ -188,12 +202,16 @@ export async function assembleSystem(plan: SystemPlan): Promise<AssembledSystem>
       settings: sagaSettings,
     });
     stops.push({ name: 'saga', stop: () => saga.stop() });
-    const sagaOperations = await buildSagaOperationsServer({ client: sagaClient, saga, registry: sagaRegistry, logger: sagaLogger });
+    const sagaOperations = await buildSagaOperationsServer({ client: sagaClient, saga, registry: sagaRegistry, logger: sagaLogger, jwtSecret });
     const sagaUrl = await listen(sagaOperations, host, ports.saga);
     stops.push({ name: 'saga http', stop: () => sagaOperations.close() });
 
     // ---- command API.
-    const commandApi = await buildCommandApi({ client: commandClient, config: { jwtSecret }, logger: plan.logger('command-api') });
+    const commandApi = await buildCommandApi({
+      client: commandClient,
+      config: { jwtSecret, sagaGroup: sagaSettings.group, ...(plan.corsOrigins ? { corsOrigins: plan.corsOrigins } : {}) },
+      logger: plan.logger('command-api'),
+    });
     const commandUrl = await listen(commandApi, host, ports.commandApi);
     stops.push({ name: 'command api', stop: () => commandApi.close() });
 
@@ -213,10 +231,30 @@ export async function assembleSystem(plan: SystemPlan): Promise<AssembledSystem>
       knex: queryKnex,
       notifications,
       logger: queryLogger,
-      config: { jwtSecret, notificationsSubjectPrefix: subjectPrefix, readYourWritesTimeoutMs: plan.readYourWritesTimeoutMs ?? 5000 },
+      config: {
+        jwtSecret,
+        notificationsSubjectPrefix: subjectPrefix,
+        readYourWritesTimeoutMs: plan.readYourWritesTimeoutMs ?? 5000,
+        projectorsUrl,
+        ...(plan.corsOrigins ? { corsOrigins: plan.corsOrigins } : {}),
+      },
     });
     const queryUrl = await listen(queryApi, host, ports.queryApi);
     stops.push({ name: 'query api', stop: () => queryApi.close() });
+
+    // ---- the console's origin, in front of both APIs (stopped first: its sockets end before theirs).
+    let webUrl: string | undefined;
+    if (plan.web) {
+      const origin = await buildWebOrigin({
+        commandApiUrl: commandUrl,
+        queryApiUrl: queryUrl,
+        distDir: consoleDistDir,
+        ...(plan.web.devSignIn ? { devSignIn: devSignIn(jwtSecret) } : {}),
+        logger: plan.logger('web'),
+      });
+      webUrl = await listen(origin, host, plan.web.port);
+      stops.push({ name: 'console origin', stop: () => origin.close() });
+    }
 
     return {
       commandUrl,
@@ -224,6 +262,7 @@ export async function assembleSystem(plan: SystemPlan): Promise<AssembledSystem>
       projectorsUrl,
       sagaUrl,
       paymentSandboxUrl,
+      webUrl,
       eventStoreUrl,
       databaseUrl,
       schema,

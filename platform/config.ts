@@ -99,8 +99,24 @@ export const natsUrl = url(['nats', 'tls', 'ws', 'wss'], 'nats://127.0.0.1:4222'
 /** HS256 is only as strong as the secret; RFC 7518 asks for at least the hash size (256 bits). */
 export const jwtSecret = z.string().min(32, 'must be at least 32 characters (HS256 needs a 256-bit secret)');
 
+/** A whole number of events per minute, at least 1. */
+export function perMinute(defaultValue: number) {
+  return z.string().regex(/^\d+$/, 'must be a whole number per minute').transform(Number).pipe(z.number().int().min(1, 'must be at least 1')).default(defaultValue);
+}
+
 /** The variables every HTTP service shares; spread into a service's own schema. */
 export const httpServiceEnv = {
   HOST: z.string().default('0.0.0.0'),
   LOG_LEVEL: logLevel,
+  /** Serve `/metrics` on this port (on OPS_HOST) instead of the public one; unset: on the public port. */
+  METRICS_PORT: port().optional(),
+  /** Where the METRICS_PORT listener binds: an internal address, never a published one. */
+  OPS_HOST: z.string().min(1).default('127.0.0.1'),
+};
+
+/** The variables of a service that verifies bearer tokens. */
+export const authEnv = {
+  JWT_SECRET: jwtSecret,
+  /** Refused tokens per client address and minute before it is answered 429 (HTTP) or refused (socket.io handshakes). */
+  AUTH_FAILURES_PER_MINUTE: perMinute(120),
 };

@@ -1,6 +1,6 @@
 /** The projector service's configuration, from the environment (see docs/READ-MODELS.md). */
 import { z } from 'zod';
-import { databaseUrl, eventStoreUrl, httpServiceEnv, natsUrl, port } from '../platform/config';
+import { authEnv, databaseUrl, eventStoreUrl, httpServiceEnv, natsUrl, port } from '../platform/config';
 
 const positiveInt = (fallback: number) =>
   z
@@ -14,6 +14,8 @@ const natsToken = z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'must 
 
 export const projectorsEnv = z.object({
   ...httpServiceEnv,
+  /** Verifies the admin token `/projections` needs (the query API forwards its caller's). */
+  ...authEnv,
   PROJECTORS_PORT: port(3004),
   EVENTSTORE_URL: eventStoreUrl,
   DATABASE_URL: databaseUrl,

@@ -3,6 +3,7 @@ import { connect } from 'nats';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startEmulatorWithClient, type EmulatorFixture } from '../eventstore-emulator/testing';
+import { mintToken } from '../platform/auth';
 import { loadConfig } from '../platform/config';
 import { listenOnEphemeralPort } from '../platform/http/testing';
 import { createLogger } from '../platform/logger';
@@ -17,6 +18,8 @@ let db: TestSchema;
 let service: ProjectorService;
 let base: string;
 const tag = randomBytes(4).toString('hex');
+const JWT_SECRET = 'projectors-tests-secret-0123456789abcdef';
+const adminHeaders = async () => ({ authorization: `Bearer ${await mintToken({ sub: 'ops', role: 'admin', secret: JWT_SECRET })}` });
 
 test.before(async () => {
   es = await startEmulatorWithClient();
@@ -28,6 +31,7 @@ test.before(async () => {
     NATS_URL,
     NOTIFICATIONS_SUBJECT_PREFIX: `t_${tag}.notifications`,
     NOTIFICATIONS_STREAM: `T_${tag}`,
+    JWT_SECRET,
   });
   service = await startProjectorService(config, createLogger({ service: 'projectors', level: 'silent' }));
   base = await listenOnEphemeralPort(service.app);
@@ -71,7 +75,7 @@ test('the service migrates on start, projects, and answers /health, /ready, /met
   assert.match(metrics, /projector_events_applied_total\{projection="orders",service="projectors"\} [1-9]/);
   assert.match(metrics, 'notifier_outbox_unsent');
 
-  const status = (await (await fetch(`${base}/projections`)).json()) as { projections: { name: string; state: string; lagEvents: number }[] };
+  const status = (await (await fetch(`${base}/projections`, { headers: await adminHeaders() })).json()) as { projections: { name: string; state: string; lagEvents: number }[] };
   assert.equal(
     status.projections.map(({ name, state, lagEvents }) => [name, state, lagEvents]),
     [
@@ -82,6 +86,20 @@ test('the service migrates on start, projects, and answers /health, /ready, /met
       ['notifications', 'live', 0],
     ],
   );
+});
+
+test('/projections is admin-only: no token 401, a customer token 403, an admin token 200', async () => {
+  const noToken = await fetch(`${base}/projections`);
+  assert.is(noToken.status, 401);
+  assert.is(noToken.headers.get('content-type'), 'application/problem+json; charset=utf-8');
+  assert.is(noToken.headers.get('www-authenticate'), 'Bearer');
+  const customer = await mintToken({ sub: 'c1', role: 'customer', secret: JWT_SECRET });
+  assert.is((await fetch(`${base}/projections`, { headers: { authorization: `Bearer ${customer}` } })).status, 403);
+  const forged = await mintToken({ sub: 'ops', role: 'admin', secret: 'some-other-secret-0123456789abcdefgh' });
+  assert.is((await fetch(`${base}/projections`, { headers: { authorization: `Bearer ${forged}` } })).status, 401);
+  const admin = await fetch(`${base}/projections`, { headers: await adminHeaders() });
+  assert.is(admin.status, 200);
+  assert.is(admin.headers.get('cache-control'), 'no-store');
 });
 
 test.run();

@@ -1,10 +1,13 @@
 /**
  * The projector service, assembled: migrations, every projection, the notifier, and an HTTP
- * server with /health, /ready, /metrics and /projections (each projection's state, position
- * and lag).
+ * server with /health, /ready, /metrics and /projections (admin: each projection's state,
+ * position and lag).
  */
 import { z } from 'zod';
 import { closeEventStore, connectEventStore, eventStoreReadinessCheck } from '../platform/eventstore';
+import { registerAuth } from '../platform/auth';
+import { metricsListenerOf } from '../platform/http/metrics-listener';
+import { problemDetailsSchema } from '../platform/http/problem';
 import { createHttpServer, type HttpServer } from '../platform/http/server';
 import { createMetricsRegistry } from '../platform/http/metrics';
 import type { Logger } from '../platform/logger';
@@ -68,9 +71,11 @@ export async function startProjectorService(config: ProjectorsConfig, logger: Lo
       }).start()
     : undefined;
 
+  const metricsListener = metricsListenerOf(config);
   const app = await createHttpServer({
     logger,
     metricsRegistry: registry,
+    ...(metricsListener ? { metricsListener } : {}),
     docs: { title: 'Checkout projectors', description: 'Read-model projections and the notification publisher' },
     readinessChecks: [
       postgresReadinessCheck(knex),
@@ -94,9 +99,18 @@ export async function startProjectorService(config: ProjectorsConfig, logger: Lo
     lagSeconds: z.number().nullable(),
     failure: z.string().nullable(),
   });
+  registerAuth(app, { secret: config.JWT_SECRET, failuresPerMinute: config.AUTH_FAILURES_PER_MINUTE });
   app.get(
     '/projections',
-    { schema: { tags: ['operations'], summary: "Each projection's state, checkpoint and lag", response: { 200: z.object({ projections: z.array(projectionStatus) }) } } },
+    {
+      preHandler: app.requireRole('admin'),
+      schema: {
+        tags: ['operations'],
+        summary: "Each projection's state, checkpoint and lag (admin)",
+        security: [{ bearer: [] }],
+        response: { 200: z.object({ projections: z.array(projectionStatus) }), 401: problemDetailsSchema, 403: problemDetailsSchema },
+      },
+    },
     async () => {
       const lags = await metrics.lags();
       return {

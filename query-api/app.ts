@@ -6,6 +6,8 @@
 import type { Knex } from 'knex';
 import { registerAuth } from '../platform/auth';
 import { createHttpServer, createMetricsRegistry, type HttpServer } from '../platform/http';
+import type { MetricsListenerOptions } from '../platform/http/metrics-listener';
+import { DEFAULT_AUTH_FAILURES_PER_MINUTE, failureLimiter } from '../platform/http/rate-limits';
 import type { Logger } from '../platform/logger';
 import type { NotificationSource } from '../platform/notification-bus';
 import { postgresReadinessCheck } from '../platform/postgres';
@@ -16,6 +18,7 @@ import { registerListNotifications } from './notifications/list-notifications/ro
 import { registerGetOrder } from './orders/get-order/route';
 import { registerListOrders } from './orders/list-orders/route';
 import { registerGetProduct } from './products/get-product/route';
+import { registerProjectionStatus } from './operations/projections/route';
 import { registerListProducts } from './products/list-products/route';
 import { NotificationGateway } from './realtime/gateway';
 import type { RouteDeps } from './shared/deps';
@@ -23,11 +26,22 @@ import { registerSalesStats } from './stats/sales/route';
 
 export interface QueryApiSettings {
   jwtSecret: string;
+  /** Refused tokens (HTTP and socket handshakes) per client address and minute before 429 / refusal (default 120). */
+  authFailuresPerMinute?: number;
+  /** Serve `/metrics` on a listener of its own (METRICS_PORT/OPS_HOST) instead of the public port. */
+  metricsListener?: MetricsListenerOptions;
   /** Default 5000 ms. */
   readYourWritesTimeoutMs?: number;
   /** Default `notifications`. */
   notificationsSubjectPrefix?: string;
-  socketCorsOrigins?: string[];
+  /** Browser origins allowed to call the API and open a socket from another origin (`CORS_ORIGINS`); default none. */
+  corsOrigins?: readonly string[];
+  /** The projector service's HTTP base URL, for GET /operations/projections (`PROJECTORS_URL`); unset: 503. */
+  projectorsUrl?: string;
+  /** Longest wait for the projector service (default 3000 ms). */
+  projectorsTimeoutMs?: number;
+  /** Changed rows read per read model and round for the socket's live changes (default 200). */
+  maxChangedRowsPerQuery?: number;
 }
 
 export interface QueryApiDeps {
@@ -46,15 +60,19 @@ export async function buildQueryApi({ knex, notifications, config, logger }: Que
     logger,
     metricsRegistry,
     readinessChecks: [postgresReadinessCheck(knex), notifications.readinessCheck()],
+    ...(config.corsOrigins ? { corsOrigins: config.corsOrigins } : {}),
+    ...(config.metricsListener ? { metricsListener: config.metricsListener } : {}),
     docs: {
       title: 'Checkout query API',
       version: '1.0.0',
       description:
-        'Read models of the checkout (orders, products, checkouts, notifications, sales) and a socket.io stream of notifications. ' +
+        'Read models of the checkout (orders, products, checkouts, notifications, sales), projection status for operators, ' +
+        'and a socket.io stream of notifications and read-model changes (see docs/QUERY-API.md). ' +
         'Send X-Min-Position (the position a command answered) to read your own write.',
     },
   });
-  registerAuth(app, { secret: config.jwtSecret });
+  const failuresPerMinute = config.authFailuresPerMinute ?? DEFAULT_AUTH_FAILURES_PER_MINUTE;
+  registerAuth(app, { secret: config.jwtSecret, failuresPerMinute });
 
   const watcher = new CheckpointWatcher(knex, { logger });
   const deps: RouteDeps = {
@@ -70,6 +88,7 @@ export async function buildQueryApi({ knex, notifications, config, logger }: Que
   registerGetCheckout(app, deps);
   registerListNotifications(app, deps);
   registerSalesStats(app, deps);
+  registerProjectionStatus(app, deps, { url: config.projectorsUrl, ...(config.projectorsTimeoutMs ? { timeoutMs: config.projectorsTimeoutMs } : {}) });
 
   const gateway = new NotificationGateway({
     httpServer: app.server,
@@ -79,12 +98,15 @@ export async function buildQueryApi({ knex, notifications, config, logger }: Que
     subjectPrefix: config.notificationsSubjectPrefix ?? 'notifications',
     logger,
     metricsRegistry,
-    ...(config.socketCorsOrigins?.length ? { corsOrigin: config.socketCorsOrigins } : {}),
+    ...(config.corsOrigins?.length ? { corsOrigins: config.corsOrigins } : {}),
+    checkpointMoves: watcher,
+    handshakeFailures: failureLimiter(app, { max: failuresPerMinute }),
+    ...(config.maxChangedRowsPerQuery ? { maxChangedRowsPerQuery: config.maxChangedRowsPerQuery } : {}),
   }).start();
   // Before the HTTP server stops: open sockets would otherwise keep it from closing.
   app.addHook('preClose', async () => {
-    watcher.close();
     await gateway.close();
+    watcher.close();
   });
 
   return Object.assign(app, { notifications: gateway });

@@ -1,6 +1,7 @@
 /** The query API's configuration, from the environment. */
 import { z } from 'zod';
-import { databaseUrl, httpServiceEnv, jwtSecret, natsUrl, port } from '../platform/config';
+import { authEnv, databaseUrl, httpServiceEnv, natsUrl, port, url } from '../platform/config';
+import { corsOrigins } from '../platform/http/cors';
 
 /** How long a request carrying X-Min-Position may wait for the read models before a 503. */
 export const readYourWritesTimeoutMs = z
@@ -22,13 +23,12 @@ export const queryApiEnv = z.object({
     .string()
     .regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'must be NATS subject tokens separated by dots')
     .default('notifications'),
-  JWT_SECRET: jwtSecret,
+  ...authEnv,
   READ_YOUR_WRITES_TIMEOUT_MS: readYourWritesTimeoutMs,
-  /** Browser origins allowed to open a socket (comma-separated); unset: none besides the same origin. */
-  SOCKET_CORS_ORIGINS: z
-    .string()
-    .transform((value) => value.split(',').map((origin) => origin.trim()).filter(Boolean))
-    .optional(),
+  /** Browser origins allowed to call the API and open a socket from another origin (comma-separated); unset: none. */
+  CORS_ORIGINS: corsOrigins.optional(),
+  /** The projector service's HTTP base URL, for GET /operations/projections; unset: that route answers 503. */
+  PROJECTORS_URL: url(['http', 'https'], 'http://127.0.0.1:3004').optional(),
 });
 
 export type QueryApiConfig = z.output<typeof queryApiEnv>;

@@ -5,6 +5,7 @@
  */
 import { loadConfigOrExit } from '../platform/config';
 import { installGracefulShutdown } from '../platform/http';
+import { metricsListenerOf } from '../platform/http/metrics-listener';
 import { createLogger } from '../platform/logger';
 import { closeNats, connectNats, type NatsConnection } from '../platform/nats';
 import { natsNotificationSource } from '../platform/notification-bus';
@@ -36,9 +37,12 @@ const app = await buildQueryApi({
   logger,
   config: {
     jwtSecret: config.JWT_SECRET,
+    authFailuresPerMinute: config.AUTH_FAILURES_PER_MINUTE,
     readYourWritesTimeoutMs: config.READ_YOUR_WRITES_TIMEOUT_MS,
     notificationsSubjectPrefix: config.NOTIFICATIONS_SUBJECT_PREFIX,
-    ...(config.SOCKET_CORS_ORIGINS ? { socketCorsOrigins: config.SOCKET_CORS_ORIGINS } : {}),
+    ...(config.CORS_ORIGINS ? { corsOrigins: config.CORS_ORIGINS } : {}),
+    ...(config.PROJECTORS_URL ? { projectorsUrl: config.PROJECTORS_URL } : {}),
+    ...(metricsListenerOf(config) ? { metricsListener: metricsListenerOf(config)! } : {}),
   },
 });
 

@@ -99,13 +99,13 @@ test('stats: admins only; per day and SKU with totals per currency over the rang
     from: '2026-11-20',
     to: '2026-11-22',
     days: [
-      { day: '2026-11-20', sku: 'A-1', currency: 'EUR', units: 3, revenue: 4500, orders: 2 },
-      { day: '2026-11-21', sku: 'A-1', currency: 'EUR', units: 1, revenue: 1500, orders: 1 },
-      { day: '2026-11-21', sku: 'B-2', currency: 'USD', units: 2, revenue: 1000, orders: 1 },
+      { day: '2026-11-20', sku: 'A-1', currency: 'EUR', units: 3, revenue: '4500', orders: 2 },
+      { day: '2026-11-21', sku: 'A-1', currency: 'EUR', units: 1, revenue: '1500', orders: 1 },
+      { day: '2026-11-21', sku: 'B-2', currency: 'USD', units: 2, revenue: '1000', orders: 1 },
     ],
     totals: [
-      { currency: 'EUR', units: 4, revenue: 6000 },
-      { currency: 'USD', units: 2, revenue: 1000 },
+      { currency: 'EUR', units: 4, revenue: '6000' },
+      { currency: 'USD', units: 2, revenue: '1000' },
     ],
   });
   const reversed = await api.get('/stats/sales?from=2026-11-22&to=2026-11-20', { token: admin });
@@ -138,7 +138,7 @@ test('the OpenAPI document lists every route', async () => {
   const docs = await api.get('/docs/json');
   assert.is(docs.status, 200);
   const paths = Object.keys(docs.body.paths).filter((path) => !['/health', '/ready', '/metrics'].includes(path));
-  assert.equal(paths.sort(), ['/checkouts/{orderId}', '/notifications', '/orders', '/orders/{orderId}', '/products', '/products/{sku}', '/stats/sales']);
+  assert.equal(paths.sort(), ['/checkouts/{orderId}', '/notifications', '/operations/projections', '/orders', '/orders/{orderId}', '/products', '/products/{sku}', '/stats/sales']);
   const ready = await api.get('/ready');
   assert.equal(ready.body, { status: 'ready', checks: [{ name: 'postgres', ready: true }, { name: 'nats', ready: true }] });
 });

@@ -13,7 +13,7 @@ import { natsNotificationSource } from '../platform/notification-bus';
 import { migrateToLatest, type Knex } from '../platform/postgres';
 import { createTestSchema, type TestSchema } from '../platform/postgres/testing';
 import { readModelMigrations } from '../projectors/migrations';
-import { buildQueryApi, type QueryApi } from './app';
+import { buildQueryApi, type QueryApi, type QueryApiSettings } from './app';
 import type { Notification } from './notifications/notification-store';
 
 export const TEST_JWT_SECRET = 'query-api-tests-secret-0123456789abcdef';
@@ -32,7 +32,11 @@ export interface RunningQueryApi {
   close(): Promise<void>;
 }
 
-export async function startQueryApi({ readYourWritesTimeoutMs = 5000, logger: given }: { readYourWritesTimeoutMs?: number; logger?: Logger } = {}): Promise<RunningQueryApi> {
+export async function startQueryApi({
+  readYourWritesTimeoutMs = 5000,
+  logger: given,
+  settings = {},
+}: { readYourWritesTimeoutMs?: number; logger?: Logger; settings?: Partial<Omit<QueryApiSettings, 'jwtSecret'>> } = {}): Promise<RunningQueryApi> {
   const db = await createTestSchema('t_query');
   await migrateToLatest(db.knex, readModelMigrations, { schema: db.schema });
   const nats = await connectNats({ url: TEST_NATS_URL, name: 'query-api-test' });
@@ -42,7 +46,7 @@ export async function startQueryApi({ readYourWritesTimeoutMs = 5000, logger: gi
     knex: db.knex,
     notifications: natsNotificationSource(nats, { logger }),
     logger,
-    config: { jwtSecret: TEST_JWT_SECRET, readYourWritesTimeoutMs, notificationsSubjectPrefix: subjectPrefix },
+    config: { jwtSecret: TEST_JWT_SECRET, readYourWritesTimeoutMs, notificationsSubjectPrefix: subjectPrefix, ...settings },
   });
   const baseUrl = await listenOnEphemeralPort(app);
   return {

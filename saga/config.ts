@@ -1,6 +1,7 @@
 /** The saga process's configuration, from the environment (validated at start, every problem named). */
 import { z } from 'zod';
-import { eventStoreUrl, httpServiceEnv, loadConfigOrExit, port, url, type Env } from '../platform/config';
+import { authEnv, eventStoreUrl, httpServiceEnv, loadConfigOrExit, port, url, type Env } from '../platform/config';
+import { paymentSandboxKey } from './payment-sandbox/config';
 import { loadConfig } from '../platform/config';
 
 const milliseconds = (defaultMs: number) =>
@@ -8,6 +9,7 @@ const milliseconds = (defaultMs: number) =>
 const count = (defaultCount: number) =>
   z.string().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(z.number().int().positive('must be at least 1')).default(defaultCount);
 
+/** The saga's settings (where it connects, deadlines, retries, group): `npm start` reads these too. */
 export const sagaEnv = z.object({
   ...httpServiceEnv,
   EVENTSTORE_URL: eventStoreUrl.default('esdb://127.0.0.1:2113?tls=false'),
@@ -28,8 +30,15 @@ export const sagaEnv = z.object({
   SAGA_RETRY_INITIAL_MS: milliseconds(50),
   SAGA_RETRY_MAX_MS: milliseconds(5_000),
 });
-export type SagaConfig = z.output<typeof sagaEnv>;
+/** A saga process (`npm run start:saga`): its settings and its secrets. */
+export const sagaProcessEnv = sagaEnv.extend({
+  /** Verifies the admin token of `POST /parked/replay`. */
+  ...authEnv,
+  /** The key the payment provider (the sandbox: its PAYMENT_SANDBOX_KEY) wants on every call. */
+  PAYMENT_SANDBOX_KEY: paymentSandboxKey,
+});
+export type SagaConfig = z.output<typeof sagaProcessEnv>;
 
 export function loadSagaConfig(env: Env = process.env, { exitOnError = true } = {}): SagaConfig {
-  return exitOnError ? loadConfigOrExit(sagaEnv, env) : loadConfig(sagaEnv, env);
+  return exitOnError ? loadConfigOrExit(sagaProcessEnv, env) : loadConfig(sagaProcessEnv, env);
 }

@@ -2,10 +2,11 @@
  * A saga process: `npm run start:saga`. Several may run at once; they share the work through the
  * persistent subscription group and never drive one order together (expected revisions).
  * Serves `/health`, `/ready` (event store answers, subscription connected, deadlines armed),
- * `/metrics`, and `POST /parked/replay` to redeliver parked events after fixing their cause.
+ * `/metrics`, and `POST /parked/replay` (admin token) to redeliver parked events after fixing their cause.
  */
 import { connectEventStore, closeEventStore } from '../platform/eventstore';
 import { createMetricsRegistry } from '../platform/http/metrics';
+import { metricsListenerOf } from '../platform/http/metrics-listener';
 import { installGracefulShutdown } from '../platform/http/shutdown';
 import { createLogger } from '../platform/logger';
 import { loadSagaConfig } from './config';
@@ -28,7 +29,7 @@ const boundary = crashAt
     }
   : undefined;
 
-const provider = httpPaymentProvider({ baseUrl: config.PAYMENT_PROVIDER_URL, timeoutMs: config.PAYMENT_DEADLINE_MS + 1_000 });
+const provider = httpPaymentProvider({ baseUrl: config.PAYMENT_PROVIDER_URL, key: config.PAYMENT_SANDBOX_KEY, timeoutMs: config.PAYMENT_DEADLINE_MS + 1_000 });
 const saga = await startSaga({
   client,
   provider,
@@ -46,7 +47,16 @@ const saga = await startSaga({
   ...(boundary ? { boundary } : {}),
 });
 
-const app = await buildSagaOperationsServer({ client, saga, registry, logger });
+const metricsListener = metricsListenerOf(config);
+const app = await buildSagaOperationsServer({
+  client,
+  saga,
+  registry,
+  logger,
+  jwtSecret: config.JWT_SECRET,
+  authFailuresPerMinute: config.AUTH_FAILURES_PER_MINUTE,
+  ...(metricsListener ? { metricsListener } : {}),
+});
 await app.listen({ port: config.SAGA_PORT, host: config.HOST });
 logger.info({ port: config.SAGA_PORT, group: config.SAGA_GROUP }, 'saga process started');
 

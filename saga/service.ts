@@ -7,6 +7,9 @@ import type { EventStoreDBClient, ResolvedEvent } from '@eventstore/db-client';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import { eventStoreReadinessCheck } from '../platform/eventstore';
+import { registerAuth } from '../platform/auth';
+import { problemDetailsSchema } from '../platform/http/problem';
+import type { MetricsListenerOptions } from '../platform/http/metrics-listener';
 import { createHttpServer, type HttpServer } from '../platform/http/server';
 import { consumePersistentSubscriptionToAll, ensurePersistentSubscriptionToAll, replayParked, type RunningConsumer } from '../platform/eventstore/persistent-subscription';
 import type { Logger } from '../platform/logger';
@@ -119,16 +122,29 @@ export async function startSaga(options: SagaOptions): Promise<RunningSaga> {
   };
 }
 
+export interface SagaOperationsOptions {
+  client: EventStoreDBClient;
+  saga: RunningSaga;
+  registry: Registry;
+  logger: Logger;
+  /** Verifies the admin token `POST /parked/replay` needs (JWT_SECRET, as the APIs'). */
+  jwtSecret: string;
+  authFailuresPerMinute?: number;
+  /** Serve `/metrics` on a listener of its own (METRICS_PORT/OPS_HOST). */
+  metricsListener?: MetricsListenerOptions;
+}
+
 /**
  * A saga process's operations endpoints: `/health`, `/ready` (event store answers, subscription
- * connected, deadlines armed), `/metrics`, and `POST /parked/replay` to redeliver parked events
- * after fixing their cause. Here rather than in main.ts so that `npm start` (launcher/), which
- * runs the saga in one process with the other services, serves the same ones.
+ * connected, deadlines armed), `/metrics`, and `POST /parked/replay` (admin) to redeliver parked
+ * events after fixing their cause. Here rather than in main.ts so that `npm start` (launcher/),
+ * which runs the saga in one process with the other services, serves the same ones.
  */
-export async function buildSagaOperationsServer({ client, saga, registry, logger }: { client: EventStoreDBClient; saga: RunningSaga; registry: Registry; logger: Logger }): Promise<HttpServer> {
+export async function buildSagaOperationsServer({ client, saga, registry, logger, jwtSecret, authFailuresPerMinute, metricsListener }: SagaOperationsOptions): Promise<HttpServer> {
   const app = await createHttpServer({
     logger,
     metricsRegistry: registry,
+    ...(metricsListener ? { metricsListener } : {}),
     docs: { title: 'Checkout saga', description: 'Operations endpoints of a checkout saga process' },
     readinessChecks: [
       eventStoreReadinessCheck(client),
@@ -140,12 +156,21 @@ export async function buildSagaOperationsServer({ client, saga, registry, logger
       },
     ],
   });
+  registerAuth(app, { secret: jwtSecret, ...(authFailuresPerMinute ? { failuresPerMinute: authFailuresPerMinute } : {}) });
   app.post(
     '/parked/replay',
-    { schema: { tags: ['operations'], summary: 'Redeliver every parked event of the saga group', response: { 202: z.object({ status: z.literal('replaying') }) } } },
-    async (_request, reply) => {
+    {
+      preHandler: app.requireRole('admin'),
+      schema: {
+        tags: ['operations'],
+        summary: 'Redeliver every parked event of the saga group (admin)',
+        security: [{ bearer: [] }],
+        response: { 202: z.object({ status: z.literal('replaying') }), 401: problemDetailsSchema, 403: problemDetailsSchema },
+      },
+    },
+    async (request, reply) => {
       await saga.replayParked();
-      logger.info('parked events replayed');
+      logger.info({ by: request.principal?.sub }, 'parked events replayed');
       return reply.code(202).send({ status: 'replaying' as const });
     },
   );

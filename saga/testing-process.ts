@@ -25,11 +25,16 @@ export async function freePort(): Promise<number> {
 
 const root = new URL('..', import.meta.url).pathname;
 
+/** The payment sandbox's key in the saga's tests (the fixture's sandbox wants it). */
+export const TEST_SANDBOX_KEY = 'saga-tests-sandbox-key-0123456789abcdef';
+/** Signs the admin tokens of the saga's operations endpoints in tests. */
+export const TEST_SAGA_JWT_SECRET = 'saga-tests-jwt-secret-0123456789abcdef';
+
 export async function spawnSaga(env: Record<string, string>): Promise<SagaChild> {
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', 'saga/main.ts'], {
     cwd: root,
-    env: { ...process.env, LOG_LEVEL: 'warn', HOST: '127.0.0.1', SAGA_PORT: String(port), ...env },
+    env: { ...process.env, LOG_LEVEL: 'warn', HOST: '127.0.0.1', SAGA_PORT: String(port), JWT_SECRET: TEST_SAGA_JWT_SECRET, PAYMENT_SANDBOX_KEY: TEST_SANDBOX_KEY, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

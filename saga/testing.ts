@@ -25,6 +25,7 @@ import { createLogger, type Logger } from '../platform/logger';
 import { checkoutCodec } from './checkout-process';
 import { httpPaymentProvider } from './payment/http-provider';
 import { createPaymentSandbox, type PaymentSandbox } from './payment-sandbox/server';
+import { TEST_SANDBOX_KEY } from './testing-process';
 import { startSaga, type RunningSaga, type SagaOptions, type SagaSettings } from './service';
 import { inventoryCodec, orderCodec, paymentCodec } from '../platform/eventstore/domain-codecs';
 
@@ -60,7 +61,7 @@ export class SagaFixture {
     interceptDelivery,
   }: { sagas?: number; settings?: Partial<SagaSettings>; persistentTickMs?: number; interceptDelivery?: SagaOptions['interceptDelivery'] } = {}): Promise<SagaFixture> {
     const es = await startEmulatorWithClient({ persistentTickMs });
-    const sandbox = createPaymentSandbox();
+    const sandbox = createPaymentSandbox({ key: TEST_SANDBOX_KEY });
     await sandbox.app.listen({ port: 0, host: '127.0.0.1' });
     const sandboxUrl = `http://127.0.0.1:${(sandbox.app.server.address() as AddressInfo).port}`;
     const logger = createLogger({ service: 'saga-test', level: (process.env.SAGA_TEST_LOG_LEVEL as 'info' | undefined) ?? 'silent' });
@@ -82,7 +83,7 @@ export class SagaFixture {
     const paymentDeadlineMs = settings.paymentDeadlineMs ?? fastSettings.paymentDeadlineMs!;
     const saga = await startSaga({
       client: this.es.newClient(),
-      provider: httpPaymentProvider({ baseUrl: this.sandboxUrl, timeoutMs: paymentDeadlineMs + 1000 }),
+      provider: httpPaymentProvider({ baseUrl: this.sandboxUrl, key: TEST_SANDBOX_KEY, timeoutMs: paymentDeadlineMs + 1000 }),
       logger: this.logger,
       registry: new Registry(),
       settings,

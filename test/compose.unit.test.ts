@@ -9,9 +9,11 @@ import { createHttpServer } from '../platform/http/server';
 import { createLogger } from '../platform/logger';
 import { projectorsEnv } from '../projectors/config';
 import { queryApiEnv } from '../query-api/config';
-import { sagaEnv } from '../saga/config';
+import { sagaProcessEnv } from '../saga/config';
 import { paymentSandboxEnv } from '../saga/payment-sandbox/config';
 import { createPaymentSandbox } from '../saga/payment-sandbox/server';
+import { buildWebOrigin } from '../web/origin/app';
+import { webOriginEnv } from '../web/origin/config';
 
 /**
  * docker-compose.yml cannot be run here (no Docker engine), so this checks it against the code:
@@ -27,7 +29,10 @@ const packageJson = JSON.parse(read('package.json')) as { scripts: Record<string
 // ---- the compose file, interpolated as `docker compose` does ---------------------------------
 
 /** What the person running compose provides (see .env.example). */
-const testEnv: Env = { JWT_SECRET: 'j'.repeat(40), POSTGRES_PASSWORD: 'pg-test-password' };
+const testEnv: Env = { JWT_SECRET: 'j'.repeat(40), POSTGRES_PASSWORD: 'pg-test-password', PAYMENT_SANDBOX_KEY: 'k'.repeat(40) };
+
+/** Reached only inside the compose network (docs/SECURITY.md): never published on the host. */
+const internalServices = new Set(['payment-sandbox', 'saga', 'projectors']);
 
 /** Compose's interpolation: ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?error}, ${VAR?error}, $$. */
 function interpolate(text: string, env: Env, used: Set<string>): string {
@@ -129,17 +134,36 @@ const specs: Record<string, ServiceSpec> = {
   'command-api': { script: 'start:command-api', schema: commandApiEnv, portVariable: 'COMMAND_API_PORT', probePaths: platformProbePaths },
   'query-api': { script: 'start:query-api', schema: queryApiEnv, portVariable: 'QUERY_API_PORT', probePaths: platformProbePaths },
   projectors: { script: 'start:projectors', schema: projectorsEnv, portVariable: 'PROJECTORS_PORT', probePaths: platformProbePaths },
-  saga: { script: 'start:saga', schema: sagaEnv, portVariable: 'SAGA_PORT', probePaths: platformProbePaths },
+  saga: { script: 'start:saga', schema: sagaProcessEnv, portVariable: 'SAGA_PORT', probePaths: platformProbePaths },
   'payment-sandbox': {
     script: 'start:payment-sandbox',
     schema: paymentSandboxEnv,
     portVariable: 'PAYMENT_SANDBOX_PORT',
     async probePaths() {
-      const sandbox = createPaymentSandbox();
+      const sandbox = createPaymentSandbox({ key: testEnv.PAYMENT_SANDBOX_KEY! });
       try {
         return await answering(sandbox.app);
       } finally {
         await sandbox.app.close();
+      }
+    },
+  },
+  web: {
+    script: 'start:web',
+    schema: webOriginEnv,
+    portVariable: 'WEB_PORT',
+    async probePaths() {
+      // Its liveness does not depend on the APIs (nothing listens on port 9), its readiness does.
+      const origin = await buildWebOrigin({
+        commandApiUrl: 'http://127.0.0.1:9',
+        queryApiUrl: 'http://127.0.0.1:9',
+        distDir: new URL('web/dist', root).pathname,
+        logger: createLogger({ service: 'compose-test', level: 'silent' }),
+      });
+      try {
+        return await answering(origin);
+      } finally {
+        await origin.close();
       }
     },
   },
@@ -201,6 +225,11 @@ test('published ports are the ports the services listen on, and their health che
   for (const [name, service] of appServices) {
     const port = configOf(name)[specOf(name).portVariable];
     const mappings = portsOf(service);
+    if (internalServices.has(name)) {
+      assert.equal(mappings, [], `${name}: internal, never published`);
+      assert.ok(healthTestOf(service).includes(`//127.0.0.1:${port}/`), `${name}: health check probes another port than ${port}`);
+      continue;
+    }
     assert.equal(mappings.length, 1, `${name}: publishes one port`);
     const [mapping] = mappings;
     assert.equal(mapping!.target, port, `${name}: container port vs ${specOf(name).portVariable}`);
@@ -256,7 +285,10 @@ test('infrastructure: the real EventStoreDB (insecure single node), PostgreSQL, 
   assert.match(healthTestOf(nats), /localhost:8222\/healthz/);
 });
 
-test('EVENTSTORE_URL, DATABASE_URL, NATS_URL and PAYMENT_PROVIDER_URL point at the compose services', () => {
+/** The console's origin reaches the APIs by these. */
+const apiUrls: Record<string, string> = { COMMAND_API_URL: 'command-api', QUERY_API_URL: 'query-api' };
+
+test('EVENTSTORE_URL, DATABASE_URL, NATS_URL, PAYMENT_PROVIDER_URL and the API URLs point at the compose services', () => {
   const postgres = environmentOf(services.postgres!);
   const sandboxPort = configOf('payment-sandbox').PAYMENT_SANDBOX_PORT;
   let checked = 0;
@@ -291,13 +323,20 @@ test('EVENTSTORE_URL, DATABASE_URL, NATS_URL and PAYMENT_PROVIDER_URL point at t
       assert.is(Number(url.port), sandboxPort, `${name}: PAYMENT_PROVIDER_URL port`);
       checked++;
     }
+    for (const [variable, api] of Object.entries(apiUrls)) {
+      if (environment[variable] === undefined) continue;
+      const url = new URL(environment[variable]);
+      assert.is(url.hostname, api, `${name}: ${variable} host`);
+      assert.is(Number(url.port), configOf(api)[specOf(api).portVariable], `${name}: ${variable} port`);
+      checked++;
+    }
   }
-  assert.ok(checked >= 7, 'the URLs were set (defaults would point at 127.0.0.1, i.e. the container itself)');
+  assert.ok(checked >= 9, 'the URLs were set (defaults would point at 127.0.0.1, i.e. the container itself)');
   // A schema default (127.0.0.1) inside a container is always wrong: every service that has one of
   // these variables in its schema must set it.
   for (const [name] of appServices) {
     const known = Object.keys(specOf(name).schema.shape);
-    for (const variable of ['EVENTSTORE_URL', 'DATABASE_URL', 'NATS_URL', 'PAYMENT_PROVIDER_URL']) {
+    for (const variable of ['EVENTSTORE_URL', 'DATABASE_URL', 'NATS_URL', 'PAYMENT_PROVIDER_URL', ...Object.keys(apiUrls)]) {
       if (known.includes(variable)) assert.ok(environmentOf(services[name]!)[variable], `${name}: ${variable} must be set`);
     }
   }
@@ -308,7 +347,7 @@ test('the saga runs as 2 replicas (competing consumers of one subscription group
 });
 
 test('start order: depends_on waits for healthy dependencies, and each service waits for what it uses', () => {
-  const needs: Record<string, string> = { EVENTSTORE_URL: 'eventstore', DATABASE_URL: 'postgres', NATS_URL: 'nats', PAYMENT_PROVIDER_URL: 'payment-sandbox' };
+  const needs: Record<string, string> = { EVENTSTORE_URL: 'eventstore', DATABASE_URL: 'postgres', NATS_URL: 'nats', PAYMENT_PROVIDER_URL: 'payment-sandbox', ...apiUrls };
   for (const [name, service] of Object.entries(services)) {
     const dependsOn = service.depends_on ?? {};
     assert.ok(!Array.isArray(dependsOn), `${name}: depends_on must be the long form with conditions`);
@@ -326,12 +365,13 @@ test('start order: depends_on waits for healthy dependencies, and each service w
 });
 
 test('no secrets in the repository: they come from the environment, documented in .env.example', () => {
-  for (const secret of ['JWT_SECRET', 'POSTGRES_PASSWORD']) {
+  for (const secret of ['JWT_SECRET', 'POSTGRES_PASSWORD', 'PAYMENT_SANDBOX_KEY']) {
     for (const match of rawCompose.matchAll(new RegExp(`\\$\\{${secret}([^}]*)\\}`, 'g'))) {
       assert.ok(match[1]!.startsWith(':?'), `${secret} must be required from the environment (\${${secret}:?...}), not defaulted: ${match[0]}`);
     }
   }
-  assert.throws(() => interpolateAll(parse(rawCompose, { merge: true }), { POSTGRES_PASSWORD: 'x' }, new Set()), /JWT_SECRET/);
+  assert.throws(() => interpolateAll(parse(rawCompose, { merge: true }), { POSTGRES_PASSWORD: 'x', PAYMENT_SANDBOX_KEY: 'x' }, new Set()), /JWT_SECRET/);
+  assert.throws(() => interpolateAll(parse(rawCompose, { merge: true }), { POSTGRES_PASSWORD: 'x', JWT_SECRET: 'x' }, new Set()), /PAYMENT_SANDBOX_KEY/);
   const uninterpolated = (parse(rawCompose, { merge: true }) as { services: Record<string, ComposeService> }).services;
   for (const [name] of appServices) {
     const jwtSecret = environmentOf(uninterpolated[name]!).JWT_SECRET;
@@ -339,7 +379,7 @@ test('no secrets in the repository: they come from the environment, documented i
   }
   const example = read('.env.example');
   for (const variable of usedVariables) assert.match(example, new RegExp(`^${variable}=`, 'm'), `.env.example documents ${variable}`);
-  assert.not.match(example, /^(JWT_SECRET|POSTGRES_PASSWORD)=\S/m, '.env.example holds no value for a secret');
+  assert.not.match(example, /^(JWT_SECRET|POSTGRES_PASSWORD|PAYMENT_SANDBOX_KEY)=\S/m, '.env.example holds no value for a secret');
   assert.ok(read('.dockerignore').split('\n').includes('.env'), '.env stays out of the image build context');
 });
 
@@ -353,11 +393,15 @@ test('Dockerfile: build stage, production-only runtime stage, non-root, NODE_ENV
   assert.match(runtime, /^ENV NODE_ENV=production$/m);
   const user = /^USER (\S+)$/m.exec(runtime)?.[1];
   assert.ok(user && user !== 'root' && user !== '0', 'the runtime runs as a non-root user');
-  // The shared code and every directory a container's entry file lives in are in the runtime stage.
-  const directories = new Set(['domain', 'platform', ...appServices.map(([, service]) => commandOf(service).at(-1)!.split('/')[0]!)]);
-  for (const directory of directories) {
-    assert.match(runtime, new RegExp(`^COPY --from=build /app/${directory} `, 'm'), `${directory} is in the runtime image`);
+  // The shared code and every directory a container's entry file lives in (or one above it) are in the runtime stage.
+  const copied = [...runtime.matchAll(/^COPY --from=build \/app\/(\S+) /gm)].map((match) => match[1]!);
+  const entryDirectories = appServices.map(([, service]) => commandOf(service).at(-1)!.split('/').slice(0, -1).join('/'));
+  for (const directory of ['domain', 'platform', ...entryDirectories]) {
+    assert.ok(copied.some((path) => directory === path || directory.startsWith(`${path}/`)), `${directory} is in the runtime image`);
   }
+  // What the web service serves: the console, built in the build stage.
+  assert.ok(copied.includes('web/dist'), 'the built console (web/dist) is in the runtime image');
+  assert.match(stages[0]!, /npm run web:build/, 'the build stage builds the console');
 });
 
 test.run();

@@ -4,21 +4,25 @@
  * ports. An order placed over HTTP is confirmed and visible through the query API; `npm run demo`
  * against it ends every path as it should; SIGTERM stops it with exit 0; started again on the
  * same directory, the order is still there (event log and read models) and a new one goes through.
+ * The console's origin (WEB_PORT) serves the console and fronts both APIs and socket.io, with a
+ * development sign-in whose tokens the APIs accept; started with JWT_SECRET, there is none.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { io } from 'socket.io-client';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { freePort } from '../saga/testing-process';
-import { eventually, placeOrder, query } from './support/customer';
+import { eventually, placeOrder, query, stockProduct } from './support/customer';
 import type { ShopEndpoints } from './support/system';
 import { mintToken, type Role } from '../platform/auth';
 import { readJwtSecret, dataDirectory } from '../launcher/data-dir';
 
 const root = new URL('..', import.meta.url).pathname;
 const dataDir = mkdtempSync(join(tmpdir(), 'checkout-start-'));
+const otherDataDir = mkdtempSync(join(tmpdir(), 'checkout-start-secret-'));
 const withoutServers = Object.fromEntries(Object.entries(process.env).filter(([name]) => !['DATABASE_URL', 'NATS_URL', 'EVENTSTORE_URL', 'JWT_SECRET'].includes(name)));
 
 interface Started {
@@ -27,11 +31,11 @@ interface Started {
   exited: Promise<number | null>;
 }
 
-const ports = { COMMAND_API_PORT: 0, QUERY_API_PORT: 0, PAYMENT_SANDBOX_PORT: 0, PROJECTORS_PORT: 0, SAGA_PORT: 0, EVENTSTORE_EMULATOR_PORT: 0 };
+const ports = { WEB_PORT: 0, COMMAND_API_PORT: 0, QUERY_API_PORT: 0, PAYMENT_SANDBOX_PORT: 0, PROJECTORS_PORT: 0, SAGA_PORT: 0, EVENTSTORE_EMULATOR_PORT: 0 };
 
-async function npmStart(): Promise<Started> {
+async function npmStart(extraEnv: Record<string, string> = {}, directory = dataDir): Promise<Started> {
   for (const name of Object.keys(ports) as (keyof typeof ports)[]) ports[name] = await freePort();
-  const env = { ...withoutServers, CHECKOUT_DATA_DIR: dataDir, ...Object.fromEntries(Object.entries(ports).map(([name, port]) => [name, String(port)])) };
+  const env = { ...withoutServers, CHECKOUT_DATA_DIR: directory, ...extraEnv, ...Object.fromEntries(Object.entries(ports).map(([name, port]) => [name, String(port)])) };
   const child = spawn('npm', ['start'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));
@@ -68,6 +72,7 @@ let running: Started | undefined;
 test.after(async () => {
   running?.child.kill('SIGKILL');
   rmSync(dataDir, { recursive: true, force: true });
+  rmSync(otherDataDir, { recursive: true, force: true });
 });
 
 test('npm start, an order, the demo, SIGTERM, npm start again: everything is still there', async () => {
@@ -116,6 +121,8 @@ test('npm start, an order, the demo, SIGTERM, npm start again: everything is sti
   );
   assert.ok(report.orders.find(({ path }) => path === 'payment timed out')!.timeline.some(({ type }) => type === 'PaymentTimedOut'));
 
+  await throughTheConsoleOrigin(first);
+
   running.child.kill('SIGTERM');
   assert.is(await running.exited, 0, running.output());
 
@@ -134,6 +141,90 @@ test('npm start, an order, the demo, SIGTERM, npm start again: everything is sti
     return JSON.stringify(body).includes('"sold":3') ? body : undefined;
   });
   assert.ok(sold);
+  running.child.kill('SIGTERM');
+  assert.is(await running.exited, 0, running.output());
+  running = undefined;
+});
+
+const webUrl = () => `http://127.0.0.1:${ports.WEB_PORT}`;
+
+async function signIn(sub: string, role: Role): Promise<{ token: string; expiresAt: string }> {
+  const response = await fetch(`${webUrl()}/dev/sign-in`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sub, role }) });
+  assert.is(response.status, 200, `dev sign-in as ${sub}`);
+  return (await response.json()) as { token: string; expiresAt: string };
+}
+
+/** What a browser does at WEB_PORT: the console, its configuration, sign-in, both APIs and both socket.io transports. */
+async function throughTheConsoleOrigin(banner: string) {
+  assert.match(banner, `  console           ${webUrl()}   (sign in as any user, development only)`);
+  const page = await fetch(`${webUrl()}/`);
+  assert.is(page.status, 200);
+  assert.match(page.headers.get('content-type')!, /^text\/html/);
+  assert.match(await page.text(), /<script type="module"[^>]* src="\/assets\/[^"]+\.js"/);
+  assert.match(page.headers.get('content-security-policy')!, /script-src 'self'/);
+  for (const api of ['commands', 'queries']) {
+    const health = await fetch(`${webUrl()}/api/${api}/health`);
+    assert.is(health.status, 200, `/api/${api}/health`);
+    assert.equal(await health.json(), { status: 'ok' });
+  }
+  assert.equal(await (await fetch(`${webUrl()}/console-config.json`)).json(), { devSignIn: true });
+
+  // Dev sign-in's tokens: 8 hours, accepted by both APIs (an admin's to stock a product, a customer's to order it).
+  const admin = await signIn('ops@shop', 'admin');
+  const hours = (Date.parse(admin.expiresAt) - Date.now()) / 3_600_000;
+  assert.ok(hours > 7.9 && hours <= 8, `expires in ${hours} h`);
+  const viaOrigin: ShopEndpoints = {
+    commandUrl: `${webUrl()}/api/commands`,
+    queryUrl: `${webUrl()}/api/queries`,
+    token: async (sub: string, role: Role = 'customer') => (await signIn(sub, role)).token,
+  };
+  await stockProduct(viaOrigin, 'TEAPOT');
+
+  // A customer's sockets, one per transport, through /socket.io on the origin.
+  const { token } = await signIn('bob', 'customer');
+  const sockets = (['websocket', 'polling'] as const).map((transport) => io(webUrl(), { path: '/socket.io', transports: [transport], auth: { token }, forceNew: true }));
+  try {
+    const notified = sockets.map(
+      (socket) => new Promise<{ type: string; orderId: string | null }[]>((resolve) => {
+        const seen: { type: string; orderId: string | null }[] = [];
+        socket.on('notification', (notification: { type: string; orderId: string | null }) => {
+          seen.push(notification);
+          if (notification.type === 'OrderConfirmed') resolve(seen);
+        });
+      }),
+    );
+    await Promise.all(sockets.map((socket) => new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('connect_error', reject);
+    })));
+    const order = await placeOrder(viaOrigin, 'bob', [{ sku: 'TEAPOT', quantity: 1 }]);
+    const confirmedOrder = await eventually(`order ${order.orderId} confirmed, read through the origin`, async () => {
+      const { status, body } = await query(viaOrigin, 'bob', `/orders/${order.orderId}`);
+      return status === 200 && body.status === 'confirmed' ? body : undefined;
+    });
+    assert.is(confirmedOrder.status, 'confirmed');
+    const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no OrderConfirmed notification through the origin')), 15_000).unref());
+    for (const seen of await Promise.race([Promise.all(notified), timeout])) {
+      assert.ok(seen.some(({ type, orderId }) => type === 'OrderConfirmed' && orderId === order.orderId));
+    }
+  } finally {
+    for (const socket of sockets) socket.close();
+  }
+}
+
+test('npm start with JWT_SECRET: the console asks for a token, and there is no development sign-in', async () => {
+  const secret = 's'.repeat(40);
+  running = await npmStart({ JWT_SECRET: secret }, otherDataDir);
+  assert.match(running.output(), `  console           ${webUrl()}   (paste a token`);
+  assert.equal(await (await fetch(`${webUrl()}/console-config.json`)).json(), { devSignIn: false });
+  const signInAttempt = await fetch(`${webUrl()}/dev/sign-in`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sub: 'mallory', role: 'admin' }) });
+  assert.is(signInAttempt.status, 404);
+  assert.match(signInAttempt.headers.get('content-type')!, /^application\/problem\+json/);
+  // The console is still served, and the APIs behind it take tokens signed with that secret.
+  assert.is((await fetch(`${webUrl()}/`)).status, 200);
+  const token = await mintToken({ sub: 'carol', role: 'customer', secret });
+  const orders = await fetch(`${webUrl()}/api/queries/orders`, { headers: { authorization: `Bearer ${token}` } });
+  assert.is(orders.status, 200);
   running.child.kill('SIGTERM');
   assert.is(await running.exited, 0, running.output());
   running = undefined;

@@ -21,7 +21,7 @@ import type { AddressInfo } from 'node:net';
 import { inventoryDecider,  inventoryStream, orderDecider,  orderStream } from '../../domain';
 import { appendEvents, connectEventStore, deterministicEventIds, handleCommand } from '../../platform/eventstore';
 import { createPaymentSandbox } from '../../saga/payment-sandbox/server';
-import { spawnSaga } from '../../saga/testing-process';
+import { spawnSaga, TEST_SANDBOX_KEY } from '../../saga/testing-process';
 import { spawnEmulator } from '../eventstore-append/emulator-process';
 import { inventoryCodec, orderCodec } from '../../platform/eventstore/domain-codecs';
 import { machineBound, perUnit, startCpuMeter } from '../support/process-cpu';
@@ -35,7 +35,7 @@ const SAGAS = Number(process.env.BENCH_SAGAS ?? 1);
 
 
 const emulator = await spawnEmulator();
-const sandbox = createPaymentSandbox({ latencyMs: 0 });
+const sandbox = createPaymentSandbox({ key: TEST_SANDBOX_KEY, latencyMs: 0 });
 await sandbox.app.listen({ port: 0, host: '127.0.0.1' });
 const sandboxUrl = `http://127.0.0.1:${(sandbox.app.server.address() as AddressInfo).port}`;
 const client: EventStoreDBClient = connectEventStore(emulator.url);

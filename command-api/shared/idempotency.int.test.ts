@@ -189,6 +189,73 @@ test('a request whose process died after writing: repeats wait, then one takes o
   assert.equal(replay.body, stock.body);
 });
 
+test('a claim whose holder died is taken over within the default lease: the retry is answered with the original order', async () => {
+  // Real clocks and the shipped settings (3 s lease, 5 s wait): a retry after a crash must get the
+  // original answer, not a 409, within its 5 s wait.
+  const crashing = await startCommandApi({ emulator: api.emulator, client: crashingBeforeTheAnswer(api.emulator.newClient()) });
+  const live = await startCommandApi({ emulator: api.emulator, client: api.emulator.newClient() });
+  try {
+    const crashed = await crashing.call('POST', '/orders', { token: carla, body: order, headers: withKey('k-dead-holder') });
+    assert.is(crashed.status, 500, 'the holder died after writing the order, before storing the answer');
+    await crashing.close();
+    const retry = await live.call('POST', '/orders', { token: carla, body: order, headers: withKey('k-dead-holder') });
+    assert.is(retry.status, 202, `answered, not left in progress: ${JSON.stringify(retry.body)}`);
+    const placed = await storedEvents(api.client, `order-${retry.body.orderId}`);
+    assert.equal(placed.map((event) => event.type), ['OrderPlaced'], 'the order written before the crash, not a second one');
+    assert.is(retry.body.revision, '0');
+    const record = await storedEvents(api.client, idempotencyStream('carla', 'k-dead-holder'));
+    assert.equal(record.filter((event) => event.type === 'IdempotentRequestStarted').length, 2, 'taken over once');
+  } finally {
+    await live.close();
+  }
+});
+
+test('a live holder renews its claim: a repeat on another instance waits past the lease and never takes over', async () => {
+  // The first instance's order append is held for three leases; its claim is renewed meanwhile.
+  let release: () => void = () => {};
+  const held = new Promise<void>((resolve) => (release = resolve));
+  const stalling = new Proxy(api.emulator.newClient(), {
+    get(target, property) {
+      const value: unknown = Reflect.get(target, property, target);
+      if (property !== 'appendToStream') return typeof value === 'function' ? value.bind(target) : value;
+      return async (...args: Parameters<EventStoreDBClient['appendToStream']>) => {
+        if (String(args[0]).startsWith('order-')) await held;
+        return target.appendToStream(...args);
+      };
+    },
+  });
+  const settings = { leaseMs: 400, waitMs: 10_000, pollMs: 10 };
+  const slow = await startCommandApi({ emulator: api.emulator, client: stalling, idempotency: settings });
+  const other = await startCommandApi({ emulator: api.emulator, client: api.emulator.newClient(), idempotency: settings });
+  try {
+    const first = slow.call('POST', '/orders', { token: dora, body: order, headers: withKey('k-live-holder') });
+    const stream = idempotencyStream('dora', 'k-live-holder');
+    // Wait until the claim exists and has been renewed a few times (the holder is alive and slow).
+    for (let i = 0; i < 500; i++) {
+      const events = await storedEvents(api.client, stream);
+      if (events.filter((event) => event.type === 'IdempotentRequestRenewed').length >= 3) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const repeat = other.call('POST', '/orders', { token: dora, body: order, headers: withKey('k-live-holder') });
+    // Let the repeat watch the record for more than three leases before the holder may finish.
+    const watchedUntil = Date.now() + 3 * settings.leaseMs;
+    while (Date.now() < watchedUntil) await new Promise((resolve) => setTimeout(resolve, 50));
+    release();
+    const [original, repeated] = await Promise.all([first, repeat]);
+    assert.is(original.status, 202);
+    assert.is(repeated.status, 202);
+    assert.is(repeated.headers.get('idempotent-replayed'), 'true', 'the repeat was answered from the record, it did not run the command');
+    assert.equal(repeated.body, original.body);
+    const record = await storedEvents(api.client, stream);
+    assert.equal(record.filter((event) => event.type === 'IdempotentRequestStarted').length, 1, 'never taken over');
+    assert.equal((await storedEvents(api.client, `order-${original.body.orderId}`)).map((event) => event.type), ['OrderPlaced']);
+  } finally {
+    release();
+    await slow.close();
+    await other.close();
+  }
+});
+
 test('a conflict is not stored: the key is released and a repeat runs the command', async () => {
   const other = api.emulator.newClient();
   let interfere = true;

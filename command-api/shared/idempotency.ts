@@ -6,13 +6,17 @@
  *
  *   idempotency-{sha256(principal, key)}
  *     IdempotentRequestStarted  { fingerprint, startedAt }        appended with no_stream: first writer wins
+ *     IdempotentRequestRenewed  { fingerprint, renewedAt }        the holder is alive (every leaseMs / 4)
  *     IdempotentRequestAnswered { fingerprint, status, body }     the answer every repeat gets
  *     IdempotentRequestReleased { fingerprint, status }           the attempt failed in a way worth retrying
  *
  * The fingerprint (sha256 of method, route, principal, params and canonical body) tells a repeat
  * from a different request that reuses the key (422). A repeat that arrives while the first is
  * still running waits for its answer (bounded, then 409). Only the holder of the claim runs the
- * command; if it dies, the claim expires after `leaseMs` and a repeat takes over.
+ * command, and renews the claim while it runs. A claim is presumed dead when it was neither
+ * renewed for `leaseMs` by its own timestamps nor changed while a repeat watched it for `leaseMs`
+ * of the repeat's own time (so a clock running ahead on one instance cannot steal a live claim);
+ * then a repeat takes over — within `leaseMs` (3 s) of a crash.
  *
  * A taken-over attempt may find that its predecessor already wrote the events: the command's event
  * ids derive from the record's key (deterministic ids), so the handler can recognise them
@@ -26,15 +30,17 @@ import { VersionConflictError, appendEvents, readStreamEvents, type StreamRevisi
 import { commandProblemTypes } from './problems';
 
 export interface IdempotencySettings {
-  /** A claim older than this is presumed dead (its process crashed) and may be taken over. */
+  /** A claim not renewed for this long is presumed dead (its process crashed) and may be taken over. */
   leaseMs: number;
+  /** How often the holder renews its claim while the command runs (default a quarter of the lease). */
+  renewEveryMs?: number;
   /** How long a repeat waits for the first request's answer before answering 409. */
   waitMs: number;
   /** How often a waiting repeat re-reads the record. */
   pollMs: number;
 }
 
-export const defaultIdempotencySettings: IdempotencySettings = { leaseMs: 30_000, waitMs: 5_000, pollMs: 20 };
+export const defaultIdempotencySettings: IdempotencySettings = { leaseMs: 3_000, waitMs: 5_000, pollMs: 20 };
 
 /** `Idempotency-Key` values: an opaque token of sane length (a UUID is typical). */
 export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
@@ -64,19 +70,22 @@ export interface IdempotentRequest {
 
 type RecordEvent =
   | { type: 'IdempotentRequestStarted'; data: { fingerprint: string; startedAt: string } }
+  | { type: 'IdempotentRequestRenewed'; data: { fingerprint: string; renewedAt: string } }
   | { type: 'IdempotentRequestAnswered'; data: { fingerprint: string; status: number; body: unknown } }
   | { type: 'IdempotentRequestReleased'; data: { fingerprint: string; status: number } };
 
 type RecordState =
   | { status: 'free' }
-  | { status: 'started'; fingerprint: string; startedAt: number }
+  | { status: 'started'; fingerprint: string; heldAt: number }
   | { status: 'answered'; fingerprint: string; answer: CommandAnswer }
   | { status: 'released'; fingerprint: string };
 
 function evolve(state: RecordState, event: RecordEvent): RecordState {
   switch (event.type) {
     case 'IdempotentRequestStarted':
-      return { status: 'started', fingerprint: event.data.fingerprint, startedAt: Date.parse(event.data.startedAt) };
+      return { status: 'started', fingerprint: event.data.fingerprint, heldAt: Date.parse(event.data.startedAt) };
+    case 'IdempotentRequestRenewed':
+      return { status: 'started', fingerprint: event.data.fingerprint, heldAt: Date.parse(event.data.renewedAt) };
     case 'IdempotentRequestAnswered':
       return { status: 'answered', fingerprint: event.data.fingerprint, answer: { status: event.data.status, body: event.data.body } };
     case 'IdempotentRequestReleased':
@@ -153,13 +162,16 @@ export class IdempotencyStore {
 
     // The usual case is a fresh key: claim it without reading first.
     let claim = await this.claim(stream, fingerprint, 'no_stream', metadata);
+    // The revision of the record this repeat watches, and since when (its own time) it has not moved.
+    let watched: { revision: StreamRevision; since: number } | undefined;
     while (claim === undefined) {
       const { state, revision } = await this.load(stream);
       if (state.status !== 'free' && state.fingerprint !== fingerprint) throw keyReused(request.key);
       if (state.status === 'answered') return { answer: state.answer, replayed: true };
       // Bounded whatever the reason for going round again (a live claim, or losing every race to claim).
       if (Date.now() >= waitUntil) throw stillInProgress(request.key);
-      if (state.status === 'started' && this.options.clock().getTime() - state.startedAt < this.settings.leaseMs) {
+      if (watched?.revision !== revision) watched = { revision, since: Date.now() };
+      if (state.status === 'started' && this.claimAlive(state.heldAt, watched.since)) {
         await sleep(this.settings.pollMs);
         continue;
       }
@@ -167,6 +179,7 @@ export class IdempotencyStore {
       claim = await this.claim(stream, fingerprint, revision, metadata);
     }
 
+    const lease = this.holdLease(stream, fingerprint, claim.revision, metadata);
     let answer: CommandAnswer;
     try {
       answer = await execute({ eventIdKey, resumed: claim.resumed });
@@ -174,12 +187,13 @@ export class IdempotencyStore {
       try {
         answer = toAnswer(error);
       } catch (unexpected) {
-        await this.release(stream, fingerprint, 500, claim.revision, metadata);
+        await this.release(stream, fingerprint, 500, await lease.stop(), metadata);
         throw unexpected;
       }
     }
+    const heldRevision = await lease.stop();
     if (!isFinalAnswer(answer.status)) {
-      await this.release(stream, fingerprint, answer.status, claim.revision, metadata);
+      await this.release(stream, fingerprint, answer.status, heldRevision, metadata);
       return { answer, replayed: false };
     }
     try {
@@ -187,7 +201,7 @@ export class IdempotencyStore {
         this.options.client,
         stream,
         [{ type: 'IdempotentRequestAnswered', data: { fingerprint, status: answer.status, body: answer.body } }],
-        { expectedRevision: claim.revision, metadata },
+        { expectedRevision: heldRevision, metadata },
       );
     } catch (error) {
       // Our claim outlived its lease and a repeat took over: it will store its own (equal) answer.
@@ -195,6 +209,59 @@ export class IdempotencyStore {
       this.options.logger.warn({ stream }, 'idempotency claim was taken over before the answer was stored');
     }
     return { answer, replayed: false };
+  }
+
+  /**
+   * Alive while renewed within the lease by its holder's clock, and, whatever the clocks say,
+   * until this repeat has itself seen the record stand still for a whole lease.
+   */
+  private claimAlive(heldAt: number, unchangedSince: number): boolean {
+    const renewedLately = this.options.clock().getTime() - heldAt < this.settings.leaseMs;
+    const movedLately = Date.now() - unchangedSince < this.settings.leaseMs;
+    return renewedLately || movedLately;
+  }
+
+  /**
+   * Renews the claim every `renewEveryMs` until `stop()`, which answers the record's revision for
+   * the final append. A renewal that conflicts means a repeat took the claim over (this process
+   * stalled past the lease): renewing stops, and the final append will conflict too.
+   */
+  private holdLease(stream: string, fingerprint: string, revision: bigint, metadata: { correlationId: string; causationId: string; actor: string }): { stop(): Promise<bigint> } {
+    let current = revision;
+    let renewing: Promise<void> = Promise.resolve();
+    let lost = false;
+    const renew = async () => {
+      try {
+        const { nextExpectedRevision } = await appendEvents<RecordEvent>(
+          this.options.client,
+          stream,
+          [{ type: 'IdempotentRequestRenewed', data: { fingerprint, renewedAt: this.options.clock().toISOString() } }],
+          { expectedRevision: current, metadata },
+        );
+        current = nextExpectedRevision;
+      } catch (error) {
+        if (error instanceof VersionConflictError) {
+          lost = true;
+          clearInterval(timer);
+          this.options.logger.warn({ stream }, 'idempotency claim was taken over while the request ran');
+        } else {
+          // A missed renewal is not fatal: the next one may land before the lease runs out.
+          this.options.logger.warn({ err: error, stream }, 'could not renew an idempotency claim');
+        }
+      }
+    };
+    const timer = setInterval(() => {
+      // One renewal at a time, each after the previous: they append at the revision it left.
+      if (!lost) renewing = renewing.then(renew);
+    }, this.settings.renewEveryMs ?? Math.max(1, Math.floor(this.settings.leaseMs / 4)));
+    timer.unref();
+    return {
+      async stop() {
+        clearInterval(timer);
+        await renewing;
+        return current;
+      },
+    };
   }
 
   private async claim(

@@ -6,6 +6,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HttpProblem, problemTypes } from '../http/problem';
+import { DEFAULT_AUTH_FAILURES_PER_MINUTE, failureLimiter, tooManyRequests, type FailureLimiter } from '../http/rate-limits';
 import { verifyBearer, type AuthFailureReason, type Principal, type Role } from './tokens';
 
 declare module 'fastify' {
@@ -25,6 +26,14 @@ export type RoleGuard = (request: FastifyRequest, reply: FastifyReply) => Promis
 
 export interface AuthOptions {
   secret: string;
+  /** Counts refused tokens per client address (`registerAuth` makes one); past its limit: 429. */
+  failures?: FailureLimiter;
+}
+
+export interface RegisterAuthOptions {
+  secret: string;
+  /** Refused tokens per client address and minute before 429 (`AUTH_FAILURES_PER_MINUTE`, default 120). */
+  failuresPerMinute?: number;
 }
 
 function unauthorized(reason: AuthFailureReason, detail: string): HttpProblem {
@@ -41,12 +50,19 @@ function unauthorized(reason: AuthFailureReason, detail: string): HttpProblem {
 }
 
 /** A guard on its own, for an app that does not call `registerAuth`. */
-export function createRoleGuard({ secret }: AuthOptions) {
+export function createRoleGuard({ secret, failures }: AuthOptions) {
   return function requireRole(...allowed: Role[]): RoleGuard {
     if (allowed.length === 0) throw new Error('requireRole needs at least one role');
     return async function checkRole(request: FastifyRequest, _reply: FastifyReply) {
       const result = await verifyBearer(request.headers.authorization, secret);
-      if (!result.ok) throw unauthorized(result.reason, result.detail);
+      if (!result.ok) {
+        // No token at all is a caller who has not signed in; a refused one is an attempt.
+        if (result.reason !== 'missing_token' && failures) {
+          const limit = await failures.count(request.ip);
+          if (limit.limited) throw tooManyRequests(limit.retryAfterSeconds, `Too many refused tokens from this address; try again in ${limit.retryAfterSeconds} s`);
+        }
+        throw unauthorized(result.reason, result.detail);
+      }
       if (!allowed.includes(result.principal.role)) {
         throw new HttpProblem({
           status: 403,
@@ -63,9 +79,10 @@ export function createRoleGuard({ secret }: AuthOptions) {
 /** Decorates `app.requireRole(...)` and `request.principal` on `app` (not encapsulated). */
 // Any fastify instance, whatever its type provider or logger type.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function registerAuth(app: FastifyInstance<any, any, any, any, any>, options: AuthOptions): void {
+export function registerAuth(app: FastifyInstance<any, any, any, any, any>, { secret, failuresPerMinute = DEFAULT_AUTH_FAILURES_PER_MINUTE }: RegisterAuthOptions): void {
   app.decorateRequest('principal', null);
-  app.decorate('requireRole', createRoleGuard(options));
+  const failures = failureLimiter(app, { max: failuresPerMinute });
+  app.decorate('requireRole', createRoleGuard({ secret, ...(failures ? { failures } : {}) }));
 }
 
 /** The verified caller of a route guarded by `requireRole` (throws if the route is not guarded). */

@@ -95,13 +95,33 @@ test('verifyBearer: an unknown role in an otherwise valid token is invalid', asy
   assert.equal(result, { ok: false, reason: 'invalid_token', detail: 'The token does not name a subject and a known role' });
 });
 
-test('verifyBearer: a subject with U+0000 or a lone surrogate is invalid (it could not be stored as a customer id)', async () => {
-  for (const sub of ['eve\u0000', 'eve\ud800']) {
+const subjectRule = "The token's subject (sub) must be 1 to 200 printable characters";
+
+test('verifyBearer: a subject with U+0000, a lone surrogate, a newline, an ESC or a bidi override is invalid', async () => {
+  for (const sub of ['eve\u0000', 'eve\ud800', 'eve\nadmin', 'eve\u001b[31m', 'eve\r', 'eve\u007f', 'eve\u202e', 'eve\u2028']) {
     const token = await mintToken({ sub, role: 'customer', secret });
     const result = await verifyBearer(`Bearer ${token}`, secret);
-    assert.equal(result, { ok: false, reason: 'invalid_token', detail: 'The token does not name a subject and a known role' }, JSON.stringify(sub));
+    assert.equal(result, { ok: false, reason: 'invalid_token', detail: subjectRule }, JSON.stringify(sub));
   }
   assert.is((await verifyBearer(`Bearer ${await mintToken({ sub: 'éve 💥', role: 'customer', secret })}`, secret)).ok, true);
+});
+
+test('verifyBearer: a subject of 200 characters is accepted, of 201 refused (code points, not UTF-16 units)', async () => {
+  const verify = async (sub: string) => verifyBearer(`Bearer ${await mintToken({ sub, role: 'customer', secret })}`, secret);
+  assert.is((await verify('a'.repeat(200))).ok, true);
+  assert.equal(await verify('a'.repeat(201)), { ok: false, reason: 'invalid_token', detail: subjectRule });
+  assert.is((await verify('💥'.repeat(200))).ok, true, '200 emoji are 200 characters');
+});
+
+test('a newline, an ESC or 201 characters in sub → 401 problem naming the rule', async () => {
+  for (const sub of ['alice\nrole=admin', 'alice\u001b]0;pwned\u0007', 'b'.repeat(201)]) {
+    const token = await mintToken({ sub, role: 'customer', secret });
+    const response = await get('/my/orders', `Bearer ${token}`);
+    assert.is(response.status, 401, JSON.stringify(sub));
+    assert.is(response.contentType, 'application/problem+json; charset=utf-8');
+    assert.is(response.body.reason, 'invalid_token');
+    assert.is(response.body.detail, subjectRule);
+  }
 });
 
 test('verifyBearer: a token with alg "none" is refused', async () => {

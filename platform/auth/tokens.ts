@@ -24,9 +24,19 @@ const ALGORITHM = 'HS256';
 // Small clock differences between machines must not reject a token that was just minted.
 const CLOCK_TOLERANCE_SECONDS = 5;
 
-// A subject is the identity provider's to format, but it becomes a customer id in read models:
-// PostgreSQL text cannot hold U+0000, and jsonb refuses a lone surrogate.
-const claimsSchema = z.object({ sub: z.string().min(1).regex(/^[^\u0000\p{Cs}]*$/u), role: z.enum(roles) });
+// A subject is the identity provider's to format, but it becomes a customer id in read models,
+// room names, NATS subjects and log lines: 1 to 200 printable characters. No control characters
+// (a newline or an ESC forges log lines and terminal output), no lone surrogate (jsonb refuses
+// it), no line/paragraph separator and no bidirectional override (they disguise what is shown).
+export const MAX_SUBJECT_LENGTH = 200;
+const unprintable = /[\p{Cc}\p{Cs}\p{Zl}\p{Zp}\u202A-\u202E\u2066-\u2069]/u;
+export function isAcceptableSubject(sub: unknown): sub is string {
+  if (typeof sub !== 'string' || sub.length === 0) return false;
+  // Counted in code points, as a person counts characters (an emoji is one).
+  return [...sub].length <= MAX_SUBJECT_LENGTH && !unprintable.test(sub);
+}
+const claimsSchema = z.object({ sub: z.string(), role: z.enum(roles) });
+const SUBJECT_RULE = `The token's subject (sub) must be 1 to ${MAX_SUBJECT_LENGTH} printable characters`;
 
 // jose turns raw key bytes into a CryptoKey on every call (an import through WebCrypto, about
 // half of an HS256 verification's CPU): import each secret once. A service has one secret; the
@@ -83,6 +93,7 @@ export async function verifyToken(token: string, secret: string): Promise<Verify
       clockTolerance: CLOCK_TOLERANCE_SECONDS,
       requiredClaims: ['sub', 'exp'],
     });
+    if (!isAcceptableSubject(payload.sub)) return { ok: false, reason: 'invalid_token', detail: SUBJECT_RULE };
     const claims = claimsSchema.safeParse(payload);
     if (!claims.success) return { ok: false, reason: 'invalid_token', detail: 'The token does not name a subject and a known role' };
     return { ok: true, principal: claims.data };

@@ -5,7 +5,12 @@
  * - every error answers as problem+json (error-handler.ts), unknown routes too;
  * - a correlation id per request (from `X-Correlation-Id` or made up), echoed in the response
  *   and on every log line of the request;
- * - `/health` (liveness), `/ready` (the service's readiness checks), `/metrics` (Prometheus).
+ * - `/health` (liveness), `/ready` (the service's readiness checks), `/metrics` (Prometheus; on
+ *   a listener of its own when `metricsListener` is set: metrics-listener.ts);
+ * - CORS for the origins in `corsOrigins` only (cors.ts);
+ * - security headers on every answer (security-headers.ts), and problem+json even for what Node's
+ *   HTTP parser refuses itself (client-errors.ts);
+ * - @fastify/rate-limit, registered without a global limit (rate-limits.ts).
  *
  * Register routes after `await createHttpServer(...)`; the documentation plugin must already be
  * loaded to see them.
@@ -24,13 +29,18 @@ import {
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import type { Logger } from '../logger';
+import { answerClientError } from './client-errors';
 import { CORRELATION_ID_HEADER, correlationIdFor } from './correlation';
+import { registerCors } from './cors';
 import { handleError, handleNotFound, instanceOf, sendProblem } from './error-handler';
 import { createMetricsRegistry, instrumentHttp } from './metrics';
+import { listenForMetrics, type MetricsListener, type MetricsListenerOptions } from './metrics-listener';
 import { MAX_JSON_DEPTH, nestsDeeperThan, tooDeepError } from './json-depth';
 import { rejectNulInParameters } from './nul-guard';
 import { problemDetailsSchema, problemTypes, statusTitle } from './problem';
+import { registerRateLimits } from './rate-limits';
 import { runReadinessChecks, type ReadinessCheck } from './readiness';
+import { addAlwaysHeaders, DOCS_CSP, registerSecurityHeaders } from './security-headers';
 
 export type HttpServer = FastifyInstance<Server, IncomingMessage, ServerResponse, Logger, ZodTypeProvider>;
 
@@ -46,6 +56,13 @@ export interface HttpServerOptions {
   bodyLimit?: number;
   /** Set when behind a proxy, so `request.ip` is the client's. */
   trustProxy?: boolean | string | string[];
+  /** Browser origins allowed to call cross-origin (`CORS_ORIGINS`, cors.ts); none: no cross-origin access. */
+  corsOrigins?: readonly string[];
+  /**
+   * Serve `/metrics` on this listener (started when the server listens, closed with it) instead of
+   * the public port (`METRICS_PORT`/`OPS_HOST`: `metricsListenerOf(config)`).
+   */
+  metricsListener?: MetricsListenerOptions;
 }
 
 const DOCS_PREFIX = '/docs';
@@ -65,7 +82,11 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     // A URL the router cannot even decode (`/products/%`) or a parameter over its length limit:
     // problem+json like every other client error, not fastify's own JSON.
     // These requests skip the onRequest hooks, so the correlation id header is set here.
-    frameworkErrors: (error, request, reply) => void handleError(error, request, reply.header(CORRELATION_ID_HEADER, request.id)),
+    frameworkErrors: (error, request, reply) => {
+      addAlwaysHeaders(request, reply);
+      void handleError(error, request, reply.header(CORRELATION_ID_HEADER, request.id));
+    },
+    clientErrorHandler: answerClientError,
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
@@ -102,6 +123,11 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
 
   const metricsRegistry = options.metricsRegistry ?? createMetricsRegistry();
   instrumentHttp(app, metricsRegistry);
+  await registerSecurityHeaders(app);
+  await registerRateLimits(app);
+  // Its onRequest hook answers a preflight before any route's guard runs, and puts the headers
+  // on every answer, errors included, so a browser can read a 401 or a problem's detail.
+  await registerCors(app, options.corsOrigins);
 
   await app.register(fastifySwagger, {
     openapi: {
@@ -119,7 +145,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     transformObject: jsonSchemaTransformObject,
   });
   // The UI's own routes are hidden from the document by the plugin itself.
-  await app.register(fastifySwaggerUi, { routePrefix: DOCS_PREFIX });
+  await app.register(fastifySwaggerUi, { routePrefix: DOCS_PREFIX, staticCSP: DOCS_CSP });
 
   const operations = { tags: ['operations'] };
 
@@ -166,11 +192,23 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     },
   );
 
-  app.get(
-    '/metrics',
-    { schema: { ...operations, summary: 'Prometheus metrics (text exposition format)' } },
-    async (_request, reply) => reply.type(metricsRegistry.contentType).send(await metricsRegistry.metrics()),
-  );
+  const metricsListenerOptions = options.metricsListener;
+  if (metricsListenerOptions) {
+    let listener: MetricsListener | undefined;
+    app.addHook('onListen', async () => {
+      listener = await listenForMetrics(metricsRegistry, metricsListenerOptions);
+      app.log.info({ metrics: `${listener.url}/metrics` }, 'metrics served on their own listener');
+    });
+    app.addHook('onClose', async () => {
+      await listener?.close();
+    });
+  } else {
+    app.get(
+      '/metrics',
+      { schema: { ...operations, summary: 'Prometheus metrics (text exposition format)' } },
+      async (_request, reply) => reply.type(metricsRegistry.contentType).send(await metricsRegistry.metrics()),
+    );
+  }
 
   return app;
 }

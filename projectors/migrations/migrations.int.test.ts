@@ -35,6 +35,12 @@ test('the migrations run up on a fresh schema, again as a no-op, then all the wa
   assert.equal((await migrateToLatest(db.knex, readModelMigrations, { schema: db.schema })).length, readModelMigrations.length);
 });
 
+test('the changed rows of products, orders and checkouts are found by index (0009)', async () => {
+  const indexes = (await db.knex('pg_indexes').where({ schemaname: db.schema }).andWhere('indexname', 'like', '%_by_last_position').orderBy('indexname').select('indexname', 'indexdef')) as { indexname: string; indexdef: string }[];
+  assert.equal(indexes.map(({ indexname }) => indexname), ['checkout_progress_by_last_position', 'orders_by_last_position', 'products_by_last_position']);
+  assert.match(indexes[2]!.indexdef, '(last_position, sku)');
+});
+
 test('available stock is on hand minus reserved, computed by the database', async () => {
   await db.knex('products').insert({ sku: 'S', name: 'n', price_amount: 100, currency: 'EUR', on_hand: 10, reserved: 3, sold: 0, updated_at: new Date(), revision: 0, last_position: '1' });
   const row = await db.knex('products').where({ sku: 'S' }).first();

@@ -15,7 +15,8 @@ interface CountedLine {
   order_id: string;
   sku: string;
   quantity: number;
-  unit_price: number;
+  /** As text: revenue is summed as bigint (a day's revenue passes 2^53 long before a bigint column fills). */
+  unit_price: string;
   currency: string;
   sold_on: string;
 }
@@ -50,7 +51,7 @@ export const salesProjection: Projection<DomainEvent> = {
          from jsonb_to_recordset(?::jsonb) as confirmed(order_id text, day text)
         where line.order_id = confirmed.order_id and line.sold_on is null
           and line.order_id = any(?::text[])
-        returning line.order_id, line.sku, line.quantity, line.unit_price, line.currency, to_char(line.sold_on, 'YYYY-MM-DD') as sold_on`,
+        returning line.order_id, line.sku, line.quantity, line.unit_price::text as unit_price, line.currency, to_char(line.sold_on, 'YYYY-MM-DD') as sold_on`,
       // The array is for the planner: it cannot see how few rows the recordset holds, and with
       // stale statistics (a table just created, as in a rebuild's shadow) it scans every line;
       // an = any() on the key's first column is an index lookup whatever the statistics.
@@ -58,17 +59,17 @@ export const salesProjection: Projection<DomainEvent> = {
     )) as { rows: CountedLine[] };
     if (counted.length === 0) return;
 
-    const totals = new Map<string, { day: string; sku: string; currency: string; units: number; revenue: number; orders: number }>();
+    const totals = new Map<string, { day: string; sku: string; currency: string; units: number; revenue: bigint; orders: number }>();
     for (const line of counted) {
       const key = `${line.sold_on}|${line.sku}|${line.currency}`;
-      const total = totals.get(key) ?? { day: line.sold_on, sku: line.sku, currency: line.currency, units: 0, revenue: 0, orders: 0 };
+      const total = totals.get(key) ?? { day: line.sold_on, sku: line.sku, currency: line.currency, units: 0, revenue: 0n, orders: 0 };
       total.units += line.quantity;
-      total.revenue += line.quantity * line.unit_price;
+      total.revenue += BigInt(line.quantity) * BigInt(line.unit_price);
       total.orders += 1;
       totals.set(key, total);
     }
     await trx('sales_daily')
-      .insert([...totals.values()])
+      .insert([...totals.values()].map((total) => ({ ...total, revenue: total.revenue.toString() })))
       .onConflict(['day', 'sku', 'currency'])
       .merge({
         units: trx.raw('sales_daily.units + excluded.units'),

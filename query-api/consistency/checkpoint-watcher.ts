@@ -73,6 +73,7 @@ export class CheckpointWatcher {
   private listener: Promise<ChannelListener | undefined> | undefined;
   private wakeLoop: (() => void) | undefined;
   private closed = false;
+  private readonly moveListeners = new Set<(projection: string | undefined) => void>();
 
   constructor(
     private readonly knex: Knex,
@@ -91,7 +92,10 @@ export class CheckpointWatcher {
       return listenToChannel(this.knex, checkpointChannel(schema), {
         onNotification: (payload) => this.onNotification(payload),
         // Lost: moves may go unannounced, so read now and poll. Back: nothing to catch up on.
-        onListeningChange: () => this.wakeLoop?.(),
+        onListeningChange: () => {
+          this.wakeLoop?.();
+          this.announceMove(undefined);
+        },
         ...(this.options.logger ? { logger: this.options.logger } : {}),
       });
     })().catch((error: unknown) => {
@@ -113,6 +117,28 @@ export class CheckpointWatcher {
     const read = ++this.readsStarted;
     this.latest.set(moved.projection, { name: moved.projection, position: positionOf(moved.commit, moved.prepare), failed: moved.failed });
     this.answerWaiters(read);
+    this.announceMove(moved.projection);
+  }
+
+  /**
+   * Calls `listener` with the projection's name each time a checkpoint move is announced, and
+   * with undefined when announcements may have been missed (the LISTEN connection was lost or
+   * came back). Starts listening; answers the function that stops the calls.
+   */
+  onMove(listener: (projection: string | undefined) => void): () => void {
+    this.moveListeners.add(listener);
+    this.start();
+    return () => this.moveListeners.delete(listener);
+  }
+
+  private announceMove(projection: string | undefined): void {
+    for (const listener of this.moveListeners) {
+      try {
+        listener(projection);
+      } catch (error) {
+        this.options.logger?.error({ err: error }, 'a checkpoint-move listener failed');
+      }
+    }
   }
 
   private answerWaiters(read: number): void {
@@ -152,6 +178,7 @@ export class CheckpointWatcher {
   /** Answers every waiter now with a timeout outcome, and stops listening (shutdown). */
   close(): void {
     this.closed = true;
+    this.moveListeners.clear();
     for (const waiter of [...this.waiters]) waiter.resolve({ reached: false, progress: this.progressOf(waiter.projections) });
     void this.listener?.then((listener) => listener?.close());
     this.listener = undefined;

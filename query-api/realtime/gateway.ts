@@ -13,16 +13,28 @@
  *   notifications are held; then it gets the missed ones in order, `caught-up`, and the held ones
  *   it did not already get. A notification sent in a catch-up that the notifier publishes only
  *   afterwards (it publishes after commit, possibly late) is not sent again to that socket.
+ * - Read-model changes (read-model-changes.ts): when a checkpoint moves, the changed rows go out
+ *   as `product` (to every socket), `order` and `checkout` (to the owner's room and `admin`),
+ *   each exactly what its GET route answers. Best effort: the read API is the truth.
+ * - A socket lives no longer than its token: when the token's `exp` passes, the socket is sent
+ *   `token-expired` and disconnected (the client sees the reason "io server disconnect"). Before
+ *   that, the client may hand over a fresh token of the same user with `refresh-token`: the socket
+ *   keeps its rooms and goes on receiving, under the new expiry.
+ * - Handshakes refused for a bad token are counted per client address; past the limit they are
+ *   refused `too_many_failures` (with `retryAfter` seconds) until the window ends.
  */
 import type { Server as HttpServer } from 'node:http';
 import type { Knex } from 'knex';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { decodeJwt } from 'jose';
 import { Server, type Socket } from 'socket.io';
 import { verifyToken, type Principal } from '../../platform/auth';
+import type { FailureLimiter } from '../../platform/http/rate-limits';
 import type { Logger } from '../../platform/logger';
 import type { NotificationSource, NotificationSubscription } from '../../platform/notification-bus';
 import { Notification, notificationsAfter } from '../notifications/notification-store';
-import { roomOfSubject, roomsOf } from './rooms';
+import { ReadModelChanges, type CheckoutChange, type CheckpointMoves, type OrderChange, type ProductChange } from './read-model-changes';
+import { ADMIN_ROOM, roomOfSubject, roomsOf, userRoom } from './rooms';
 
 export interface GatewayOptions {
   httpServer: HttpServer;
@@ -38,23 +50,62 @@ export interface GatewayOptions {
   catchUpLimit?: number;
   /** How long a notification sent in a catch-up is remembered so its late live copy is not sent again (default 60 s). */
   dedupeWindowMs?: number;
-  /** Allowed browser origins (socket.io CORS); default none (same origin and non-browser clients). */
-  corsOrigin?: string | string[];
+  /** Browser origins allowed to connect from another origin (`CORS_ORIGINS`); default none. */
+  corsOrigins?: readonly string[];
+  /** Checkpoint moves (the query API's CheckpointWatcher): with them, read-model changes are pushed too. */
+  checkpointMoves?: CheckpointMoves;
+  /** Rows read per read model and round of changes (default 200). */
+  maxChangedRowsPerQuery?: number;
+  /**
+   * Counts refused handshakes (and refused refresh tokens) per client address; past its limit a
+   * handshake is refused `too_many_failures` (the query API passes one built on
+   * @fastify/rate-limit's store); default: no limit.
+   */
+  handshakeFailures?: FailureLimiter;
 }
 
 interface SocketData {
   principal: Principal;
+  /** When the token the socket lives on expires (ms since the epoch). */
+  expiresAt: number;
 }
 
-/** What the server sends; clients send nothing (the handshake says all). */
+/** What a client may send. */
+export interface ClientToServerEvents {
+  /**
+   * A fresh token of the same user (same `sub` and role) before the current one expires: the
+   * socket keeps its rooms, and now lives until the new token's `exp`.
+   */
+  'refresh-token'(request: { token: string }, ack: (answer: RefreshAnswer) => void): void;
+}
+
+export type RefreshAnswer = { ok: true; expiresAt: string } | { ok: false; error: RefreshRefusal; detail: string };
+export type RefreshRefusal = 'invalid_request' | 'invalid_token' | 'expired_token' | 'other_user';
+
+export interface TokenExpired {
+  reason: 'expired_token';
+  detail: string;
+  /** ISO time the token expired at. */
+  expiredAt: string;
+}
+
+/** What the server sends. */
 export interface ServerToClientEvents {
   notification(notification: Notification): void;
   'caught-up'(caughtUp: CaughtUp): void;
+  /** A product changed: what `GET /products/:sku` answers now. To every socket. */
+  product(product: ProductChange): void;
+  /** An order changed: what `GET /orders/:orderId` answers now. To its customer and to admins. */
+  order(order: OrderChange): void;
+  /** A checkout moved: what `GET /checkouts/:orderId` answers now. To the order's customer and to admins. */
+  checkout(checkout: CheckoutChange): void;
+  /** The socket's token expired: the server disconnects the socket right after this. */
+  'token-expired'(expired: TokenExpired): void;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type
 type NoEvents = {};
-type GatewaySocket = Socket<NoEvents, ServerToClientEvents, NoEvents, SocketData>;
+type GatewaySocket = Socket<ClientToServerEvents, ServerToClientEvents, NoEvents, SocketData>;
 
 interface CatchingUp {
   socket: GatewaySocket;
@@ -71,7 +122,7 @@ export interface CaughtUp {
 }
 
 export class NotificationGateway {
-  readonly io: Server<NoEvents, ServerToClientEvents, NoEvents, SocketData>;
+  readonly io: Server<ClientToServerEvents, ServerToClientEvents, NoEvents, SocketData>;
   private subscription: NotificationSubscription | undefined;
   private stopWatchingGaps: (() => void) | undefined;
   private readonly catchingUp = new Map<string, Set<CatchingUp>>();
@@ -81,13 +132,15 @@ export class NotificationGateway {
   private readonly prefix: string;
   private readonly logger: Logger;
   private readonly metrics;
+  private changes: ReadModelChanges | undefined;
 
   constructor(private readonly options: GatewayOptions) {
     this.prefix = options.subjectPrefix ?? 'notifications';
     this.logger = options.logger.child({ component: 'socket.io' });
     this.io = new Server(options.httpServer, {
       serveClient: false,
-      ...(options.corsOrigin ? { cors: { origin: options.corsOrigin } } : {}),
+      // The same allow-list as the HTTP routes; no credentials (the token is in the handshake's auth).
+      ...(options.corsOrigins?.length ? { cors: { origin: [...options.corsOrigins], methods: ['GET', 'POST'], credentials: false } } : {}),
     });
     const registers = options.metricsRegistry ? [options.metricsRegistry] : [];
     this.metrics = {
@@ -105,7 +158,15 @@ export class NotificationGateway {
         buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
         registers,
       }),
+      expired: new Counter({ name: 'socketio_tokens_expired_total', help: 'Sockets disconnected because their token expired', registers }),
+      refreshes: new Counter({ name: 'socketio_token_refreshes_total', help: 'In-band token refreshes, by outcome', labelNames: ['outcome'] as const, registers }),
       dropped: new Counter({ name: 'notifications_dropped_total', help: 'NATS messages not delivered because they were not a valid notification', registers }),
+      changes: new Counter({
+        name: 'read_model_changes_emitted_total',
+        help: 'Changed read-model rows emitted to sockets (product, order, checkout)',
+        labelNames: ['kind'] as const,
+        registers,
+      }),
     };
     this.sweeper = setInterval(() => this.forgetOldCatchUps(), 10_000).unref();
 
@@ -126,7 +187,26 @@ export class NotificationGateway {
       const count = this.dropConnections();
       this.logger.warn({ sockets: count }, 'reconnected to NATS; cut every socket so its client reconnects and catches up');
     });
+    if (this.options.checkpointMoves) {
+      this.changes = new ReadModelChanges({
+        knex: this.options.knex,
+        moves: this.options.checkpointMoves,
+        logger: this.logger,
+        ...(this.options.maxChangedRowsPerQuery ? { maxRowsPerQuery: this.options.maxChangedRowsPerQuery } : {}),
+        onEmitted: (kind, count) => this.metrics.changes.inc({ kind }, count),
+        sink: {
+          product: (product) => this.io.emit('product', product),
+          order: (order, customerId) => this.io.to([userRoom(customerId), ADMIN_ROOM]).emit('order', order),
+          checkout: (checkout, customerId) => this.io.to(customerId === null ? [ADMIN_ROOM] : [userRoom(customerId), ADMIN_ROOM]).emit('checkout', checkout),
+        },
+      });
+    }
     return this;
+  }
+
+  /** Resolves once read-model changes are being watched (at once without `checkpointMoves`). */
+  async watchingReadModels(): Promise<void> {
+    await this.changes?.ready;
   }
 
   /** Cuts every connection of this instance (clients reconnect and catch up); answers how many. */
@@ -148,6 +228,7 @@ export class NotificationGateway {
     clearInterval(this.sweeper);
     this.subscription?.unsubscribe();
     this.stopWatchingGaps?.();
+    await this.changes?.close();
     this.io.engine.close();
   }
 
@@ -155,8 +236,14 @@ export class NotificationGateway {
     const token = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
     if (typeof token !== 'string' || token === '') throw this.refusal('missing_token', 'Send a bearer token in the handshake: io(url, { auth: { token } })');
     const result = await verifyToken(token, this.options.jwtSecret);
-    if (!result.ok) throw this.refusal(result.reason, result.detail);
+    if (!result.ok) {
+      // A missing token is a client that forgot; a bad one is an attempt, and attempts are counted.
+      const now = await this.options.handshakeFailures?.count(socket.handshake.address);
+      if (now?.limited) throw this.tooManyFailures(now.retryAfterSeconds);
+      throw this.refusal(result.reason, result.detail);
+    }
     socket.data.principal = result.principal;
+    socket.data.expiresAt = expiryOf(token);
   }
 
   private refusal(reason: string, detail: string): Error {
@@ -165,9 +252,79 @@ export class NotificationGateway {
     return Object.assign(new Error('unauthorized'), { data: { reason, detail } });
   }
 
+  private tooManyFailures(retryAfterSeconds: number): Error {
+    this.metrics.refused.inc({ reason: 'too_many_failures' });
+    return Object.assign(new Error('unauthorized'), {
+      data: { reason: 'too_many_failures', detail: `Too many refused handshakes from this address; try again in ${retryAfterSeconds} s`, retryAfter: retryAfterSeconds },
+    });
+  }
+
+  /** Disconnects the socket when its token expires (re-armed by each accepted refresh). */
+  private armExpiry(socket: GatewaySocket): void {
+    let timer: NodeJS.Timeout | undefined;
+    const arm = () => {
+      clearTimeout(timer);
+      // setTimeout takes at most 2^31−1 ms (~24.8 days): a longer token re-arms on the way.
+      const wait = Math.min(Math.max(0, socket.data.expiresAt - Date.now()), MAX_TIMER_MS);
+      timer = setTimeout(() => {
+        if (socket.data.expiresAt > Date.now()) return arm();
+        const expired: TokenExpired = {
+          reason: 'expired_token',
+          detail: 'Your token expired: connect again with a fresh one (send refresh-token before expiry to keep the socket)',
+          expiredAt: new Date(socket.data.expiresAt).toISOString(),
+        };
+        socket.emit('token-expired', expired);
+        this.metrics.expired.inc();
+        socket.disconnect(true);
+      }, wait);
+      timer.unref();
+    };
+    arm();
+    socket.on('disconnect', () => clearTimeout(timer));
+    socket.on('refresh-token', (request, ack) => {
+      if (typeof ack !== 'function') return;
+      void this.refresh(socket, request)
+        .catch((error: unknown) => {
+          this.logger.error({ err: error, user: socket.data.principal.sub }, 'token refresh failed');
+          return refused('invalid_token', 'The token could not be checked; try again');
+        })
+        .then((answer) => {
+          if (answer.ok) arm();
+          else if (answer.error !== 'other_user') this.metrics.refreshes.inc({ outcome: 'refused' });
+          ack(answer);
+        });
+    });
+  }
+
+  private async refresh(socket: GatewaySocket, request: unknown): Promise<RefreshAnswer> {
+    const token = (request as { token?: unknown } | null | undefined)?.token;
+    if (typeof token !== 'string' || token === '') return refused('invalid_request', 'Send refresh-token with { token }');
+    const result = await verifyToken(token, this.options.jwtSecret);
+    if (!result.ok) {
+      const now = await this.options.handshakeFailures?.count(socket.handshake.address);
+      if (now?.limited) {
+        socket.disconnect(true);
+        return refused('invalid_token', 'Too many refused tokens from this address');
+      }
+      return refused(result.reason === 'expired_token' ? 'expired_token' : 'invalid_token', result.detail);
+    }
+    const { principal } = socket.data;
+    // The socket's rooms were chosen for one user and role: another user's token, or the same user
+    // with another role, must open a socket of its own.
+    if (result.principal.sub !== principal.sub || result.principal.role !== principal.role) {
+      this.metrics.refreshes.inc({ outcome: 'other_user' });
+      return refused('other_user', 'The token is not of the user (and role) this socket was opened for; open a new socket with it');
+    }
+    if (!socket.connected) return refused('expired_token', 'The socket was already closed');
+    socket.data.expiresAt = expiryOf(token);
+    this.metrics.refreshes.inc({ outcome: 'ok' });
+    return { ok: true, expiresAt: new Date(socket.data.expiresAt).toISOString() };
+  }
+
   private async onConnection(socket: GatewaySocket): Promise<void> {
     this.metrics.sockets.inc();
     socket.on('disconnect', () => this.metrics.sockets.dec());
+    this.armExpiry(socket);
     const { principal } = socket.data;
     const rooms = roomsOf(principal);
     const lastId = lastNotificationIdOf(socket);
@@ -249,6 +406,17 @@ export class NotificationGateway {
     const now = Date.now();
     for (const [id, { until }] of this.sentInCatchUp) if (until < now) this.sentInCatchUp.delete(id);
   }
+}
+
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** The verified token's `exp` in ms (verifyToken requires it). */
+function expiryOf(token: string): number {
+  return (decodeJwt(token).exp ?? 0) * 1000;
+}
+
+function refused(error: RefreshRefusal, detail: string): RefreshAnswer {
+  return { ok: false, error, detail };
 }
 
 function lastNotificationIdOf(socket: GatewaySocket): string | undefined {

@@ -13,8 +13,13 @@
  * first answer (5xx answers are not results and are not remembered). A void that arrives before
  * the authorization it names leaves a tombstone, so that late authorization is refused: this is
  * what makes "abandon the authorization and void it" safe for the saga.
+ *
+ * Like a real provider's, its API is never open: every route but `/health` wants the sandbox's
+ * key, as `Authorization: Bearer <key>` or `X-Sandbox-Key: <key>`; without it, 401. The listing
+ * shows card tokens and a refund moves money: neither is anyone's but the saga's.
  */
-import Fastify, { type FastifyInstance } from 'fastify';
+import { timingSafeEqual } from 'node:crypto';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 
 export type AuthorizationStatus = 'authorized' | 'declined' | 'captured' | 'voided' | 'refunded';
 
@@ -29,6 +34,8 @@ export interface SandboxAuthorization {
 }
 
 export interface PaymentSandboxOptions {
+  /** The key every call but /health must carry (PAYMENT_SANDBOX_KEY). */
+  key: string;
   /** Added before every answer (ms). */
   latencyMs?: number;
   logger?: boolean;
@@ -50,8 +57,32 @@ interface Answer {
   body: unknown;
 }
 
-export function createPaymentSandbox(options: PaymentSandboxOptions = {}): PaymentSandbox {
-  const app = Fastify({ logger: options.logger ?? false, forceCloseConnections: true, keepAliveTimeout: 60_000 });
+/** Whether a request carries `key`; compared in constant time. */
+export function carriesSandboxKey(headers: Record<string, string | string[] | undefined>, key: string): boolean {
+  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(typeof headers.authorization === 'string' ? headers.authorization : '')?.[1];
+  const given = bearer ?? (typeof headers['x-sandbox-key'] === 'string' ? headers['x-sandbox-key'] : undefined);
+  if (given === undefined) return false;
+  const expected = Buffer.from(key);
+  const actual = Buffer.from(given);
+  return actual.length === expected.length && timingSafeEqual(actual, expected);
+}
+
+export function createPaymentSandbox(options: PaymentSandboxOptions): PaymentSandbox {
+  if (!options.key) throw new Error('the payment sandbox needs a key');
+  const app = Fastify({
+    logger: options.logger ? { redact: { paths: ['req.headers.authorization', 'req.headers["x-sandbox-key"]'], censor: '[redacted]' } } : false,
+    forceCloseConnections: true,
+    keepAliveTimeout: 60_000,
+  });
+  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+    if (request.url === '/health') return;
+    if (carriesSandboxKey(request.headers, options.key)) return;
+    return reply
+      .code(401)
+      .header('www-authenticate', 'Bearer realm="payment-sandbox"')
+      .type('application/problem+json; charset=utf-8')
+      .send(JSON.stringify({ type: 'about:blank', title: 'Unauthorized', status: 401, detail: 'The payment sandbox wants its key: Authorization: Bearer <PAYMENT_SANDBOX_KEY> or X-Sandbox-Key' }));
+  });
   const authorizations = new Map<string, SandboxAuthorization>();
   /** Keys voided before any authorization arrived. */
   const tombstones = new Set<string>();

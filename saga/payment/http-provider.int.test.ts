@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createPaymentSandbox, type PaymentSandbox } from '../payment-sandbox/server';
+import { TEST_SANDBOX_KEY as key } from '../testing-process';
 import { httpPaymentProvider, type HttpPaymentProvider } from './http-provider';
 import { TransientPaymentError } from './port';
 
@@ -16,10 +17,10 @@ let provider: HttpPaymentProvider;
 const amount = { amount: 1250, currency: 'EUR' };
 
 test.before(async () => {
-  sandbox = createPaymentSandbox();
+  sandbox = createPaymentSandbox({ key });
   await sandbox.app.listen({ port: 0, host: '127.0.0.1' });
   baseUrl = `http://127.0.0.1:${(sandbox.app.server.address() as AddressInfo).port}`;
-  provider = httpPaymentProvider({ baseUrl, timeoutMs: 300 });
+  provider = httpPaymentProvider({ baseUrl, key, timeoutMs: 300 });
 });
 test.after(async () => {
   await provider.close();
@@ -75,11 +76,11 @@ test('no answer within the timeout is transient, and so is an aborted call; the 
 });
 
 test('a provider nobody listens on is transient; a 4xx it does not expect is not', async () => {
-  const closed = createPaymentSandbox();
+  const closed = createPaymentSandbox({ key });
   await closed.app.listen({ port: 0, host: '127.0.0.1' });
   const port = (closed.app.server.address() as AddressInfo).port;
   await closed.app.close();
-  const nowhere = httpPaymentProvider({ baseUrl: `http://127.0.0.1:${port}`, timeoutMs: 300 });
+  const nowhere = httpPaymentProvider({ baseUrl: `http://127.0.0.1:${port}`, key, timeoutMs: 300 });
   try {
     assert.instance(await rejection(nowhere.authorize({ idempotencyKey: 'o7/authorize', token: 'tok_ok', amount })), TransientPaymentError);
   } finally {
@@ -88,6 +89,41 @@ test('a provider nobody listens on is transient; a 4xx it does not expect is not
   const empty = await rejection(provider.authorize({ idempotencyKey: '', token: 'tok_ok', amount }));
   assert.not.instance(empty, TransientPaymentError);
   assert.match((empty as Error).message, /answered 400/);
+});
+
+test('the sandbox wants its key: without it 401, with another key 401, and a provider with a wrong key fails (not transient)', async () => {
+  const answer = async (path: string, init: RequestInit = {}) => {
+    const response = await fetch(`${baseUrl}${path}`, init);
+    return { status: response.status, contentType: response.headers.get('content-type'), body: await response.text() };
+  };
+  const authorizations = sandbox.calls.authorize;
+  const attempts: Record<string, string>[] = [{}, { authorization: 'Bearer not-the-key' }, { 'x-sandbox-key': `${key}x` }, { authorization: key }];
+  for (const headers of attempts) {
+    const listing = await answer('/v1/authorizations', { headers });
+    assert.is(listing.status, 401, JSON.stringify(headers));
+    assert.is(listing.contentType, 'application/problem+json; charset=utf-8');
+    assert.not.match(listing.body, /tok_/, 'no card token leaks in the refusal');
+    assert.is((await answer('/v1/authorizations/o1%2Fauthorize', { headers })).status, 401);
+    const refund = await answer('/v1/authorizations/o1%2Fauthorize/refund', { method: 'POST', headers: { ...headers, 'content-type': 'application/json', 'idempotency-key': 'sneaky/refund' }, body: '{}' });
+    assert.is(refund.status, 401);
+    const authorize = await answer('/v1/authorizations', { method: 'POST', headers: { ...headers, 'content-type': 'application/json', 'idempotency-key': 'sneaky/authorize' }, body: JSON.stringify({ token: 'tok_ok', amount: 1, currency: 'EUR' }) });
+    assert.is(authorize.status, 401);
+  }
+  assert.is(sandbox.calls.authorize, authorizations, 'a refused call never reached the sandbox');
+  assert.is(sandbox.authorizations.has('sneaky/authorize'), false);
+  assert.is((await answer('/health')).status, 200, '/health needs no key');
+  // With the key, by either header.
+  assert.is((await answer('/v1/authorizations', { headers: { authorization: `Bearer ${key}` } })).status, 200);
+  assert.is((await answer('/v1/authorizations', { headers: { 'x-sandbox-key': key } })).status, 200);
+
+  const wrongKey = httpPaymentProvider({ baseUrl, key: 'w'.repeat(40), timeoutMs: 300 });
+  try {
+    const refused = await rejection(wrongKey.authorize({ idempotencyKey: 'o8/authorize', token: 'tok_ok', amount }));
+    assert.not.instance(refused, TransientPaymentError);
+    assert.match((refused as Error).message, /answered 401/);
+  } finally {
+    await wrongKey.close();
+  }
 });
 
 test.run();

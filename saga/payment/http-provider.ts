@@ -4,6 +4,8 @@ import { TransientPaymentError, type AuthorizationAnswer, type CaptureAnswer, ty
 
 export interface HttpPaymentProviderOptions {
   baseUrl: string;
+  /** The provider's key (PAYMENT_SANDBOX_KEY), sent as `Authorization: Bearer <key>` on every call. */
+  key: string;
   /** A call whose answer (its headers, then its body) does not come within this is abandoned as a transient failure. */
   timeoutMs: number;
 }
@@ -18,7 +20,8 @@ export interface HttpPaymentProvider extends PaymentProvider {
  * per call `fetch` costs several times the CPU (streams, signals, the Response object) and
  * `node:http` about a third more (saga CPU profiles at ~200 checkouts/s, docs/BENCHMARKS.md).
  */
-export function httpPaymentProvider({ baseUrl, timeoutMs }: HttpPaymentProviderOptions): HttpPaymentProvider {
+export function httpPaymentProvider({ baseUrl, key, timeoutMs }: HttpPaymentProviderOptions): HttpPaymentProvider {
+  const authorization = `Bearer ${key}`;
   const url = new URL(baseUrl);
   const pool = new Pool(url.origin, { headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
   const prefix = url.pathname.replace(/\/$/, '');
@@ -28,7 +31,7 @@ export function httpPaymentProvider({ baseUrl, timeoutMs }: HttpPaymentProviderO
     const response = await pool.request({
       method: 'POST',
       path: `${prefix}${path}`,
-      headers: { 'content-type': 'application/json', 'idempotency-key': idempotencyKey },
+      headers: { 'content-type': 'application/json', 'idempotency-key': idempotencyKey, authorization },
       body: JSON.stringify(body),
       ...(signal ? { signal } : {}),
     });

@@ -24,9 +24,9 @@ export interface PlacedOrder {
 }
 
 /** Registers a product and receives stock, as an admin would over HTTP. */
-export async function stockProduct(system: ShopEndpoints, sku: string, { price = 1250, quantity = 1000 } = {}): Promise<void> {
+export async function stockProduct(system: ShopEndpoints, sku: string, { price = 1250, quantity = 1000, name = `Product ${sku}` } = {}): Promise<void> {
   const token = await system.token('admin-1', 'admin');
-  const registered = await call(system.commandUrl, 'POST', '/products', { token, body: { sku, name: `Product ${sku}`, price: { amount: price, currency: 'EUR' } } });
+  const registered = await call(system.commandUrl, 'POST', '/products', { token, body: { sku, name, price: { amount: price, currency: 'EUR' } } });
   if (registered.status !== 201) throw new Error(`registering ${sku} answered ${registered.status}: ${JSON.stringify(registered.body)}`);
   const received = await call(system.commandUrl, 'POST', `/products/${sku}/stock`, { token, body: { quantity } });
   if (received.status >= 300) throw new Error(`receiving stock of ${sku} answered ${received.status}: ${JSON.stringify(received.body)}`);

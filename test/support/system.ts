@@ -25,6 +25,7 @@ import { createLogger, type Logger } from '../../platform/logger';
 import { connectNats } from '../../platform/nats';
 import { closePostgres, connectPostgres, type Knex } from '../../platform/postgres';
 import { TEST_DATABASE_URL } from '../../platform/postgres/testing';
+import { ensureConsoleBuilt } from '../../web/build';
 import type { ProjectorService } from '../../projectors/service';
 import type { QueryApi } from '../../query-api/app';
 import type { PaymentSandbox } from '../../saga/payment-sandbox/server';
@@ -42,6 +43,13 @@ export interface SystemOptions {
   saga?: Partial<SagaSettings>;
   /** How long the query API holds a request with X-Min-Position (default 5000 ms). */
   readYourWritesTimeoutMs?: number;
+  /**
+   * Also the console's origin (web/origin) in front of both APIs, with development sign-in, on
+   * an ephemeral port (`webUrl`); the console is built first if web/ changed (web/build.ts).
+   */
+  web?: boolean;
+  /** Browser origins both APIs and socket.io allow (CORS_ORIGINS); default none. */
+  corsOrigins?: string[];
   /** Default `silent`, or E2E_LOG_LEVEL. */
   logLevel?: 'silent' | 'fatal' | 'error' | 'warn' | 'info' | 'debug';
 }
@@ -55,6 +63,8 @@ export interface ShopEndpoints {
 }
 
 export interface RunningSystem extends ShopEndpoints {
+  /** The console's origin (with `web: true`): the console, /api/commands, /api/queries, /socket.io. */
+  readonly webUrl: string | undefined;
   readonly projectorsUrl: string;
   readonly paymentSandboxUrl: string;
   readonly eventStoreUrl: string;
@@ -99,6 +109,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
 
   let system;
   try {
+    if (options.web) await ensureConsoleBuilt();
     system = await assembleSystem({
       host: '127.0.0.1',
       ports: { commandApi: 0, queryApi: 0, paymentSandbox: 0, projectors: 0, saga: 0 },
@@ -108,6 +119,8 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
       bus: { nats: { url: natsUrl, subjectPrefix, streamName } },
       ...(options.saga ? { saga: options.saga } : {}),
       readYourWritesTimeoutMs: options.readYourWritesTimeoutMs ?? 5000,
+      ...(options.web ? { web: { port: 0, devSignIn: true } } : {}),
+      ...(options.corsOrigins ? { corsOrigins: options.corsOrigins } : {}),
       logger,
     });
   } catch (error) {
@@ -119,6 +132,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
   return {
     commandUrl: system.commandUrl,
     queryUrl: system.queryUrl,
+    webUrl: system.webUrl,
     projectorsUrl: system.projectorsUrl,
     paymentSandboxUrl: system.paymentSandboxUrl,
     eventStoreUrl: system.eventStoreUrl,

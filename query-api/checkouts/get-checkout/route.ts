@@ -9,28 +9,8 @@ import { principalOf } from '../../../platform/auth';
 import { notFound, problemDetailsSchema, type HttpServer } from '../../../platform/http';
 import { minPositionHeaders, minPositionQuery } from '../../consistency/min-position';
 import { bearer, type RouteDeps } from '../../shared/deps';
-import { Timestamp, iso, mayRead } from '../../shared/views';
-
-const Checkout = z
-  .object({
-    orderId: z.string(),
-    status: z.enum(['in_progress', 'compensating', 'completed', 'compensated']),
-    currentStep: z.string().meta({ description: 'The type of the latest saga event.' }),
-    steps: z.array(z.object({ type: z.string(), at: Timestamp, revision: z.number().int(), data: z.record(z.string(), z.unknown()) })),
-    startedAt: Timestamp,
-    updatedAt: Timestamp,
-  })
-  .meta({ id: 'Checkout' });
-
-interface CheckoutRow {
-  order_id: string;
-  status: 'in_progress' | 'compensating' | 'completed' | 'compensated';
-  current_step: string;
-  steps: { type: string; at: string; revision: number; data: Record<string, unknown> }[];
-  started_at: Date;
-  updated_at: Date;
-  customer_id: string | null;
-}
+import { mayRead } from '../../shared/views';
+import { Checkout, checkoutView, type CheckoutRow } from '../checkout-view';
 
 export function registerGetCheckout(app: HttpServer, { knex, signedIn, readYourWrites }: RouteDeps): void {
   app.get(
@@ -57,14 +37,7 @@ export function registerGetCheckout(app: HttpServer, { knex, signedIn, readYourW
       const principal = principalOf(request);
       const visible = row && (principal.role === 'admin' || (row.customer_id !== null && mayRead(principal, row.customer_id)));
       if (!row || !visible) throw notFound(`No checkout for order ${orderId}`);
-      return {
-        orderId: row.order_id,
-        status: row.status,
-        currentStep: row.current_step,
-        steps: row.steps.map((step) => ({ ...step, at: iso(step.at) })),
-        startedAt: iso(row.started_at),
-        updatedAt: iso(row.updated_at),
-      };
+      return checkoutView(row);
     },
   );
 }

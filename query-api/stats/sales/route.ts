@@ -1,6 +1,8 @@
 /**
  * GET /stats/sales (admin) — units and revenue per day and SKU, counted on the UTC day an order
  * was confirmed, plus totals per currency over the range. Money is never added across currencies.
+ * Revenue is a sum of many orders: it is answered as a decimal string of minor units, exact at
+ * any size (a JSON number is exact only up to 2^53, which one busy day can pass).
  */
 import { z } from 'zod';
 import { HttpProblem, problemDetailsSchema, problemTypes, type HttpServer } from '../../../platform/http';
@@ -15,12 +17,21 @@ const Day = z
 const DEFAULT_DAYS = 30;
 const MAX_DAYS = 366;
 
+const MinorUnits = z
+  .string()
+  .regex(/^-?\d+$/)
+  .meta({
+    id: 'MinorUnitsSum',
+    description: 'A sum of money in minor units (cents) as a decimal string, exact at any size: read it with BigInt(), not Number(), once it may pass 2^53.',
+    examples: ['18014398509481982'],
+  });
+
 const SalesStats = z
   .object({
     from: z.string(),
     to: z.string(),
-    days: z.array(z.object({ day: z.string(), sku: z.string(), currency: z.string(), units: z.number().int(), revenue: z.number().int(), orders: z.number().int() })),
-    totals: z.array(z.object({ currency: z.string(), units: z.number().int(), revenue: z.number().int() })),
+    days: z.array(z.object({ day: z.string(), sku: z.string(), currency: z.string(), units: z.number().int(), revenue: MinorUnits, orders: z.number().int() })),
+    totals: z.array(z.object({ currency: z.string(), units: z.number().int(), revenue: MinorUnits })),
   })
   .meta({ id: 'SalesStats' });
 
@@ -62,7 +73,7 @@ export function registerSalesStats(app: HttpServer, { knex, adminOnly, readYourW
         });
       }
       const query = knex('sales_daily')
-        .select(knex.raw(`to_char(day, 'YYYY-MM-DD') as day`), 'sku', 'currency', 'units', 'revenue', 'orders')
+        .select(knex.raw(`to_char(day, 'YYYY-MM-DD') as day`), 'sku', 'currency', 'units', knex.raw('revenue::text as revenue'), 'orders')
         .whereBetween('day', [from, to]);
       if (request.query.sku !== undefined) query.where({ sku: request.query.sku });
       const rows = (await query.orderBy([{ column: 'day' }, { column: 'sku' }, { column: 'currency' }])) as {
@@ -70,22 +81,22 @@ export function registerSalesStats(app: HttpServer, { knex, adminOnly, readYourW
         sku: string;
         currency: string;
         units: number;
-        revenue: number;
+        revenue: string;
         orders: number;
       }[];
-      const totals = new Map<string, { currency: string; units: number; revenue: number }>();
+      const totals = new Map<string, { currency: string; units: number; revenue: bigint }>();
       for (const row of rows) {
         const currency = row.currency.trim();
-        const total = totals.get(currency) ?? { currency, units: 0, revenue: 0 };
+        const total = totals.get(currency) ?? { currency, units: 0, revenue: 0n };
         total.units += row.units;
-        total.revenue += row.revenue;
+        total.revenue += BigInt(row.revenue);
         totals.set(currency, total);
       }
       return {
         from,
         to,
         days: rows.map((row) => ({ ...row, currency: row.currency.trim() })),
-        totals: [...totals.values()].sort((a, b) => a.currency.localeCompare(b.currency)),
+        totals: [...totals.values()].sort((a, b) => a.currency.localeCompare(b.currency)).map((total) => ({ ...total, revenue: total.revenue.toString() })),
       };
     },
   );
