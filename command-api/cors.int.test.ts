@@ -49,7 +49,7 @@ test('an allowed origin: the actual request, a success or a problem, carries the
   });
   assert.is(created.status, 201);
   assert.is(created.headers.get('access-control-allow-origin'), ALLOWED);
-  assert.is(created.headers.get('access-control-expose-headers'), 'x-correlation-id');
+  assert.is(created.headers.get('access-control-expose-headers'), 'x-correlation-id, retry-after, idempotent-replayed');
   assert.ok(created.headers.get('x-correlation-id'));
 
   const refused = await fetch(`${api.baseUrl}/orders`, { method: 'POST', headers: { origin: 'https://shop.example', 'content-type': 'application/json' }, body: '{}' });

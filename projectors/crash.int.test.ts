@@ -47,16 +47,21 @@ function startProjector(): { child: ChildProcess; applying: Promise<void>; exite
       PROJECTORS_PORT: '0',
       PROJECTOR_BATCH_SIZE: '50',
       LOG_LEVEL: 'info',
+      // Its status route wants an admin token; this test never calls it, but the process needs a verifier.
+      JWT_SECRET: 'projector-crash-test-secret-0123456789abcdef',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  const applying = new Promise<void>((resolve) => {
+  const applying = new Promise<void>((resolve, reject) => {
     child.stdout!.on('data', (chunk: Buffer) => {
       output += chunk.toString();
       if (output.includes('is catching up')) resolve();
     });
+    // A process that cannot start must fail the test at once, not hang it until the runner's limit.
+    child.once('exit', (code, signal) => reject(new Error(`the projector exited (${code ?? signal}) before applying:\n${output}`)));
   });
+  applying.catch(() => undefined);
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<number | string | null>((resolve) =>
     child.on('exit', (code, signal) => {

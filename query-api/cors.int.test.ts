@@ -40,7 +40,7 @@ test('an allowed origin: preflight and request carry the headers', async () => {
   const read = await fetch(`${api.baseUrl}/orders`, { headers: { origin: ALLOWED, authorization: `Bearer ${token}` } });
   assert.is(read.status, 200);
   assert.is(read.headers.get('access-control-allow-origin'), ALLOWED);
-  assert.is(read.headers.get('access-control-expose-headers'), 'x-correlation-id');
+  assert.is(read.headers.get('access-control-expose-headers'), 'x-correlation-id, retry-after, idempotent-replayed');
   assert.is(read.headers.get('access-control-allow-credentials'), null);
 });
 

@@ -13,7 +13,7 @@
  * build.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isProcessRunning } from '../platform/process';
@@ -62,12 +62,15 @@ export async function ensureConsoleBuilt(options: EnsureConsoleBuiltOptions = {}
     sourcesHash = hashSources(root, lockfile);
     if (builtFrom(distDir) === sourcesHash) return { distDir, built: false, sourcesHash };
 
+    // What a builder that died left behind; a live builder's (a lock taken over by mistake) stays.
     for (const name of readdirSync(root)) {
-      if (name.startsWith(TEMPORARY_PREFIX) && name !== LOCK_FILE) rmSync(join(root, name), { recursive: true, force: true });
+      if (!name.startsWith(TEMPORARY_PREFIX) || name === LOCK_FILE) continue;
+      const owner = /^\.dist-(?:build|old|lock-stale)-(\d+)-/.exec(name)?.[1];
+      if (owner === undefined || !isProcessRunning(Number(owner))) rmSync(join(root, name), { recursive: true, force: true });
     }
     const started = Date.now();
     log('building the console… ');
-    const staging = join(root, `${TEMPORARY_PREFIX}build-${randomBytes(4).toString('hex')}`);
+    const staging = join(root, `${TEMPORARY_PREFIX}build-${process.pid}-${randomBytes(4).toString('hex')}`);
     try {
       await viteBuild(root, staging);
       writeFileSync(join(staging, STAMP_FILE), `${sourcesHash}\n`);
@@ -124,7 +127,7 @@ async function viteBuild(root: string, outDir: string): Promise<void> {
 
 /** dist/ is replaced by two renames: it is briefly absent, never half written. */
 function swapIn(staging: string, distDir: string, root: string): void {
-  const old = join(root, `${TEMPORARY_PREFIX}old-${randomBytes(4).toString('hex')}`);
+  const old = join(root, `${TEMPORARY_PREFIX}old-${process.pid}-${randomBytes(4).toString('hex')}`);
   let moved = false;
   try {
     renameSync(distDir, old);
@@ -147,14 +150,34 @@ async function acquireLock(path: string): Promise<{ release(): void }> {
     }
     const holder = lockHolder(path);
     if (holder === 'gone') continue;
-    // A lock left by a process that is gone (a crash, SIGKILL mid-build) is taken over.
+    // A lock left by a process that is gone (a crash, SIGKILL mid-build) is taken over: moved
+    // aside atomically, so of two waiters only one removes it; if what was moved is not the dead
+    // holder's (another waiter took over and locked in between), it is put back.
     if (holder !== 'writing' && !isProcessRunning(holder)) {
-      rmSync(path, { force: true });
+      const aside = `${path}-stale-${process.pid}-${randomBytes(4).toString('hex')}`;
+      try {
+        renameSync(path, aside);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        throw error;
+      }
+      if (lockHolder(aside) === holder) rmSync(aside, { force: true });
+      else restoreLock(aside, path);
       continue;
     }
     if (Date.now() > deadline) throw new Error(`another process (pid ${holder}) has been building the console for over ${LOCK_WAIT_MS / 60_000} minutes (${path})`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
+}
+
+/** Puts back a live lock moved aside by mistake (unless yet another one was taken meanwhile: then both build, each in its own staging directory). */
+function restoreLock(aside: string, path: string): void {
+  try {
+    linkSync(aside, path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  rmSync(aside, { force: true });
 }
 
 /** The pid in the lock file; `writing` while its creator has not written it yet, `gone` once released. */

@@ -7,10 +7,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { principalOf } from '../../platform/auth';
 import {
-  deterministicEventId,
   handleCommand,
   positionToJson,
-  readStreamEvents,
   type CausationMetadata,
   type Decider,
   type DomainEvent,
@@ -101,9 +99,9 @@ export interface RunCommandOptions<Event extends DomainEvent> {
 
 /**
  * Load, decide, append (platform handleCommand), with the event ids derived from the
- * Idempotency-Key when there is one. When an earlier attempt under the same key may have written
- * already (it crashed, or failed after the append), its events are looked for first: deciding
- * again on a stream that already holds them would apply the command twice.
+ * Idempotency-Key when there is one. An earlier attempt under the same key may have written
+ * already (it crashed, failed after the append, or lost its claim to this one while alive):
+ * handleCommand finds its events whenever it loads the stream, and they are the answer.
  */
 export async function runCommand<Command, Event extends DomainEvent, State>(
   deps: Pick<CommandDeps, 'client' | 'streamQueue' | 'logger'>,
@@ -114,10 +112,6 @@ export async function runCommand<Command, Event extends DomainEvent, State>(
 ): Promise<Written> {
   const { client, logger } = deps;
   return deps.streamQueue.run(stream, async () => {
-    if (execution?.resumed) {
-      const earlier = await writtenUnderKey(client, stream, execution.eventIdKey, codec);
-      if (earlier) return earlier;
-    }
     const outcome = await handleCommand(client, stream, decider, command, metadata, {
       retryOnConflict,
       codec,
@@ -128,24 +122,6 @@ export async function runCommand<Command, Event extends DomainEvent, State>(
   });
 }
 
-/** The events an attempt under `key` wrote to `stream` (same ids as handleCommand derives), if any. */
-export async function writtenUnderKey<Event extends DomainEvent>(
-  client: EventStoreDBClient,
-  stream: string,
-  key: string,
-  codec: EventCodec<Event>,
-): Promise<Written | undefined> {
-  const { events } = await readStreamEvents(client, stream, { codec });
-  let index = 0;
-  let last: (typeof events)[number] | undefined;
-  for (const recorded of events) {
-    if (recorded.id === deterministicEventId(`${stream}/${key}`, index)) {
-      last = recorded;
-      index++;
-    }
-  }
-  return last ? { revision: last.revision, position: last.position } : undefined;
-}
 
 // ---- answering ---------------------------------------------------------------------------
 

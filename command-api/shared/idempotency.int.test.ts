@@ -224,7 +224,9 @@ test('a live holder renews its claim: a repeat on another instance waits past th
       };
     },
   });
-  const settings = { leaseMs: 400, waitMs: 10_000, pollMs: 10 };
+  // Renewals every 100 ms against a 2.5 s lease: a stall of the busy machine two dozen renewals
+  // long would be needed to let the repeat take over, so a failure here means the renewal is broken.
+  const settings = { leaseMs: 2_500, renewEveryMs: 100, waitMs: 20_000, pollMs: 10 };
   const slow = await startCommandApi({ emulator: api.emulator, client: stalling, idempotency: settings });
   const other = await startCommandApi({ emulator: api.emulator, client: api.emulator.newClient(), idempotency: settings });
   try {
@@ -237,8 +239,8 @@ test('a live holder renews its claim: a repeat on another instance waits past th
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     const repeat = other.call('POST', '/orders', { token: dora, body: order, headers: withKey('k-live-holder') });
-    // Let the repeat watch the record for more than three leases before the holder may finish.
-    const watchedUntil = Date.now() + 3 * settings.leaseMs;
+    // Let the repeat watch the record for more than two leases before the holder may finish.
+    const watchedUntil = Date.now() + 2 * settings.leaseMs + 500;
     while (Date.now() < watchedUntil) await new Promise((resolve) => setTimeout(resolve, 50));
     release();
     const [original, repeated] = await Promise.all([first, repeat]);

@@ -18,9 +18,10 @@
  * of the repeat's own time (so a clock running ahead on one instance cannot steal a live claim);
  * then a repeat takes over — within `leaseMs` (3 s) of a crash.
  *
- * A taken-over attempt may find that its predecessor already wrote the events: the command's event
- * ids derive from the record's key (deterministic ids), so the handler can recognise them
- * (`Execution.resumed`) instead of deciding a second time.
+ * A taken-over attempt may find that its predecessor already wrote the events (or writes them while
+ * this one runs: a holder that stalled past its lease is still alive): the command's event ids
+ * derive from the record's key (deterministic ids), and handleCommand recognises them whenever it
+ * loads the stream, instead of deciding a second time.
  */
 import { createHash } from 'node:crypto';
 import type { EventStoreDBClient } from '@eventstore/db-client';
@@ -55,8 +56,6 @@ export interface CommandAnswer {
 export interface Execution {
   /** Event ids derive from this (and the stream name), so a repeat of the append is dropped by the store. */
   eventIdKey: string;
-  /** An earlier attempt with this key started and may have written its events: look before deciding. */
-  resumed: boolean;
 }
 
 export interface IdempotentRequest {
@@ -182,7 +181,7 @@ export class IdempotencyStore {
     const lease = this.holdLease(stream, fingerprint, claim.revision, metadata);
     let answer: CommandAnswer;
     try {
-      answer = await execute({ eventIdKey, resumed: claim.resumed });
+      answer = await execute({ eventIdKey });
     } catch (error) {
       try {
         answer = toAnswer(error);
@@ -250,9 +249,15 @@ export class IdempotencyStore {
         }
       }
     };
+    let inFlight = false;
     const timer = setInterval(() => {
-      // One renewal at a time, each after the previous: they append at the revision it left.
-      if (!lost) renewing = renewing.then(renew);
+      // One renewal at a time (each appends at the revision the previous left); a tick that finds
+      // one still in flight skips, rather than queueing renewals behind a slow append.
+      if (lost || inFlight) return;
+      inFlight = true;
+      renewing = renew().finally(() => {
+        inFlight = false;
+      });
     }, this.settings.renewEveryMs ?? Math.max(1, Math.floor(this.settings.leaseMs / 4)));
     timer.unref();
     return {
@@ -269,7 +274,7 @@ export class IdempotencyStore {
     fingerprint: string,
     expectedRevision: StreamRevision,
     metadata: { correlationId: string; causationId: string; actor: string },
-  ): Promise<{ revision: bigint; resumed: boolean } | undefined> {
+  ): Promise<{ revision: bigint } | undefined> {
     try {
       const { nextExpectedRevision } = await appendEvents<RecordEvent>(
         this.options.client,
@@ -277,7 +282,7 @@ export class IdempotencyStore {
         [{ type: 'IdempotentRequestStarted', data: { fingerprint, startedAt: this.options.clock().toISOString() } }],
         { expectedRevision, metadata },
       );
-      return { revision: nextExpectedRevision, resumed: expectedRevision !== 'no_stream' };
+      return { revision: nextExpectedRevision };
     } catch (error) {
       if (error instanceof VersionConflictError) return undefined;
       throw error;

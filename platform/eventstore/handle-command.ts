@@ -7,13 +7,17 @@
  *   number of times;
  * - when it may not (the caller decided on a revision it saw, e.g. an HTTP `If-Match`), fail with
  *   VersionConflictError naming the stream, the expected and the actual revision.
+ * With an idempotency key, every load also looks for the events that key's ids name: another
+ * attempt under the same key (a retry after a crash, an instance that took an idempotency claim
+ * over from this one, or the other way round) may have written them, and deciding again on a
+ * stream that holds them would apply the command twice. Then those events are the outcome.
  */
 import type { EventStoreDBClient } from '@eventstore/db-client';
 import type { Logger } from '../logger';
 import { appendEvents } from './append';
 import { VersionConflictError } from './errors';
-import { deterministicEventIds } from './event-ids';
-import { foldStream } from './read-stream';
+import { deterministicEventId, deterministicEventIds } from './event-ids';
+import { foldStream, readStreamEvents } from './read-stream';
 import type { CausationMetadata, Decider, DomainEvent, EventCodec, Position, StreamRevision } from './types';
 
 export interface RetryPolicy {
@@ -53,7 +57,7 @@ export interface HandleCommandOptions<Event extends DomainEvent> {
 }
 
 export interface CommandOutcome<Event extends DomainEvent, State> {
-  /** What the decision produced; empty when the command had nothing (left) to do. */
+  /** What the decision produced; empty when the command had nothing (left) to do, or another attempt under the same idempotency key had already written it. */
   events: readonly Event[];
   /** The state after those events. */
   state: State;
@@ -84,7 +88,11 @@ export async function handleCommand<Command, Event extends DomainEvent, State>(
   const random = options.random ?? Math.random;
 
   for (let attempt = 1; ; attempt++) {
-    const { state, revision } = await foldStream(client, streamName, decider, { codec: options.codec });
+    const { state, revision, written }: { state: State; revision: StreamRevision; written?: WrittenUnderKey | undefined } =
+      options.idempotencyKey === undefined
+        ? await foldStream(client, streamName, decider, { codec: options.codec })
+        : await foldUnlessWritten(client, streamName, decider, options.idempotencyKey, options.codec);
+    if (written) return { events: [], state, nextExpectedRevision: written.nextExpectedRevision, position: written.position, attempts: attempt };
     if (options.expectedRevision !== undefined && options.expectedRevision !== revision) {
       throw new VersionConflictError(streamName, options.expectedRevision, revision);
     }
@@ -114,4 +122,37 @@ export async function handleCommand<Command, Event extends DomainEvent, State>(
       await sleep(delay);
     }
   }
+}
+
+/** Where an earlier attempt's events end in the stream. */
+export interface WrittenUnderKey {
+  nextExpectedRevision: bigint;
+  position: Position | undefined;
+}
+
+/**
+ * The stream folded, and where the events an attempt under `key` wrote to it end (the ids
+ * handleCommand derives from the key), if any attempt did: one read answers both.
+ */
+export async function foldUnlessWritten<Event extends DomainEvent, State>(
+  client: EventStoreDBClient,
+  streamName: string,
+  decider: { initialState(): State; evolve(state: State, event: Event): State },
+  key: string,
+  codec?: EventCodec<Event>,
+): Promise<{ state: State; revision: StreamRevision; written: WrittenUnderKey | undefined }> {
+  const { events } = await readStreamEvents(client, streamName, codec ? { codec } : {});
+  let state = decider.initialState();
+  let revision: StreamRevision = 'no_stream';
+  let matched = 0;
+  let written: WrittenUnderKey | undefined;
+  for (const recorded of events) {
+    state = decider.evolve(state, recorded.event);
+    revision = recorded.revision;
+    if (recorded.id === deterministicEventId(`${streamName}/${key}`, matched)) {
+      matched++;
+      written = { nextExpectedRevision: recorded.revision, position: recorded.position };
+    }
+  }
+  return { state, revision, written };
 }

@@ -18,7 +18,9 @@ import type { HttpServer } from './server';
 /** Request headers a cross-origin caller may send (besides the CORS-safelisted ones). */
 export const CORS_ALLOWED_HEADERS = ['authorization', 'content-type', 'idempotency-key', 'x-min-position', CORRELATION_ID_HEADER] as const;
 /** Response headers a cross-origin caller may read (besides the CORS-safelisted ones). */
-export const CORS_EXPOSED_HEADERS = [CORRELATION_ID_HEADER] as const;
+// Not safelisted, so a cross-origin client could not read them otherwise: how long to wait before
+// asking again (409 in progress, 429, 503), and whether an answer was replayed from an Idempotency-Key.
+export const CORS_EXPOSED_HEADERS = [CORRELATION_ID_HEADER, 'retry-after', 'idempotent-replayed'] as const;
 export const CORS_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 /** How long a browser may cache a preflight's answer (seconds). */
 const PREFLIGHT_MAX_AGE_S = 600;

@@ -38,7 +38,9 @@ export async function startSystemProcesses({ natsUrl = DEFAULT_NATS_URL, logLeve
   const streamName = `E2E_${tag}`;
   const [eventStorePort, sandboxPort, sagaPort, projectorsPort, commandPort, queryPort] = await Promise.all(Array.from({ length: 6 }, () => freePort()));
   const eventStoreUrl = `esdb://127.0.0.1:${eventStorePort}?tls=false`;
-  const shared = { HOST: '127.0.0.1', LOG_LEVEL: logLevel, JWT_SECRET: jwtSecret, EVENTSTORE_URL: eventStoreUrl, DATABASE_URL: TEST_DATABASE_URL, DATABASE_SCHEMA: schema, NATS_URL: natsUrl };
+  // The sandbox and the saga share its key, as a provider and its merchant do.
+  const sandboxKey = randomBytes(24).toString('hex');
+  const shared = { HOST: '127.0.0.1', LOG_LEVEL: logLevel, JWT_SECRET: jwtSecret, PAYMENT_SANDBOX_KEY: sandboxKey, EVENTSTORE_URL: eventStoreUrl, DATABASE_URL: TEST_DATABASE_URL, DATABASE_SCHEMA: schema, NATS_URL: natsUrl };
   const children: Child[] = [];
 
   const stop = async () => {
