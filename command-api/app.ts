@@ -4,7 +4,7 @@
  * run the same app; time and ids come in from outside (the domain never reads a clock).
  */
 import type { EventStoreDBClient } from '@eventstore/db-client';
-import { registerAuth } from '../platform/auth';
+import { registerAuth, tokensOf } from '../platform/auth';
 import { eventStoreReadinessCheck, defaultRetryPolicy, type RetryPolicy } from '../platform/eventstore';
 import { createHttpServer, createMetricsRegistry, type HttpServer } from '../platform/http';
 import type { Logger } from '../platform/logger';
@@ -70,7 +70,7 @@ export async function buildCommandApi(options: CommandApiOptions): Promise<HttpS
       description: "Commands of the checkout: products, stock, orders; and, for operators, the saga's parked events. Errors are application/problem+json (RFC 9457). See docs/COMMAND-API.md.",
     },
   });
-  registerAuth(app, { secret: options.config.jwtSecret, ...(options.config.authFailuresPerMinute ? { failuresPerMinute: options.config.authFailuresPerMinute } : {}) });
+  registerAuth(app, { tokens: tokensOf(options.config), ...(options.config.authFailuresPerMinute ? { failuresPerMinute: options.config.authFailuresPerMinute } : {}) });
   limitCommandsPerUser(app, options.config.commandsPerMinute ?? DEFAULT_COMMANDS_PER_MINUTE);
 
   const clock = options.clock ?? (() => new Date());

@@ -3,14 +3,15 @@
  * stops the process with a message naming the variable (never its value: JWT_SECRET is one).
  */
 import { z } from 'zod';
-import { authEnv, eventStoreUrl, httpServiceEnv, perMinute, port } from '../platform/config';
+import type { TokenSource } from '../platform/auth';
+import { authEnv, eventStoreUrl, httpServiceEnv, perMinute, port, withTokenRules } from '../platform/config';
 import type { MetricsListenerOptions } from '../platform/http/metrics-listener';
 import { corsOrigins } from '../platform/http/cors';
 
 /** The saga's persistent subscription group, as the saga names it by default (saga/config.ts `SAGA_GROUP`). */
 export const DEFAULT_SAGA_GROUP = 'checkout-saga';
 
-export const commandApiEnv = z.object({
+export const commandApiEnv = withTokenRules(z.object({
   COMMAND_API_PORT: port(3001),
   ...httpServiceEnv,
   // No default: a service that silently talks to the wrong event store is worse than one that
@@ -23,13 +24,14 @@ export const commandApiEnv = z.object({
   CORS_ORIGINS: corsOrigins.optional(),
   /** The saga's group, whose parked events `/operations/saga/parked` shows and replays: set it as the saga's `SAGA_GROUP`. */
   SAGA_GROUP: z.string().min(1).default(DEFAULT_SAGA_GROUP),
-});
+}));
 
 export type CommandApiEnv = z.output<typeof commandApiEnv>;
 
-/** What `buildCommandApi` needs from the configuration (the rest is for main.ts: where to listen). */
-export interface CommandApiConfig {
-  jwtSecret: string;
+/** What `buildCommandApi` needs: how tokens are checked (`tokens`: verifierFromEnv; `jwtSecret` in tests) and the settings below. */
+export type CommandApiConfig = TokenSource & CommandApiSettings;
+
+export interface CommandApiSettings {
   /** Default none: no cross-origin access. */
   corsOrigins?: readonly string[];
   /** Default `checkout-saga` (DEFAULT_SAGA_GROUP). */

@@ -4,6 +4,7 @@
  * On SIGTERM/SIGINT it stops listening, lets in-flight requests finish, then closes the event
  * store client.
  */
+import { verifierFromEnv } from '../platform/auth';
 import { loadConfigOrExit } from '../platform/config';
 import { closeEventStore, connectEventStore } from '../platform/eventstore';
 import { installGracefulShutdown } from '../platform/http';
@@ -19,7 +20,7 @@ const client = connectEventStore(env.EVENTSTORE_URL);
 const app = await buildCommandApi({
   client,
   config: {
-    jwtSecret: env.JWT_SECRET,
+    tokens: verifierFromEnv(env),
     sagaGroup: env.SAGA_GROUP,
     authFailuresPerMinute: env.AUTH_FAILURES_PER_MINUTE,
     commandsPerMinute: env.COMMAND_RATE_LIMIT_PER_MINUTE,

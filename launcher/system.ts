@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { startEmulator, type RunningEmulator } from '../eventstore-emulator/emulator';
 import { buildCommandApi } from '../command-api/app';
-import { mintToken, type Role } from '../platform/auth';
+import { mintToken, sharedSecretVerifier, type Role, type TokenVerifier } from '../platform/auth';
 import { loadConfig, type Env } from '../platform/config';
 import { closeEventStore, connectEventStore } from '../platform/eventstore';
 import { createMetricsRegistry } from '../platform/http/metrics';
@@ -31,7 +31,7 @@ import { httpPaymentProvider } from '../saga/payment/http-provider';
 import { createPaymentSandbox, type PaymentSandbox } from '../saga/payment-sandbox/server';
 import { buildSagaOperationsServer, defaultSagaSettings, startSaga, type RunningSaga, type SagaSettings } from '../saga/service';
 import { consoleDistDir } from '../web/build';
-import { buildWebOrigin } from '../web/origin/app';
+import { buildWebOrigin, type ConsoleOidc } from '../web/origin/app';
 import { devSignIn } from './dev-sign-in';
 
 export interface ServicePorts {
@@ -48,6 +48,11 @@ export interface SystemPlan {
   /** 0 = an ephemeral port. */
   ports: ServicePorts;
   jwtSecret: string;
+  /**
+   * Verifies every service's tokens instead of `jwtSecret` (an identity provider's: oidcVerifier).
+   * Unset: HS256 with `jwtSecret`, accepting lifetimes up to DEVELOPMENT_TOKEN_MAX_LIFETIME_SECONDS.
+   */
+  tokens?: TokenVerifier;
   /** A server (`EVENTSTORE_URL`), or the emulator in this process (with a data directory, the log survives a restart). */
   eventStore: { url: string } | { emulator: { dataDirectory?: string; host?: string; port: number; persistentTickMs?: number } };
   /** A server (`DATABASE_URL`), or PGlite in this process (in `dataDir`, or in memory). */
@@ -61,7 +66,7 @@ export interface SystemPlan {
   /** Further projector settings from the environment (batch size, low-stock threshold, …). */
   projectorsEnv?: Env;
   /** The console's origin (web/origin), started last; the console must be built (web/build.ts). */
-  web?: { port: number; devSignIn: boolean };
+  web?: { port: number; devSignIn: boolean; oidc?: ConsoleOidc };
   logger(service: string): Logger;
 }
 
@@ -107,8 +112,12 @@ async function listen(app: Listening, host: string, port: number): Promise<strin
   return `http://${shown.includes(':') ? `[${shown}]` : shown}:${address.port}`;
 }
 
+/** `npm start` prints tokens valid a week, so its services accept that long a lifetime (docs/adr/0007). */
+export const DEVELOPMENT_TOKEN_MAX_LIFETIME_SECONDS = 7 * 24 * 60 * 60;
+
 export async function assembleSystem(plan: SystemPlan): Promise<AssembledSystem> {
   const { host, ports, jwtSecret } = plan;
+  const tokens = plan.tokens ?? sharedSecretVerifier({ secret: jwtSecret, maxLifetimeSeconds: DEVELOPMENT_TOKEN_MAX_LIFETIME_SECONDS });
   // Everything started so far, to stop in reverse order (also when a later start fails).
   const stops: { name: string; stop: () => Promise<unknown> }[] = [];
   const stopAll = async () => {
@@ -182,7 +191,7 @@ export async function assembleSystem(plan: SystemPlan): Promise<AssembledSystem>
       }),
       DATABASE_URL: databaseUrl,
     };
-    const projectors = await startProjectorService(projectorsConfig, plan.logger('projectors'), inProcessBus ? { notificationBus: inProcessBus } : {});
+    const projectors = await startProjectorService(projectorsConfig, plan.logger('projectors'), { tokens, ...(inProcessBus ? { notificationBus: inProcessBus } : {}) });
     stops.push({ name: 'projectors', stop: () => projectors.close() });
     const projectorsUrl = await listen(projectors.app, host, ports.projectors);
     stops.push({ name: 'projectors http', stop: () => projectors.app.close() });
@@ -202,14 +211,14 @@ export async function assembleSystem(plan: SystemPlan): Promise<AssembledSystem>
       settings: sagaSettings,
     });
     stops.push({ name: 'saga', stop: () => saga.stop() });
-    const sagaOperations = await buildSagaOperationsServer({ client: sagaClient, saga, registry: sagaRegistry, logger: sagaLogger, jwtSecret });
+    const sagaOperations = await buildSagaOperationsServer({ client: sagaClient, saga, registry: sagaRegistry, logger: sagaLogger, tokens });
     const sagaUrl = await listen(sagaOperations, host, ports.saga);
     stops.push({ name: 'saga http', stop: () => sagaOperations.close() });
 
     // ---- command API.
     const commandApi = await buildCommandApi({
       client: commandClient,
-      config: { jwtSecret, sagaGroup: sagaSettings.group, ...(plan.corsOrigins ? { corsOrigins: plan.corsOrigins } : {}) },
+      config: { tokens, sagaGroup: sagaSettings.group, ...(plan.corsOrigins ? { corsOrigins: plan.corsOrigins } : {}) },
       logger: plan.logger('command-api'),
     });
     const commandUrl = await listen(commandApi, host, ports.commandApi);
@@ -232,7 +241,7 @@ export async function assembleSystem(plan: SystemPlan): Promise<AssembledSystem>
       notifications,
       logger: queryLogger,
       config: {
-        jwtSecret,
+        tokens,
         notificationsSubjectPrefix: subjectPrefix,
         readYourWritesTimeoutMs: plan.readYourWritesTimeoutMs ?? 5000,
         projectorsUrl,
@@ -250,6 +259,7 @@ export async function assembleSystem(plan: SystemPlan): Promise<AssembledSystem>
         queryApiUrl: queryUrl,
         distDir: consoleDistDir,
         ...(plan.web.devSignIn ? { devSignIn: devSignIn(jwtSecret) } : {}),
+        ...(plan.web.oidc ? { oidc: plan.web.oidc } : {}),
         logger: plan.logger('web'),
       });
       webUrl = await listen(origin, host, plan.web.port);

@@ -41,7 +41,8 @@ export function loadConfig<Schema extends z.ZodObject>(schema: Schema, env: Env 
     result.error.issues.map((issue) => {
       const variable = issue.path.length > 0 ? issue.path.map(String).join('.') : '(configuration)';
       // Never echo the received value: it may be a secret (JWT_SECRET, a DATABASE_URL password).
-      const missing = issue.path.length > 0 && input[String(issue.path[0])] === undefined;
+      // A rule's own message (withTokenRules) says more than "not set" would.
+      const missing = issue.code !== 'custom' && issue.path.length > 0 && input[String(issue.path[0])] === undefined;
       return { variable, problem: missing ? 'is required but not set' : issue.message };
     }),
   );
@@ -114,9 +115,68 @@ export const httpServiceEnv = {
   OPS_HOST: z.string().min(1).default('127.0.0.1'),
 };
 
-/** The variables of a service that verifies bearer tokens. */
+/** A duration in whole seconds, at least 1. */
+export function seconds(defaultValue: number) {
+  return z.string().regex(/^\d+$/, 'must be a whole number of seconds').transform(Number).pipe(z.number().int().min(1, 'must be at least 1')).default(defaultValue);
+}
+
+/** Longest token lifetime (`exp` − `iat`) a service accepts by default: a working day and then some. */
+export const DEFAULT_TOKEN_MAX_LIFETIME_SECONDS = 24 * 60 * 60;
+
+/** A claim name, or a dotted path into nested objects (`realm_access.roles`). */
+const claimPath = z.string().regex(/^[A-Za-z0-9_:/-]+(\.[A-Za-z0-9_:/-]+)*$/, 'must be a claim name or a dotted path such as realm_access.roles');
+
+/**
+ * The variables of a service that verifies bearer tokens: either `JWT_SECRET` (HS256, development
+ * and tests) or `OIDC_ISSUER` + `OIDC_AUDIENCE` (an identity provider's RS256/ES256 tokens, keys
+ * from its JWKS), never both (docs/adr/0007). A schema that spreads these must also be wrapped in
+ * `withTokenRules`, which checks how they go together.
+ */
 export const authEnv = {
-  JWT_SECRET: jwtSecret,
+  JWT_SECRET: jwtSecret.optional(),
+  /** The identity provider's issuer URL, exactly as in its tokens' `iss` (Keycloak: `https://…/realms/<realm>`). */
+  OIDC_ISSUER: url(['http', 'https'], 'https://id.example.com/realms/checkout').optional(),
+  /** What the tokens' `aud` must contain: the APIs' audience (comma-separated to accept several). */
+  OIDC_AUDIENCE: z
+    .string()
+    .transform((value) => value.split(',').map((audience) => audience.trim()).filter(Boolean))
+    .pipe(z.array(z.string()).min(1, 'must name at least one audience'))
+    .optional(),
+  /** The JWKS URL, when not the discovery document's `jwks_uri` (e.g. the issuer is not reachable under its public URL from here). */
+  OIDC_JWKS_URL: url(['http', 'https'], 'http://keycloak:8080/realms/checkout/protocol/openid-connect/certs').optional(),
+  /** Where the roles are in an identity provider's token: `roles` (default) or e.g. Keycloak's `realm_access.roles`. */
+  OIDC_ROLES_CLAIM: claimPath.default('roles'),
+  /** Longest lifetime (`exp` − `iat`) of a token accepted, in seconds (default 86400, a day). */
+  TOKEN_MAX_LIFETIME_S: seconds(DEFAULT_TOKEN_MAX_LIFETIME_SECONDS),
   /** Refused tokens per client address and minute before it is answered 429 (HTTP) or refused (socket.io handshakes). */
   AUTH_FAILURES_PER_MINUTE: perMinute(120),
 };
+
+interface AuthValues {
+  JWT_SECRET?: string | undefined;
+  OIDC_ISSUER?: string | undefined;
+  OIDC_AUDIENCE?: string[] | undefined;
+  OIDC_JWKS_URL?: string | undefined;
+}
+
+/**
+ * How the `authEnv` variables go together: exactly one way of verifying tokens. Both at once is
+ * refused, because a shared secret beside the identity provider would let whoever holds it mint
+ * tokens the provider never issued.
+ */
+export function withTokenRules<Schema extends z.ZodObject>(schema: Schema): Schema {
+  return schema.superRefine((values: AuthValues, context) => {
+    const problem = (variable: string, message: string) => context.addIssue({ code: 'custom', path: [variable], message });
+    if (values.JWT_SECRET !== undefined && values.OIDC_ISSUER !== undefined) {
+      problem('JWT_SECRET', 'must not be set together with OIDC_ISSUER: tokens are verified either with a shared secret (development) or against the identity provider, not both');
+    } else if (values.JWT_SECRET === undefined && values.OIDC_ISSUER === undefined) {
+      problem('JWT_SECRET', 'is required but not set (or set OIDC_ISSUER and OIDC_AUDIENCE to verify an identity provider\'s tokens)');
+    }
+    if (values.OIDC_ISSUER !== undefined && values.OIDC_AUDIENCE === undefined) problem('OIDC_AUDIENCE', 'is required with OIDC_ISSUER (the audience the APIs\' tokens are issued for)');
+    if (values.OIDC_ISSUER === undefined) {
+      for (const variable of ['OIDC_AUDIENCE', 'OIDC_JWKS_URL'] as const) {
+        if (values[variable] !== undefined) problem(variable, 'is set but OIDC_ISSUER is not');
+      }
+    }
+  }) as Schema;
+}

@@ -1,6 +1,6 @@
 /** The projector service's configuration, from the environment (see docs/READ-MODELS.md). */
 import { z } from 'zod';
-import { authEnv, databaseUrl, eventStoreUrl, httpServiceEnv, natsUrl, port } from '../platform/config';
+import { authEnv, databaseUrl, eventStoreUrl, httpServiceEnv, natsUrl, port, withTokenRules } from '../platform/config';
 
 const positiveInt = (fallback: number) =>
   z
@@ -12,7 +12,7 @@ const positiveInt = (fallback: number) =>
 
 const natsToken = z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'must be dot-separated tokens of letters, digits, _ and -');
 
-export const projectorsEnv = z.object({
+export const projectorsEnv = withTokenRules(z.object({
   ...httpServiceEnv,
   /** Verifies the admin token `/projections` needs (the query API forwards its caller's). */
   ...authEnv,
@@ -37,6 +37,6 @@ export const projectorsEnv = z.object({
     .optional(),
   /** `false` to run without the notifier (e.g. a second instance that only projects). */
   NOTIFIER_ENABLED: z.enum(['true', 'false'], { error: 'must be true or false' }).transform((value) => value === 'true').default(true),
-});
+}));
 
 export type ProjectorsConfig = z.output<typeof projectorsEnv>;

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { closeEventStore, connectEventStore, eventStoreReadinessCheck } from '../platform/eventstore';
-import { registerAuth } from '../platform/auth';
+import { registerAuth, verifierFromEnv, type TokenVerifier } from '../platform/auth';
 import { metricsListenerOf } from '../platform/http/metrics-listener';
 import { problemDetailsSchema } from '../platform/http/problem';
 import { createHttpServer, type HttpServer } from '../platform/http/server';
@@ -31,6 +31,8 @@ export interface ProjectorService {
 export interface ProjectorServiceOptions {
   /** Where the notifier publishes; default JetStream at NATS_URL (the in-process bus is for `npm start`). */
   notificationBus?: NotificationSink;
+  /** Checks the admin token of `/projections`; default the configuration's (verifierFromEnv). */
+  tokens?: TokenVerifier;
 }
 
 export async function startProjectorService(config: ProjectorsConfig, logger: Logger, options: ProjectorServiceOptions = {}): Promise<ProjectorService> {
@@ -99,7 +101,7 @@ export async function startProjectorService(config: ProjectorsConfig, logger: Lo
     lagSeconds: z.number().nullable(),
     failure: z.string().nullable(),
   });
-  registerAuth(app, { secret: config.JWT_SECRET, failuresPerMinute: config.AUTH_FAILURES_PER_MINUTE });
+  registerAuth(app, { tokens: options.tokens ?? verifierFromEnv(config), failuresPerMinute: config.AUTH_FAILURES_PER_MINUTE });
   app.get(
     '/projections',
     {

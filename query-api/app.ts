@@ -4,7 +4,7 @@
  * tests open them on their own schema), so it can run against anything that has the read models.
  */
 import type { Knex } from 'knex';
-import { registerAuth } from '../platform/auth';
+import { registerAuth, tokensOf, type TokenSource } from '../platform/auth';
 import { createHttpServer, createMetricsRegistry, type HttpServer } from '../platform/http';
 import type { MetricsListenerOptions } from '../platform/http/metrics-listener';
 import { DEFAULT_AUTH_FAILURES_PER_MINUTE, failureLimiter } from '../platform/http/rate-limits';
@@ -24,8 +24,10 @@ import { NotificationGateway } from './realtime/gateway';
 import type { RouteDeps } from './shared/deps';
 import { registerSalesStats } from './stats/sales/route';
 
-export interface QueryApiSettings {
-  jwtSecret: string;
+/** How tokens are checked (`tokens`: verifierFromEnv; `jwtSecret` in tests), and the settings below. */
+export type QueryApiSettings = TokenSource & QueryApiOptions;
+
+export interface QueryApiOptions {
   /** Refused tokens (HTTP and socket handshakes) per client address and minute before 429 / refusal (default 120). */
   authFailuresPerMinute?: number;
   /** Serve `/metrics` on a listener of its own (METRICS_PORT/OPS_HOST) instead of the public port. */
@@ -72,7 +74,8 @@ export async function buildQueryApi({ knex, notifications, config, logger }: Que
     },
   });
   const failuresPerMinute = config.authFailuresPerMinute ?? DEFAULT_AUTH_FAILURES_PER_MINUTE;
-  registerAuth(app, { secret: config.jwtSecret, failuresPerMinute });
+  const tokens = tokensOf(config);
+  registerAuth(app, { tokens, failuresPerMinute });
 
   const watcher = new CheckpointWatcher(knex, { logger });
   const deps: RouteDeps = {
@@ -94,7 +97,7 @@ export async function buildQueryApi({ knex, notifications, config, logger }: Que
     httpServer: app.server,
     knex,
     bus: notifications,
-    jwtSecret: config.jwtSecret,
+    tokens,
     subjectPrefix: config.notificationsSubjectPrefix ?? 'notifications',
     logger,
     metricsRegistry,

@@ -1,6 +1,6 @@
 /** The query API's configuration, from the environment. */
 import { z } from 'zod';
-import { authEnv, databaseUrl, httpServiceEnv, natsUrl, port, url } from '../platform/config';
+import { authEnv, databaseUrl, httpServiceEnv, natsUrl, port, url, withTokenRules } from '../platform/config';
 import { corsOrigins } from '../platform/http/cors';
 
 /** How long a request carrying X-Min-Position may wait for the read models before a 503. */
@@ -11,7 +11,7 @@ export const readYourWritesTimeoutMs = z
   .pipe(z.number().int().min(0).max(60_000, 'must be at most 60000 (a minute)'))
   .default(5000);
 
-export const queryApiEnv = z.object({
+export const queryApiEnv = withTokenRules(z.object({
   QUERY_API_PORT: port(3002),
   ...httpServiceEnv,
   DATABASE_URL: databaseUrl,
@@ -29,6 +29,6 @@ export const queryApiEnv = z.object({
   CORS_ORIGINS: corsOrigins.optional(),
   /** The projector service's HTTP base URL, for GET /operations/projections; unset: that route answers 503. */
   PROJECTORS_URL: url(['http', 'https'], 'http://127.0.0.1:3004').optional(),
-});
+}));
 
 export type QueryApiConfig = z.output<typeof queryApiEnv>;

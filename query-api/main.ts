@@ -3,6 +3,7 @@
  * (config.ts); SIGTERM/SIGINT close it gracefully (in-flight requests finish, sockets are told to
  * reconnect elsewhere, then Postgres and NATS close).
  */
+import { verifierFromEnv } from '../platform/auth';
 import { loadConfigOrExit } from '../platform/config';
 import { installGracefulShutdown } from '../platform/http';
 import { metricsListenerOf } from '../platform/http/metrics-listener';
@@ -36,7 +37,7 @@ const app = await buildQueryApi({
   notifications: natsNotificationSource(nats, { logger }),
   logger,
   config: {
-    jwtSecret: config.JWT_SECRET,
+    tokens: verifierFromEnv(config),
     authFailuresPerMinute: config.AUTH_FAILURES_PER_MINUTE,
     readYourWritesTimeoutMs: config.READ_YOUR_WRITES_TIMEOUT_MS,
     notificationsSubjectPrefix: config.NOTIFICATIONS_SUBJECT_PREFIX,

@@ -5,7 +5,7 @@
  * tables: the projections that normally write them are tested on their own.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mintToken, type Role } from '../platform/auth';
+import { mintToken, type Role, type TokenVerifier } from '../platform/auth';
 import { listenOnEphemeralPort } from '../platform/http/testing';
 import { createLogger, type Logger } from '../platform/logger';
 import { closeNats, connectNats, subjectToken, type NatsConnection } from '../platform/nats';
@@ -36,7 +36,14 @@ export async function startQueryApi({
   readYourWritesTimeoutMs = 5000,
   logger: given,
   settings = {},
-}: { readYourWritesTimeoutMs?: number; logger?: Logger; settings?: Partial<Omit<QueryApiSettings, 'jwtSecret'>> } = {}): Promise<RunningQueryApi> {
+  tokens,
+}: {
+  readYourWritesTimeoutMs?: number;
+  logger?: Logger;
+  settings?: Partial<Omit<QueryApiSettings, 'jwtSecret'>>;
+  /** Verifies tokens instead of TEST_JWT_SECRET (e.g. a test identity provider's); `token()` still mints HS256. */
+  tokens?: TokenVerifier;
+} = {}): Promise<RunningQueryApi> {
   const db = await createTestSchema('t_query');
   await migrateToLatest(db.knex, readModelMigrations, { schema: db.schema });
   const nats = await connectNats({ url: TEST_NATS_URL, name: 'query-api-test' });
@@ -46,7 +53,7 @@ export async function startQueryApi({
     knex: db.knex,
     notifications: natsNotificationSource(nats, { logger }),
     logger,
-    config: { jwtSecret: TEST_JWT_SECRET, readYourWritesTimeoutMs, notificationsSubjectPrefix: subjectPrefix, ...settings },
+    config: { ...(tokens ? { tokens } : { jwtSecret: TEST_JWT_SECRET }), readYourWritesTimeoutMs, notificationsSubjectPrefix: subjectPrefix, ...settings },
   });
   const baseUrl = await listenOnEphemeralPort(app);
   return {

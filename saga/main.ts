@@ -8,6 +8,7 @@ import { connectEventStore, closeEventStore } from '../platform/eventstore';
 import { createMetricsRegistry } from '../platform/http/metrics';
 import { metricsListenerOf } from '../platform/http/metrics-listener';
 import { installGracefulShutdown } from '../platform/http/shutdown';
+import { verifierFromEnv } from '../platform/auth';
 import { createLogger } from '../platform/logger';
 import { loadSagaConfig } from './config';
 import { httpPaymentProvider } from './payment/http-provider';
@@ -53,7 +54,7 @@ const app = await buildSagaOperationsServer({
   saga,
   registry,
   logger,
-  jwtSecret: config.JWT_SECRET,
+  tokens: verifierFromEnv(config),
   authFailuresPerMinute: config.AUTH_FAILURES_PER_MINUTE,
   ...(metricsListener ? { metricsListener } : {}),
 });

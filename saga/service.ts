@@ -7,7 +7,7 @@ import type { EventStoreDBClient, ResolvedEvent } from '@eventstore/db-client';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import { eventStoreReadinessCheck } from '../platform/eventstore';
-import { registerAuth } from '../platform/auth';
+import { registerAuth, tokensOf, type TokenSource } from '../platform/auth';
 import { problemDetailsSchema } from '../platform/http/problem';
 import type { MetricsListenerOptions } from '../platform/http/metrics-listener';
 import { createHttpServer, type HttpServer } from '../platform/http/server';
@@ -122,13 +122,14 @@ export async function startSaga(options: SagaOptions): Promise<RunningSaga> {
   };
 }
 
-export interface SagaOperationsOptions {
+/** `tokens` (verifierFromEnv) verifies the admin token `POST /parked/replay` needs, as the APIs do; `jwtSecret` in tests. */
+export type SagaOperationsOptions = TokenSource & SagaOperationsSettings;
+
+export interface SagaOperationsSettings {
   client: EventStoreDBClient;
   saga: RunningSaga;
   registry: Registry;
   logger: Logger;
-  /** Verifies the admin token `POST /parked/replay` needs (JWT_SECRET, as the APIs'). */
-  jwtSecret: string;
   authFailuresPerMinute?: number;
   /** Serve `/metrics` on a listener of its own (METRICS_PORT/OPS_HOST). */
   metricsListener?: MetricsListenerOptions;
@@ -140,7 +141,8 @@ export interface SagaOperationsOptions {
  * events after fixing their cause. Here rather than in main.ts so that `npm start` (launcher/),
  * which runs the saga in one process with the other services, serves the same ones.
  */
-export async function buildSagaOperationsServer({ client, saga, registry, logger, jwtSecret, authFailuresPerMinute, metricsListener }: SagaOperationsOptions): Promise<HttpServer> {
+export async function buildSagaOperationsServer(options: SagaOperationsOptions): Promise<HttpServer> {
+  const { client, saga, registry, logger, authFailuresPerMinute, metricsListener } = options;
   const app = await createHttpServer({
     logger,
     metricsRegistry: registry,
@@ -156,7 +158,7 @@ export async function buildSagaOperationsServer({ client, saga, registry, logger
       },
     ],
   });
-  registerAuth(app, { secret: jwtSecret, ...(authFailuresPerMinute ? { failuresPerMinute: authFailuresPerMinute } : {}) });
+  registerAuth(app, { tokens: tokensOf(options), ...(authFailuresPerMinute ? { failuresPerMinute: authFailuresPerMinute } : {}) });
   app.post(
     '/parked/replay',
     {

@@ -365,22 +365,65 @@ test('start order: depends_on waits for healthy dependencies, and each service w
 });
 
 test('no secrets in the repository: they come from the environment, documented in .env.example', () => {
-  for (const secret of ['JWT_SECRET', 'POSTGRES_PASSWORD', 'PAYMENT_SANDBOX_KEY']) {
+  for (const secret of ['POSTGRES_PASSWORD', 'PAYMENT_SANDBOX_KEY']) {
     for (const match of rawCompose.matchAll(new RegExp(`\\$\\{${secret}([^}]*)\\}`, 'g'))) {
       assert.ok(match[1]!.startsWith(':?'), `${secret} must be required from the environment (\${${secret}:?...}), not defaulted: ${match[0]}`);
     }
   }
-  assert.throws(() => interpolateAll(parse(rawCompose, { merge: true }), { POSTGRES_PASSWORD: 'x', PAYMENT_SANDBOX_KEY: 'x' }, new Set()), /JWT_SECRET/);
   assert.throws(() => interpolateAll(parse(rawCompose, { merge: true }), { POSTGRES_PASSWORD: 'x', JWT_SECRET: 'x' }, new Set()), /PAYMENT_SANDBOX_KEY/);
+  // JWT_SECRET or an identity provider (OIDC_ISSUER): either may be empty in compose, so each
+  // service's own schema is what refuses a start with neither — naming JWT_SECRET.
   const uninterpolated = (parse(rawCompose, { merge: true }) as { services: Record<string, ComposeService> }).services;
   for (const [name] of appServices) {
     const jwtSecret = environmentOf(uninterpolated[name]!).JWT_SECRET;
-    if (jwtSecret !== undefined) assert.match(jwtSecret, /^\$\{JWT_SECRET:\?[^}]*\}$/, `${name}: JWT_SECRET comes from the environment`);
+    if (jwtSecret === undefined) continue;
+    assert.is(jwtSecret, '${JWT_SECRET:-}', `${name}: JWT_SECRET comes from the environment, with no value of its own`);
+    const withNeither = interpolateAll(parse(rawCompose, { merge: true }), { POSTGRES_PASSWORD: 'x', PAYMENT_SANDBOX_KEY: 'k'.repeat(40) }, new Set()) as { services: Record<string, ComposeService> };
+    assert.throws(() => loadConfig(specOf(name).schema, environmentOf(withNeither.services[name]!)), /JWT_SECRET: is required but not set \(or set OIDC_ISSUER/, name);
   }
   const example = read('.env.example');
   for (const variable of usedVariables) assert.match(example, new RegExp(`^${variable}=`, 'm'), `.env.example documents ${variable}`);
   assert.not.match(example, /^(JWT_SECRET|POSTGRES_PASSWORD|PAYMENT_SANDBOX_KEY)=\S/m, '.env.example holds no value for a secret');
   assert.ok(read('.dockerignore').split('\n').includes('.env'), '.env stays out of the image build context');
+});
+
+test('with an identity provider instead of JWT_SECRET (the keycloak profile), every service and the console origin accept their environment', () => {
+  const keycloakEnv: Env = {
+    POSTGRES_PASSWORD: 'pg-test-password',
+    PAYMENT_SANDBOX_KEY: 'k'.repeat(40),
+    OIDC_ISSUER: 'http://localhost:8080/realms/checkout',
+    OIDC_AUDIENCE: 'checkout-apis',
+    OIDC_JWKS_URL: 'http://keycloak:8080/realms/checkout/protocol/openid-connect/certs',
+    OIDC_ROLES_CLAIM: 'realm_access.roles',
+    OIDC_CONSOLE_CLIENT_ID: 'checkout-console',
+  };
+  const withKeycloak = (interpolateAll(parse(rawCompose, { merge: true }), keycloakEnv, new Set()) as { services: Record<string, ComposeService> }).services;
+  for (const [name] of appServices) {
+    const config = loadConfig(specOf(name).schema, environmentOf(withKeycloak[name]!)) as Record<string, unknown>;
+    if ('OIDC_ISSUER' in specOf(name).schema.shape) assert.is(config.OIDC_ISSUER, keycloakEnv.OIDC_ISSUER, name);
+  }
+  // Both ways at once is refused.
+  const both = (interpolateAll(parse(rawCompose, { merge: true }), { ...keycloakEnv, JWT_SECRET: 'j'.repeat(40) }, new Set()) as { services: Record<string, ComposeService> }).services;
+  assert.throws(() => loadConfig(commandApiEnv, environmentOf(both['command-api']!)), /JWT_SECRET: must not be set together with OIDC_ISSUER/);
+
+  const keycloak = services.keycloak as ComposeService & { profiles?: string[]; volumes?: string[] };
+  assert.ok(keycloak, 'a keycloak service');
+  assert.equal(keycloak.profiles, ['keycloak'], 'optional: only with --profile keycloak');
+  assert.match(keycloak.image ?? '', /^quay\.io\/keycloak\/keycloak:/);
+  assert.ok(commandOf(keycloak).includes('--import-realm'));
+  const realmFile = (keycloak.volumes ?? []).map((volume) => volume.split(':')[0]!).find((path) => path.endsWith('.json'));
+  assert.ok(realmFile && existsSync(new URL(realmFile, root)), `the realm file ${realmFile} exists`);
+  const realm = JSON.parse(read(realmFile)) as { realm: string; roles: { realm: { name: string }[] }; clients: { clientId: string; publicClient: boolean; attributes: Record<string, string>; redirectUris: string[]; webOrigins: string[]; defaultClientScopes: string[] }[]; clientScopes: { name: string; protocolMappers: { protocolMapper: string; config: Record<string, string> }[] }[]; users: { realmRoles: string[] }[] };
+  assert.is(realm.realm, 'checkout');
+  assert.is(`http://localhost:8080/realms/${realm.realm}`, keycloakEnv.OIDC_ISSUER);
+  assert.equal(realm.roles.realm.map((role) => role.name).sort(), ['admin', 'customer']);
+  const console = realm.clients.find((client) => client.clientId === keycloakEnv.OIDC_CONSOLE_CLIENT_ID)!;
+  assert.ok(console?.publicClient, 'the console is a public client');
+  assert.is(console.attributes['pkce.code.challenge.method'], 'S256');
+  assert.ok(console.redirectUris.includes('http://localhost:3000/') && console.webOrigins.includes('http://localhost:3000'), "the console's origin may sign in and exchange codes");
+  const audience = realm.clientScopes.find((scope) => console.defaultClientScopes.includes(scope.name) && scope.protocolMappers.some((mapper) => mapper.protocolMapper === 'oidc-audience-mapper'));
+  assert.is(audience?.protocolMappers[0]!.config['included.custom.audience'], keycloakEnv.OIDC_AUDIENCE);
+  assert.equal(realm.users.map((user) => user.realmRoles.filter((role) => role === 'customer' || role === 'admin')).flat().sort(), ['admin', 'customer']);
 });
 
 test('Dockerfile: build stage, production-only runtime stage, non-root, NODE_ENV=production', () => {

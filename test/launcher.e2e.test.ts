@@ -167,7 +167,7 @@ async function throughTheConsoleOrigin(banner: string) {
     assert.is(health.status, 200, `/api/${api}/health`);
     assert.equal(await health.json(), { status: 'ok' });
   }
-  assert.equal(await (await fetch(`${webUrl()}/console-config.json`)).json(), { devSignIn: true });
+  assert.equal(await (await fetch(`${webUrl()}/console-config.json`)).json(), { devSignIn: true, oidc: null });
 
   // Dev sign-in's tokens: 8 hours, accepted by both APIs (an admin's to stock a product, a customer's to order it).
   const admin = await signIn('ops@shop', 'admin');
@@ -216,7 +216,7 @@ test('npm start with JWT_SECRET: the console asks for a token, and there is no d
   const secret = 's'.repeat(40);
   running = await npmStart({ JWT_SECRET: secret }, otherDataDir);
   assert.match(running.output(), `  console           ${webUrl()}   (paste a token`);
-  assert.equal(await (await fetch(`${webUrl()}/console-config.json`)).json(), { devSignIn: false });
+  assert.equal(await (await fetch(`${webUrl()}/console-config.json`)).json(), { devSignIn: false, oidc: null });
   const signInAttempt = await fetch(`${webUrl()}/dev/sign-in`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sub: 'mallory', role: 'admin' }) });
   assert.is(signInAttempt.status, 404);
   assert.match(signInAttempt.headers.get('content-type')!, /^application\/problem\+json/);

@@ -1,2 +1,5 @@
 export * from './tokens';
+export * from './claims';
+export * from './oidc';
+export * from './from-env';
 export * from './require-role';

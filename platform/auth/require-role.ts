@@ -7,7 +7,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HttpProblem, problemTypes } from '../http/problem';
 import { DEFAULT_AUTH_FAILURES_PER_MINUTE, failureLimiter, tooManyRequests, type FailureLimiter } from '../http/rate-limits';
-import { verifyBearer, type AuthFailureReason, type Principal, type Role } from './tokens';
+import { IdentityProviderUnavailable } from './oidc';
+import { verifyBearer, type AuthFailureReason, type Principal, type Role, type TokenVerifier } from './tokens';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -15,7 +16,7 @@ declare module 'fastify' {
     principal: Principal | null;
   }
   interface FastifyInstance {
-    /** Available after `registerAuth(app, { secret })`. */
+    /** Available after `registerAuth(app, { tokens })`. */
     requireRole(...roles: Role[]): RoleGuard;
   }
 }
@@ -24,21 +25,30 @@ declare module 'fastify' {
 // provider (zod here) without casts.
 export type RoleGuard = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
 
-export interface AuthOptions {
-  secret: string;
+/** How tokens are checked: a verifier (verifierFromEnv), or an HS256 secret (tests, development). */
+export type TokenCheck = { tokens: string | TokenVerifier } | { secret: string };
+
+const checkerOf = (check: TokenCheck): string | TokenVerifier => ('tokens' in check ? check.tokens : check.secret);
+
+export type AuthOptions = TokenCheck & {
   /** Counts refused tokens per client address (`registerAuth` makes one); past its limit: 429. */
   failures?: FailureLimiter;
-}
+};
 
-export interface RegisterAuthOptions {
-  secret: string;
+export type RegisterAuthOptions = TokenCheck & {
   /** Refused tokens per client address and minute before 429 (`AUTH_FAILURES_PER_MINUTE`, default 120). */
   failuresPerMinute?: number;
+};
+
+function forbidden(detail: string): HttpProblem {
+  return new HttpProblem({ status: 403, type: problemTypes.forbidden, title: 'Forbidden', detail });
 }
 
 function unauthorized(reason: AuthFailureReason, detail: string): HttpProblem {
   // RFC 6750 §3.1: no error code when no credentials were sent at all.
-  const challenge = reason === 'missing_token' ? 'Bearer' : `Bearer error="${reason === 'malformed_header' ? 'invalid_request' : 'invalid_token'}", error_description="${detail}"`;
+  // RFC 6750 §3: error_description is printable ASCII without `"` or `\`.
+  const description = detail.replace(/[^\x20-\x21\x23-\x5b\x5d-\x7e]/g, '?');
+  const challenge = reason === 'missing_token' ? 'Bearer' : `Bearer error="${reason === 'malformed_header' ? 'invalid_request' : 'invalid_token'}", error_description="${description}"`;
   return new HttpProblem({
     status: 401,
     type: problemTypes.unauthorized,
@@ -50,11 +60,22 @@ function unauthorized(reason: AuthFailureReason, detail: string): HttpProblem {
 }
 
 /** A guard on its own, for an app that does not call `registerAuth`. */
-export function createRoleGuard({ secret, failures }: AuthOptions) {
+export function createRoleGuard(options: AuthOptions) {
+  const tokens = checkerOf(options);
+  const { failures } = options;
   return function requireRole(...allowed: Role[]): RoleGuard {
     if (allowed.length === 0) throw new Error('requireRole needs at least one role');
     return async function checkRole(request: FastifyRequest, _reply: FastifyReply) {
-      const result = await verifyBearer(request.headers.authorization, secret);
+      let result;
+      try {
+        result = await verifyBearer(request.headers.authorization, tokens);
+      } catch (error) {
+        if (!(error instanceof IdentityProviderUnavailable)) throw error;
+        request.log.error({ err: error }, 'identity provider unavailable');
+        throw new HttpProblem({ status: 503, detail: "The identity provider's keys cannot be fetched; try again shortly", headers: { 'retry-after': '5' } });
+      }
+      // A genuine token of someone the shop gives no role: who they are is known, so not a 401.
+      if (!result.ok && result.reason === 'no_role') throw forbidden(result.detail);
       if (!result.ok) {
         // No token at all is a caller who has not signed in; a refused one is an attempt.
         if (result.reason !== 'missing_token' && failures) {
@@ -64,12 +85,7 @@ export function createRoleGuard({ secret, failures }: AuthOptions) {
         throw unauthorized(result.reason, result.detail);
       }
       if (!allowed.includes(result.principal.role)) {
-        throw new HttpProblem({
-          status: 403,
-          type: problemTypes.forbidden,
-          title: 'Forbidden',
-          detail: `This needs the role ${allowed.join(' or ')}; your token has the role ${result.principal.role}`,
-        });
+        throw forbidden(`This needs the role ${allowed.join(' or ')}; your token has the role ${result.principal.role}`);
       }
       request.principal = result.principal;
     };
@@ -79,10 +95,11 @@ export function createRoleGuard({ secret, failures }: AuthOptions) {
 /** Decorates `app.requireRole(...)` and `request.principal` on `app` (not encapsulated). */
 // Any fastify instance, whatever its type provider or logger type.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function registerAuth(app: FastifyInstance<any, any, any, any, any>, { secret, failuresPerMinute = DEFAULT_AUTH_FAILURES_PER_MINUTE }: RegisterAuthOptions): void {
+export function registerAuth(app: FastifyInstance<any, any, any, any, any>, options: RegisterAuthOptions): void {
   app.decorateRequest('principal', null);
-  const failures = failureLimiter(app, { max: failuresPerMinute });
-  app.decorate('requireRole', createRoleGuard({ secret, ...(failures ? { failures } : {}) }));
+  const failures = failureLimiter(app, { max: options.failuresPerMinute ?? DEFAULT_AUTH_FAILURES_PER_MINUTE });
+  const check: TokenCheck = 'tokens' in options ? { tokens: options.tokens } : { secret: options.secret };
+  app.decorate('requireRole', createRoleGuard({ ...check, ...(failures ? { failures } : {}) }));
 }
 
 /** The verified caller of a route guarded by `requireRole` (throws if the route is not guarded). */

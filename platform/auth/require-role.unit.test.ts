@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { createLogger } from '../logger';
 import { createHttpServer, type HttpServer } from '../http/server';
 import { listenOnEphemeralPort } from '../http/testing';
-import { mintToken, principalOf, registerAuth, verifyBearer } from './index';
+import { mintToken, principalOf, registerAuth, sharedSecretVerifier, verifyBearer } from './index';
 
 const secret = 'a-test-secret-that-is-at-least-32-chars!';
 const otherSecret = 'another-secret-that-is-also-32-chars-long';
@@ -84,7 +84,7 @@ test('a valid token with the wrong role → 403, not 401', async () => {
   assert.is(response.body.detail, 'This needs the role admin; your token has the role customer');
 });
 
-test('verifyBearer: an unknown role in an otherwise valid token is invalid', async () => {
+test('verifyBearer: an unknown role in an otherwise valid token grants nothing (no_role), and a role route answers 403', async () => {
   const { SignJWT } = await import('jose');
   const token = await new SignJWT({ role: 'superuser' })
     .setProtectedHeader({ alg: 'HS256' })
@@ -92,7 +92,24 @@ test('verifyBearer: an unknown role in an otherwise valid token is invalid', asy
     .setExpirationTime('1h')
     .sign(new TextEncoder().encode(secret));
   const result = await verifyBearer(`Bearer ${token}`, secret);
-  assert.equal(result, { ok: false, reason: 'invalid_token', detail: 'The token does not name a subject and a known role' });
+  assert.equal(result, { ok: false, reason: 'no_role', detail: "The token grants none of the shop's roles (customer, admin) in its role claim" });
+  assert.is((await get('/my/orders', `Bearer ${token}`)).status, 403);
+});
+
+test('HS256 tokens pass the same claim checks: exp required, iat not in the future, lifetime at most the maximum', async () => {
+  const { SignJWT } = await import('jose');
+  const key = new TextEncoder().encode(secret);
+  const now = Math.floor(Date.now() / 1000);
+  const noExp = await new SignJWT({ role: 'customer' }).setProtectedHeader({ alg: 'HS256' }).setSubject('eve').setIssuedAt().sign(key);
+  assert.is((await get('/my/orders', `Bearer ${noExp}`)).status, 401);
+  const future = await mintToken({ sub: 'eve', role: 'customer', secret, issuedAt: now + 600, expiresIn: 60 });
+  const response = await get('/my/orders', `Bearer ${future}`);
+  assert.equal([response.status, response.body.detail], [401, 'The token claims to be issued in the future (iat)']);
+  // The default maximum is a day; a verifier may allow longer (npm start's week-long tokens).
+  const week = await mintToken({ sub: 'eve', role: 'customer', secret, expiresIn: '7d' });
+  assert.match(String((await get('/my/orders', `Bearer ${week}`)).body.detail), /lifetime/);
+  assert.is((await sharedSecretVerifier({ secret, maxLifetimeSeconds: 7 * 86_400 }).verify(week)).ok, true);
+  assert.is((await get('/my/orders', `Bearer ${await mintToken({ sub: 'eve', role: 'customer', secret, expiresIn: '24h' })}`)).status, 200);
 });
 
 const subjectRule = "The token's subject (sub) must be 1 to 200 printable characters";

@@ -1,11 +1,13 @@
 /**
- * Bearer tokens: HS256 JWTs (jose) carrying who the caller is (`sub`) and what they may do
- * (`role`). One shared secret (JWT_SECRET) signs and verifies, which suits a handful of services
- * run by one team; moving to an identity provider means swapping this file for a JWKS check.
+ * Bearer tokens: JWTs (jose) carrying who the caller is (`sub`) and what they may do (a role).
+ * Two ways to verify them, behind one `TokenVerifier`: an identity provider's RS256/ES256 tokens
+ * against its JWKS (oidc.ts, production), or HS256 with one shared secret (JWT_SECRET, this file:
+ * development and tests, and what `mintToken` signs). Both apply the same claim checks (claims.ts):
+ * `exp` required, `iat` not in the future, a lifetime no longer than the configured maximum.
  */
 import { webcrypto } from 'node:crypto';
 import { SignJWT, errors, jwtVerify } from 'jose';
-import { z } from 'zod';
+import { CLOCK_TOLERANCE_SECONDS, checkClaims, type ClaimRules } from './claims';
 
 export const roles = ['customer', 'admin'] as const;
 export type Role = (typeof roles)[number];
@@ -15,14 +17,22 @@ export interface Principal {
   role: Role;
 }
 
-/** Why a request is not authenticated: each gets its own 401 detail. */
-export type AuthFailureReason = 'missing_token' | 'malformed_header' | 'invalid_token' | 'expired_token';
+/**
+ * Why a token is not accepted: each gets its own 401 detail — except `no_role`, a genuine token of
+ * someone the shop gives no role (403: signing in again would not help).
+ */
+export type AuthFailureReason = 'missing_token' | 'malformed_header' | 'invalid_token' | 'expired_token' | 'no_role';
 
 export type VerifyResult = { ok: true; principal: Principal } | { ok: false; reason: AuthFailureReason; detail: string };
 
+/** Checks a bare token (no "Bearer "): one per service, built from its configuration (verifierFromEnv). */
+export interface TokenVerifier {
+  /** `shared-secret` (HS256, development) or `oidc` (an identity provider's JWKS). */
+  readonly kind: 'shared-secret' | 'oidc';
+  verify(token: string): Promise<VerifyResult>;
+}
+
 const ALGORITHM = 'HS256';
-// Small clock differences between machines must not reject a token that was just minted.
-const CLOCK_TOLERANCE_SECONDS = 5;
 
 // A subject is the identity provider's to format, but it becomes a customer id in read models,
 // room names, NATS subjects and log lines: 1 to 200 printable characters. No control characters
@@ -35,8 +45,7 @@ export function isAcceptableSubject(sub: unknown): sub is string {
   // Counted in code points, as a person counts characters (an emoji is one).
   return [...sub].length <= MAX_SUBJECT_LENGTH && !unprintable.test(sub);
 }
-const claimsSchema = z.object({ sub: z.string(), role: z.enum(roles) });
-const SUBJECT_RULE = `The token's subject (sub) must be 1 to ${MAX_SUBJECT_LENGTH} printable characters`;
+export const SUBJECT_RULE = `The token's subject (sub) must be 1 to ${MAX_SUBJECT_LENGTH} printable characters`;
 
 // jose turns raw key bytes into a CryptoKey on every call (an import through WebCrypto, about
 // half of an HS256 verification's CPU): import each secret once. A service has one secret; the
@@ -85,30 +94,73 @@ function relativeTo(iat: number, span: string): number {
   return iat + amount * seconds;
 }
 
-/** Verifies a bare token (e.g. from a socket.io handshake). */
-export async function verifyToken(token: string, secret: string): Promise<VerifyResult> {
-  try {
-    const { payload } = await jwtVerify(token, await keyOf(secret), {
-      algorithms: [ALGORITHM],
-      clockTolerance: CLOCK_TOLERANCE_SECONDS,
-      requiredClaims: ['sub', 'exp'],
-    });
-    if (!isAcceptableSubject(payload.sub)) return { ok: false, reason: 'invalid_token', detail: SUBJECT_RULE };
-    const claims = claimsSchema.safeParse(payload);
-    if (!claims.success) return { ok: false, reason: 'invalid_token', detail: 'The token does not name a subject and a known role' };
-    return { ok: true, principal: claims.data };
-  } catch (error) {
-    if (error instanceof errors.JWTExpired) return { ok: false, reason: 'expired_token', detail: 'The token has expired' };
-    return { ok: false, reason: 'invalid_token', detail: 'The token is not valid' };
+/** How a service is told to check tokens: its verifier, or (tests, development) an HS256 secret. */
+export type TokenSource = { tokens: TokenVerifier } | { jwtSecret: string };
+
+export function tokensOf(source: TokenSource): string | TokenVerifier {
+  return 'tokens' in source ? source.tokens : source.jwtSecret;
+}
+
+export interface SharedSecretOptions {
+  secret: string;
+  /** Longest `exp` − `iat` accepted (TOKEN_MAX_LIFETIME_S; default a day). */
+  maxLifetimeSeconds?: number;
+}
+
+/** HS256 with a shared secret; the role is the token's `role` claim (what `mintToken` writes). */
+export function sharedSecretVerifier({ secret, maxLifetimeSeconds }: SharedSecretOptions): TokenVerifier {
+  const rules: ClaimRules = { rolesClaim: 'role', ...(maxLifetimeSeconds ? { maxLifetimeSeconds } : {}) };
+  return {
+    kind: 'shared-secret',
+    async verify(token) {
+      try {
+        const { payload } = await jwtVerify(token, await keyOf(secret), {
+          algorithms: [ALGORITHM],
+          clockTolerance: CLOCK_TOLERANCE_SECONDS,
+          requiredClaims: ['sub', 'exp'],
+        });
+        return checkClaims(payload, rules);
+      } catch (error) {
+        return refusalOf(error);
+      }
+    },
+  };
+}
+
+/** What a jose error tells the caller (never more: the detail goes back to whoever sent the token). */
+export function refusalOf(error: unknown): VerifyResult {
+  if (error instanceof errors.JWTExpired) return { ok: false, reason: 'expired_token', detail: 'The token has expired' };
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    const detail = error.reason === 'missing' ? `The token has no ${error.claim} claim` : `The token's ${error.claim} claim is not accepted here`;
+    return { ok: false, reason: 'invalid_token', detail };
   }
+  return { ok: false, reason: 'invalid_token', detail: 'The token is not valid' };
+}
+
+// A secret given where a verifier is expected (tests, older callers) gets one verifier, kept.
+const secretVerifiers = new Map<string, TokenVerifier>();
+function verifierOf(tokens: string | TokenVerifier): TokenVerifier {
+  if (typeof tokens !== 'string') return tokens;
+  let verifier = secretVerifiers.get(tokens);
+  if (!verifier) {
+    if (secretVerifiers.size >= MAX_IMPORTED_KEYS) secretVerifiers.delete(secretVerifiers.keys().next().value!);
+    verifier = sharedSecretVerifier({ secret: tokens });
+    secretVerifiers.set(tokens, verifier);
+  }
+  return verifier;
+}
+
+/** Verifies a bare token (e.g. from a socket.io handshake) with a verifier, or an HS256 secret. */
+export async function verifyToken(token: string, tokens: string | TokenVerifier): Promise<VerifyResult> {
+  return verifierOf(tokens).verify(token);
 }
 
 /** Verifies an `Authorization` header value of the form `Bearer <token>`. */
-export async function verifyBearer(header: string | undefined, secret: string): Promise<VerifyResult> {
+export async function verifyBearer(header: string | undefined, tokens: string | TokenVerifier): Promise<VerifyResult> {
   if (header === undefined || header.trim() === '') {
     return { ok: false, reason: 'missing_token', detail: 'This request needs an Authorization: Bearer <token> header' };
   }
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
   if (!match) return { ok: false, reason: 'malformed_header', detail: 'The Authorization header must be "Bearer <token>"' };
-  return verifyToken(match[1]!, secret);
+  return verifyToken(match[1]!, tokens);
 }

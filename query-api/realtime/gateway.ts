@@ -28,7 +28,7 @@ import type { Knex } from 'knex';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { decodeJwt } from 'jose';
 import { Server, type Socket } from 'socket.io';
-import { verifyToken, type Principal } from '../../platform/auth';
+import { IdentityProviderUnavailable, verifyToken, type Principal, type TokenVerifier } from '../../platform/auth';
 import type { FailureLimiter } from '../../platform/http/rate-limits';
 import type { Logger } from '../../platform/logger';
 import type { NotificationSource, NotificationSubscription } from '../../platform/notification-bus';
@@ -41,7 +41,8 @@ export interface GatewayOptions {
   knex: Knex;
   /** Where the notifier's messages arrive (NATS: natsNotificationSource). */
   bus: NotificationSource;
-  jwtSecret: string;
+  /** Checks the handshake's and refresh-token's tokens (an HS256 secret in some tests). */
+  tokens: string | TokenVerifier;
   /** Subjects are `<prefix>.customer.<id>` and `<prefix>.admin`; default `notifications`. */
   subjectPrefix?: string;
   logger: Logger;
@@ -235,7 +236,13 @@ export class NotificationGateway {
   private async authenticate(socket: GatewaySocket): Promise<void> {
     const token = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
     if (typeof token !== 'string' || token === '') throw this.refusal('missing_token', 'Send a bearer token in the handshake: io(url, { auth: { token } })');
-    const result = await verifyToken(token, this.options.jwtSecret);
+    const result = await verifyToken(token, this.options.tokens).catch((error: unknown) => {
+      if (!(error instanceof IdentityProviderUnavailable)) throw error;
+      this.logger.error({ err: error }, 'identity provider unavailable');
+      throw this.refusal('unavailable', "The identity provider's keys cannot be fetched; try again shortly");
+    });
+    // A genuine token of someone without a role of the shop: refused, but not an attempt.
+    if (!result.ok && result.reason === 'no_role') throw this.refusal(result.reason, result.detail);
     if (!result.ok) {
       // A missing token is a client that forgot; a bad one is an attempt, and attempts are counted.
       const now = await this.options.handshakeFailures?.count(socket.handshake.address);
@@ -299,7 +306,7 @@ export class NotificationGateway {
   private async refresh(socket: GatewaySocket, request: unknown): Promise<RefreshAnswer> {
     const token = (request as { token?: unknown } | null | undefined)?.token;
     if (typeof token !== 'string' || token === '') return refused('invalid_request', 'Send refresh-token with { token }');
-    const result = await verifyToken(token, this.options.jwtSecret);
+    const result = await verifyToken(token, this.options.tokens);
     if (!result.ok) {
       const now = await this.options.handshakeFailures?.count(socket.handshake.address);
       if (now?.limited) {

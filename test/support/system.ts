@@ -19,7 +19,8 @@
 import { randomBytes } from 'node:crypto';
 import type { RunningEmulator } from '../../eventstore-emulator/emulator';
 import { assembleSystem } from '../../launcher/system';
-import type { Role } from '../../platform/auth';
+import type { Role, TokenVerifier } from '../../platform/auth';
+import type { ConsoleOidc } from '../../web/origin/app';
 import type { HttpServer } from '../../platform/http';
 import { createLogger, type Logger } from '../../platform/logger';
 import { connectNats } from '../../platform/nats';
@@ -50,6 +51,11 @@ export interface SystemOptions {
   web?: boolean;
   /** Browser origins both APIs and socket.io allow (CORS_ORIGINS); default none. */
   corsOrigins?: string[];
+  /**
+   * An identity provider instead of the shared secret: every service verifies with `tokens`, the
+   * console offers "Sign in with …" (`console`), no development sign-in, and `token()` asks `issue`.
+   */
+  identityProvider?: { tokens: TokenVerifier; console: ConsoleOidc; issue(sub: string, role: Role): Promise<string> };
   /** Default `silent`, or E2E_LOG_LEVEL. */
   logLevel?: 'silent' | 'fatal' | 'error' | 'warn' | 'info' | 'debug';
 }
@@ -119,7 +125,8 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
       bus: { nats: { url: natsUrl, subjectPrefix, streamName } },
       ...(options.saga ? { saga: options.saga } : {}),
       readYourWritesTimeoutMs: options.readYourWritesTimeoutMs ?? 5000,
-      ...(options.web ? { web: { port: 0, devSignIn: true } } : {}),
+      ...(options.web ? { web: { port: 0, devSignIn: !options.identityProvider, ...(options.identityProvider ? { oidc: options.identityProvider.console } : {}) } } : {}),
+      ...(options.identityProvider ? { tokens: options.identityProvider.tokens } : {}),
       ...(options.corsOrigins ? { corsOrigins: options.corsOrigins } : {}),
       logger,
     });
@@ -149,7 +156,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
       commandApi: services.commandApi,
       queryApi: services.queryApi,
     },
-    token: system.token,
+    token: options.identityProvider ? (sub, role = 'customer') => options.identityProvider!.issue(sub, role) : system.token,
     async stop() {
       await system.stop();
       await cleanUp();

@@ -6,7 +6,7 @@
  *   /api/commands/*        → the command API, prefix stripped
  *   /api/queries/*         → the query API, prefix stripped
  *   /socket.io/*           → the query API's socket.io (long polling and websocket)
- *   /console-config.json   { devSignIn } — what the console may offer on this origin
+ *   /console-config.json   { devSignIn, oidc } — what the console may offer on this origin
  *   /dev/sign-in           development sign-in, only when `devSignIn` is given (npm start)
  *   /health /ready /metrics /docs   as on every service (platform/http); /ready asks both APIs
  *
@@ -16,11 +16,11 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Logger } from '../../platform/logger';
 import { createHttpServer, type HttpServer } from '../../platform/http';
 import { addPagePolicy, addSecurityHeaders, serveConsoleFiles } from './console-files';
-import { consoleConfigRoute, devSignInRoute, type DevSignIn } from './dev-sign-in';
+import { consoleConfigRoute, devSignInRoute, type ConsoleOidc, type DevSignIn } from './dev-sign-in';
 import { proxyTheApis } from './proxy';
 import type { Scope } from './scope';
 
-export type { DevSignIn } from './dev-sign-in';
+export type { ConsoleOidc, DevSignIn } from './dev-sign-in';
 
 export interface WebOriginOptions {
   commandApiUrl: string;
@@ -29,6 +29,8 @@ export interface WebOriginOptions {
   distDir: string;
   /** Only `npm start` with a JWT secret of its own passes this; never compose, never with JWT_SECRET. */
   devSignIn?: DevSignIn;
+  /** The identity provider the console offers to sign in with (OIDC_ISSUER + OIDC_CONSOLE_CLIENT_ID). */
+  oidc?: ConsoleOidc;
   logger: Logger;
 }
 
@@ -44,8 +46,8 @@ export async function buildWebOrigin(options: WebOriginOptions): Promise<HttpSer
   await proxyTheApis(app, { commandApi, queryApi });
   await app.register(async (child) => {
     const scope: Scope = child.withTypeProvider<ZodTypeProvider>();
-    addPagePolicy(scope);
-    consoleConfigRoute(scope, options.devSignIn);
+    addPagePolicy(scope, options.oidc ? [new URL(options.oidc.issuer).origin] : []);
+    consoleConfigRoute(scope, options.devSignIn, options.oidc);
     if (options.devSignIn) devSignInRoute(scope, options.devSignIn);
     await serveConsoleFiles(scope, options.distDir);
   });

@@ -9,7 +9,7 @@
  * The Content-Security-Policy allows nothing but this origin: scripts, styles, images (plus
  * `data:` ones), fonts, and connections — fetch to `/api/*` and socket.io, whose websocket is
  * `ws:`/`wss:` on this same host (older browsers do not count those as 'self', so the host is
- * named). No inline script, no eval, no plugin, no framing, no `<base>`.
+ * named), and, with an identity provider, its origin (discovery document and token endpoint). No inline script, no eval, no plugin, no framing, no `<base>`.
  */
 import { relative, resolve, sep } from 'node:path';
 import fastifyStatic from '@fastify/static';
@@ -22,15 +22,18 @@ const YEAR_IN_SECONDS = 365 * 24 * 60 * 60;
 // A Host header becomes part of the policy: only a plain host[:port] is trusted to.
 const plainHost = /^(?:[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 
-export function contentSecurityPolicy(host: string | undefined): string {
+export function contentSecurityPolicy(host: string | undefined, identityProviders: readonly string[] = []): string {
   const sameHostSockets = host && plainHost.test(host) ? ` ws://${host} wss://${host}` : '';
+  // The identity provider's origin: the console reads its discovery document and exchanges the
+  // sign-in code at its token endpoint (which must be on that origin too).
+  const providers = identityProviders.map((origin) => ` ${origin}`).join('');
   return [
     "default-src 'self'",
     "script-src 'self'",
     "style-src 'self'",
     "img-src 'self' data:",
     "font-src 'self'",
-    `connect-src 'self'${sameHostSockets}`,
+    `connect-src 'self'${sameHostSockets}${providers}`,
     "object-src 'none'",
     "base-uri 'none'",
     "form-action 'self'",
@@ -46,9 +49,9 @@ export function addSecurityHeaders(app: HttpServer): void {
 }
 
 /** The console's page policy, on the responses of `scope` (the console's files and routes). */
-export function addPagePolicy(scope: Scope): void {
+export function addPagePolicy(scope: Scope, identityProviders: readonly string[] = []): void {
   scope.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
-    reply.header('content-security-policy', contentSecurityPolicy(request.headers.host));
+    reply.header('content-security-policy', contentSecurityPolicy(request.headers.host, identityProviders));
   });
 }
 

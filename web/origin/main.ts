@@ -11,7 +11,7 @@ import { loadConfigOrExit } from '../../platform/config';
 import { installGracefulShutdown } from '../../platform/http';
 import { createLogger } from '../../platform/logger';
 import { buildWebOrigin } from './app';
-import { webOriginEnv } from './config';
+import { consoleOidcOf, webOriginEnv } from './config';
 
 // Where web/build.ts and `npm run web:build` put it.
 const consoleDistDir = fileURLToPath(new URL('../dist', import.meta.url));
@@ -24,7 +24,8 @@ if (!existsSync(join(consoleDistDir, 'index.html'))) {
   process.exit(1);
 }
 
-const app = await buildWebOrigin({ commandApiUrl: config.COMMAND_API_URL, queryApiUrl: config.QUERY_API_URL, distDir: consoleDistDir, logger });
+const oidc = consoleOidcOf(config);
+const app = await buildWebOrigin({ commandApiUrl: config.COMMAND_API_URL, queryApiUrl: config.QUERY_API_URL, distDir: consoleDistDir, ...(oidc ? { oidc } : {}), logger });
 installGracefulShutdown({ server: app, logger });
 
 try {

@@ -292,7 +292,7 @@ test('a websocket upgrade anywhere but /socket.io is refused', async () => {
 
 test('with devSignIn: /console-config.json says so, and /dev/sign-in mints for a valid sub and role', async () => {
   const config = await fetch(`${originUrl}/console-config.json`);
-  assert.equal(await config.json(), { devSignIn: true });
+  assert.equal(await config.json(), { devSignIn: true, oidc: null });
   const signedIn = await fetch(`${originUrl}/dev/sign-in`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sub: 'alice.b-1@shop', role: 'admin' }) });
   assert.is(signedIn.status, 200);
   assert.equal(await signedIn.json(), { token: 'token-for-alice.b-1@shop', expiresAt: '2030-01-01T00:00:00.000Z' });
@@ -306,8 +306,12 @@ test('/dev/sign-in answers only callers on this machine (HOST=0.0.0.0 must not h
   assert.is(fromNetwork.statusCode, 403);
   assert.match(String(fromNetwork.headers['content-type']), /^application\/problem\+json/);
   assert.is(minted.length, before, 'no token minted');
-  const mapped = await origin.inject({ method: 'POST', url: '/dev/sign-in', remoteAddress: '::ffff:127.0.0.1', payload: { sub: 'alice', role: 'customer' } });
+  const mapped = await origin.inject({ method: 'POST', url: '/dev/sign-in', remoteAddress: '::ffff:127.0.0.1', headers: { host: 'localhost:3000' }, payload: { sub: 'alice', role: 'customer' } });
   assert.is(mapped.statusCode, 200);
+  // A rebinding page: the request comes from this machine, but for another name.
+  const rebound = await origin.inject({ method: 'POST', url: '/dev/sign-in', headers: { host: 'evil.example:3000' }, payload: { sub: 'mallory', role: 'admin' } });
+  assert.is(rebound.statusCode, 403);
+  assert.is(minted.length, before + 1, 'only the loopback request minted');
 });
 
 test('/dev/sign-in refuses a bad sub or role with a problem naming the field', async () => {
@@ -334,7 +338,7 @@ test('/dev/sign-in refuses a bad sub or role with a problem naming the field', a
 test('without devSignIn: /console-config.json says false and /dev/sign-in does not exist (404 problem+json)', async () => {
   const plain = await buildWebOrigin({ commandApiUrl: commandUrl, queryApiUrl: queryUrl, distDir, logger });
   try {
-    assert.equal((await plain.inject({ method: 'GET', url: '/console-config.json' })).json(), { devSignIn: false });
+    assert.equal((await plain.inject({ method: 'GET', url: '/console-config.json' })).json(), { devSignIn: false, oidc: null });
     const signIn = await plain.inject({ method: 'POST', url: '/dev/sign-in', payload: { sub: 'alice', role: 'admin' } });
     assert.is(signIn.statusCode, 404);
     assert.match(String(signIn.headers['content-type']), /^application\/problem\+json/);

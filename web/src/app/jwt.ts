@@ -21,7 +21,28 @@ function decodeBase64Url(part: string): string {
   return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
 }
 
-export function readToken(token: string): ReadToken {
+/** The value at a dotted path of the payload (`realm_access.roles`). */
+function claimAt(payload: Record<string, unknown>, path: string): unknown {
+  let value: unknown = payload;
+  for (const name of path.split('.')) {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+    value = (value as Record<string, unknown>)[name];
+  }
+  return value;
+}
+
+/**
+ * The role, as the APIs decide it: the `role` claim of development tokens, or an identity
+ * provider's list at `rolesClaim` (admin wins over customer, as on the server: platform/auth/claims.ts).
+ */
+function roleOf(payload: Record<string, unknown>, rolesClaim: string): Role | undefined {
+  const value = typeof payload.role === 'string' ? payload.role : claimAt(payload, rolesClaim);
+  const held = typeof value === 'string' ? [value] : Array.isArray(value) ? value : [];
+  return held.includes('admin') ? 'admin' : held.includes('customer') ? 'customer' : undefined;
+}
+
+/** `rolesClaim`: where an identity provider's token lists the roles (the origin's `oidc.rolesClaim`; default `roles`). */
+export function readToken(token: string, rolesClaim = 'roles'): ReadToken {
   const parts = token.trim().split('.');
   if (parts.length !== 3 || parts.some((part) => part === '')) return { ok: false, message: 'This is not a token: a JWT has three parts separated by dots' };
   let payload: unknown;
@@ -31,9 +52,10 @@ export function readToken(token: string): ReadToken {
     return { ok: false, message: 'The token cannot be read: its payload is not JSON' };
   }
   if (typeof payload !== 'object' || payload === null) return { ok: false, message: 'The token cannot be read: its payload is not an object' };
-  const { sub, role, exp } = payload as Record<string, unknown>;
+  const { sub, exp } = payload as Record<string, unknown>;
+  const role = roleOf(payload as Record<string, unknown>, rolesClaim);
   if (typeof sub !== 'string' || sub === '') return { ok: false, message: 'The token names no user (sub)' };
-  if (role !== 'customer' && role !== 'admin') return { ok: false, message: 'The token has no role the shop knows (customer or admin)' };
+  if (!role) return { ok: false, message: 'The token has no role the shop knows (customer or admin)' };
   if (exp !== undefined && (typeof exp !== 'number' || !Number.isFinite(exp))) return { ok: false, message: 'The token has an unreadable expiry (exp)' };
   return { ok: true, claims: { sub, role, expiresAt: typeof exp === 'number' ? new Date(exp * 1000) : null } };
 }

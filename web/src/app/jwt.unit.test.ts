@@ -35,6 +35,17 @@ test('time left is negative once expired', () => {
   }
 });
 
+test("an identity provider's token: the role from its roles list, at the configured claim (admin wins)", () => {
+  const roleOf = (payload: unknown, claim?: string) => {
+    const read = readToken(token({ sub: 'kc-user', exp: 1_800_000_000, ...(payload as object) }), claim);
+    return read.ok ? read.claims.role : read.message;
+  };
+  assert.is(roleOf({ roles: ['offline_access', 'customer'] }), 'customer');
+  assert.is(roleOf({ realm_access: { roles: ['customer', 'admin'] } }, 'realm_access.roles'), 'admin');
+  assert.match(roleOf({ realm_access: { roles: ['admin'] } }), /no role/);
+  assert.match(roleOf({ roles: ['uma_authorization'] }), /no role/);
+});
+
 test('refuses what is not a usable token, saying why', () => {
   const message = (value: string) => {
     const read = readToken(value);

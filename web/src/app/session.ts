@@ -7,6 +7,8 @@ import { computed, signal } from '@preact/signals';
 import { readToken, timeLeft, type TokenClaims } from './jwt';
 
 const TOKEN_KEY = 'checkout-console.token';
+// Where the token lists its roles (an identity provider's claim), kept so a reload reads it the same way.
+const ROLES_CLAIM_KEY = 'checkout-console.roles-claim';
 
 export interface Session extends TokenClaims {
   token: string;
@@ -21,8 +23,9 @@ let expiryTimer: ReturnType<typeof setTimeout> | undefined;
 
 export type StartSession = { ok: true } | { ok: false; message: string };
 
-export function startSession(token: string): StartSession {
-  const read = readToken(token);
+export function startSession(token: string, options: { rolesClaim?: string } = {}): StartSession {
+  const rolesClaim = options.rolesClaim ?? sessionStorage.getItem(ROLES_CLAIM_KEY) ?? undefined;
+  const read = readToken(token, rolesClaim);
   if (!read.ok) return read;
   const left = timeLeft(read.claims, new Date());
   if (left <= 0) return { ok: false, message: `This token expired at ${read.claims.expiresAt?.toLocaleString()}` };
@@ -30,6 +33,7 @@ export function startSession(token: string): StartSession {
   // setTimeout holds at most 2^31 − 1 ms (about 24.8 days); a longer token is checked again then.
   if (Number.isFinite(left)) expiryTimer = setTimeout(() => checkExpiry(), Math.min(left, 2_147_483_647));
   sessionStorage.setItem(TOKEN_KEY, token.trim());
+  if (options.rolesClaim) sessionStorage.setItem(ROLES_CLAIM_KEY, options.rolesClaim);
   signInMessage.value = null;
   session.value = { token: token.trim(), ...read.claims };
   return { ok: true };
@@ -45,6 +49,7 @@ function checkExpiry(): void {
 export function endSession(message: string | null = null): void {
   clearTimeout(expiryTimer);
   sessionStorage.removeItem(TOKEN_KEY);
+  sessionStorage.removeItem(ROLES_CLAIM_KEY);
   signInMessage.value = message;
   session.value = null;
 }

@@ -1,9 +1,11 @@
 /**
- * Sign-in: with the development sign-in (`npm start`), a name and a role; always, pasting a
- * token (from `npm start`'s output, `npm run token`, or an identity provider).
+ * Sign-in: with an identity provider configured on the origin, "Sign in with <provider>" (oidc.ts);
+ * with the development sign-in (`npm start`), a name and a role; always, pasting a token (from
+ * `npm start`'s output, `npm run token`, or an identity provider).
  */
 import { useEffect, useState } from 'preact/hooks';
-import { devSignIn, fetchConsoleConfig, type ConsoleConfig } from '../app/dev-sign-in';
+import { devSignIn, fetchConsoleConfig, type ConsoleConfig, type ConsoleOidc } from '../app/dev-sign-in';
+import { beginSignIn } from '../app/oidc';
 import type { Role } from '../app/jwt';
 import { fieldsByPointer } from '../app/problem';
 import { signInMessage, startSession } from '../app/session';
@@ -45,6 +47,30 @@ function DevSignInForm() {
         Sign in
       </button>
     </form>
+  );
+}
+
+function IdentityProviderSignIn({ oidc }: { oidc: ConsoleOidc }) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string[] | undefined>();
+  const provider = new URL(oidc.issuer).host;
+  const start = async () => {
+    setBusy(true);
+    setError(undefined);
+    // Resolves only when the browser could not be sent to the provider.
+    const failed = await beginSignIn(oidc);
+    setBusy(false);
+    setError([failed.message]);
+  };
+  return (
+    <section aria-labelledby="oidc-sign-in-heading">
+      <h2 id="oidc-sign-in-heading">Your account</h2>
+      <p class="hint">Sign in at the shop's identity provider; you come back here signed in.</p>
+      <Alert messages={error} />
+      <button type="button" class="primary" disabled={busy} onClick={() => void start()}>
+        Sign in with {provider}
+      </button>
+    </section>
   );
 }
 
@@ -91,6 +117,7 @@ export function SignInPage() {
       <PageHeading>Sign in</PageHeading>
       <Alert messages={signInMessage.value ? [signInMessage.value] : undefined} tone="info" />
       <div class="sign-in-forms">
+        {config?.oidc && <IdentityProviderSignIn oidc={config.oidc} />}
         {config?.devSignIn && <DevSignInForm />}
         <PasteTokenForm />
       </div>
