@@ -17,6 +17,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { chromiumProblem, drivesBrowser } from './test-servers/chromium';
 import { checkTestServers, type TestServers } from './test-servers/preflight';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -51,8 +52,10 @@ let interrupted = false;
 // Unit files need no server: a unit-only run (npm run test:unit) never checks or starts one.
 const needsServers = process.env.TEST_SERVERS !== 'off' && files.some((file) => !file.endsWith('.unit.test.ts'));
 const preflight = needsServers ? await checkTestServers(process.env) : undefined;
-if (preflight && preflight.problems.length > 0) {
-  for (const problem of preflight.problems) process.stderr.write(`npm test: ${problem}\n`);
+const missingBrowser = files.some((file) => drivesBrowser(join(root, file))) ? chromiumProblem(process.env) : undefined;
+const problems = [...(preflight?.problems ?? []), ...(missingBrowser ? [missingBrowser] : [])];
+if (problems.length > 0) {
+  for (const problem of problems) process.stderr.write(`npm test: ${problem}\n`);
   process.exit(2);
 }
 if (preflight && preflight.found.length > 0) log(`${preflight.found.join(' and ')} answer${preflight.found.length > 1 ? '' : 's'}`);

@@ -150,4 +150,18 @@ test('a unit-only run needs no server: it checks nothing and runs', async () => 
   assert.match(result.output, /^\d+ passed, 0 failed$/m, shown);
 });
 
+test('a run with a browser test and no Chromium names it in one line and runs nothing; a run without one does not ask', async () => {
+  const env = { ...process.env, CHROMIUM_PATH: '/nonexistent/chromium' };
+  const browser = await run(process.execPath, ['--import', 'tsx', 'scripts/run-tests.ts', 'test/browser/cors.e2e'], env, 60_000);
+  const shown = `exit ${browser.code} after ${browser.seconds} s:\n${browser.output}`;
+  assert.is(browser.code, 2, shown);
+  assert.ok(browser.seconds < 10, shown);
+  const cause = browser.output.split('\n').filter((line) => line.startsWith('npm test:'));
+  assert.equal(cause, ['npm test: Chromium is not at /nonexistent/chromium, and the browser tests drive it: run apt-get install chromium (.ci/run does), or set CHROMIUM_PATH to a Chromium or Chrome binary.'], shown);
+  assert.not.match(browser.output, /^(ok|FAIL) /m, `no file ran: ${shown}`);
+
+  const plain = await run(process.execPath, ['--import', 'tsx', 'scripts/run-tests.ts', '--kind', 'unit', 'scripts/test-servers/where-tests-look'], env, 60_000);
+  assert.is(plain.code, 0, `exit ${plain.code}:\n${plain.output}`);
+});
+
 test.run();
