@@ -63,6 +63,7 @@ export async function buildCommandApi(options: CommandApiOptions): Promise<HttpS
     metricsRegistry,
     readinessChecks: [eventStoreReadinessCheck(options.client)],
     ...(options.config.corsOrigins ? { corsOrigins: options.config.corsOrigins } : {}),
+    ...(options.config.trustProxy ? { trustProxy: options.config.trustProxy } : {}),
     ...(options.config.metricsListener ? { metricsListener: options.config.metricsListener } : {}),
     docs: {
       title: 'Checkout command API',

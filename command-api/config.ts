@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { TokenSource } from '../platform/auth';
 import { authEnv, eventStoreUrl, httpServiceEnv, perMinute, port, withTokenRules } from '../platform/config';
 import type { MetricsListenerOptions } from '../platform/http/metrics-listener';
+import { trustProxy } from '../platform/http/client-address';
 import { corsOrigins } from '../platform/http/cors';
 
 /** The saga's persistent subscription group, as the saga names it by default (saga/config.ts `SAGA_GROUP`). */
@@ -22,6 +23,8 @@ export const commandApiEnv = withTokenRules(z.object({
   COMMAND_RATE_LIMIT_PER_MINUTE: perMinute(6000),
   /** Browser origins allowed to call this API from another origin (comma-separated); unset: none. */
   CORS_ORIGINS: corsOrigins.optional(),
+  /** Proxies whose X-Forwarded-For is believed (comma-separated addresses, CIDR ranges, `loopback`): the console's origin; unset: none. */
+  TRUST_PROXY: trustProxy.optional(),
   /** The saga's group, whose parked events `/operations/saga/parked` shows and replays: set it as the saga's `SAGA_GROUP`. */
   SAGA_GROUP: z.string().min(1).default(DEFAULT_SAGA_GROUP),
 }));
@@ -34,6 +37,8 @@ export type CommandApiConfig = TokenSource & CommandApiSettings;
 export interface CommandApiSettings {
   /** Default none: no cross-origin access. */
   corsOrigins?: readonly string[];
+  /** Proxies whose X-Forwarded-For names the client (`TRUST_PROXY`); default none. */
+  trustProxy?: readonly string[];
   /** Default `checkout-saga` (DEFAULT_SAGA_GROUP). */
   sagaGroup?: string;
   /** Refused tokens per client address and minute before 429 (default 120). */

@@ -25,6 +25,7 @@ const app = await buildCommandApi({
     authFailuresPerMinute: env.AUTH_FAILURES_PER_MINUTE,
     commandsPerMinute: env.COMMAND_RATE_LIMIT_PER_MINUTE,
     ...(env.CORS_ORIGINS ? { corsOrigins: env.CORS_ORIGINS } : {}),
+    ...(env.TRUST_PROXY ? { trustProxy: env.TRUST_PROXY } : {}),
     ...(metricsListenerOf(env) ? { metricsListener: metricsListenerOf(env)! } : {}),
   },
   logger,

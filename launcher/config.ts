@@ -6,13 +6,14 @@
  */
 import { z } from 'zod';
 import { readYourWritesTimeoutMs } from '../query-api/config';
-import { databaseUrl, eventStoreUrl, jwtSecret, logLevels, natsUrl, port } from '../platform/config';
+import { authEnv, databaseUrl, eventStoreUrl, logLevels, natsUrl, port, withTokenRules } from '../platform/config';
 import { corsOrigins } from '../platform/http/cors';
+import { webOriginEnv } from '../web/origin/config';
 
 const sqlIdentifier = z.string().regex(/^[a-z_][a-z0-9_]*$/, 'must be a lower-case SQL identifier');
 const natsTokens = z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'must be dot-separated tokens of letters, digits, _ and -');
 
-export const launcherEnv = z.object({
+export const launcherEnv = withTokenRules(z.object({
   /** Where the embedded event log, database and generated JWT secret live (default `.data` under the current directory). */
   CHECKOUT_DATA_DIR: z.string().min(1).default('.data'),
   EVENTSTORE_URL: eventStoreUrl.optional(),
@@ -20,11 +21,25 @@ export const launcherEnv = z.object({
   EVENTSTORE_EMULATOR_PORT: port(2113),
   DATABASE_URL: databaseUrl.optional(),
   DATABASE_SCHEMA: sqlIdentifier.default('public'),
+  /** The embedded database over PostgreSQL's wire protocol, for the replay CLI and psql (only without DATABASE_URL; a free port when the default is taken). */
+  EMBEDDED_PG_PORT: port(5433),
   NATS_URL: natsUrl.optional(),
   NOTIFICATIONS_SUBJECT_PREFIX: natsTokens.default('notifications'),
   NOTIFICATIONS_STREAM: z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be letters, digits, _ and -').default('NOTIFICATIONS'),
-  /** Unset: generated once and kept in the data directory, so tokens stay valid across restarts. */
-  JWT_SECRET: jwtSecret.optional(),
+  /** Unset (and no OIDC_ISSUER): generated once and kept in the data directory, so tokens stay valid across restarts. */
+  JWT_SECRET: authEnv.JWT_SECRET,
+  /**
+   * An identity provider instead, with the services' own variables (platform/config.ts `authEnv`,
+   * verified by platform/auth/from-env.ts): its tokens only, no development sign-in, no printed tokens.
+   */
+  OIDC_ISSUER: authEnv.OIDC_ISSUER,
+  OIDC_AUDIENCE: authEnv.OIDC_AUDIENCE,
+  OIDC_JWKS_URL: authEnv.OIDC_JWKS_URL,
+  OIDC_ROLES_CLAIM: authEnv.OIDC_ROLES_CLAIM,
+  TOKEN_MAX_LIFETIME_S: authEnv.TOKEN_MAX_LIFETIME_S,
+  /** The console's public client at the provider: with it the console offers "Sign in with <issuer>" (web origin's variables). */
+  OIDC_CONSOLE_CLIENT_ID: webOriginEnv.shape.OIDC_CONSOLE_CLIENT_ID,
+  OIDC_CONSOLE_SCOPE: webOriginEnv.shape.OIDC_CONSOLE_SCOPE,
   /** Loopback by default: this is a development start, not something to expose on a network. */
   HOST: z.string().default('127.0.0.1'),
   /** The console's origin: the console, both APIs and socket.io on one port (the one a browser needs). */
@@ -39,6 +54,10 @@ export const launcherEnv = z.object({
   READ_YOUR_WRITES_TIMEOUT_MS: readYourWritesTimeoutMs,
   /** Browser origins allowed to call the APIs from another origin (comma-separated); unset: none (the console's own origin needs none). */
   CORS_ORIGINS: corsOrigins.optional(),
+}), { secretOptional: true }).superRefine((values, context) => {
+  if (values.OIDC_CONSOLE_CLIENT_ID !== undefined && values.OIDC_ISSUER === undefined) {
+    context.addIssue({ code: 'custom', path: ['OIDC_CONSOLE_CLIENT_ID'], message: 'is set but OIDC_ISSUER is not (the console signs in at that provider)' });
+  }
 });
 
 export type LauncherConfig = z.output<typeof launcherEnv>;

@@ -25,7 +25,7 @@ import { io, type Socket } from 'socket.io-client';
 import { z } from 'zod';
 import { mintToken, type Role } from '../platform/auth';
 import { jwtSecret, loadConfigOrExit, url } from '../platform/config';
-import { dataDirectory, readJwtSecret } from './data-dir';
+import { dataDirectory, readJwtSecret } from '../platform/local-system/data-dir';
 
 const config = loadConfigOrExit(
   z.object({

@@ -12,7 +12,7 @@
  * one exception that cannot be avoided: they exist only inside this process, so they are shared.
  */
 import { randomBytes } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
+import { isIP, type AddressInfo } from 'node:net';
 import { startEmulator, type RunningEmulator } from '../eventstore-emulator/emulator';
 import { buildCommandApi } from '../command-api/app';
 import { mintToken, sharedSecretVerifier, type Role, type TokenVerifier } from '../platform/auth';
@@ -23,7 +23,7 @@ import type { HttpServer } from '../platform/http';
 import type { Logger } from '../platform/logger';
 import { closeNats, connectNats } from '../platform/nats';
 import { InProcessNotificationBus, natsNotificationSource, type NotificationSource } from '../platform/notification-bus';
-import { closePostgres, connectPostgres, openEmbeddedPostgres, type EmbeddedPostgres } from '../platform/postgres';
+import { closePostgres, connectPostgres, openEmbeddedPostgres, serveEmbeddedPostgres, type EmbeddedPostgres, type EmbeddedPostgresServer } from '../platform/postgres';
 import { projectorsEnv, type ProjectorsConfig } from '../projectors/config';
 import { startProjectorService, type ProjectorService } from '../projectors/service';
 import { buildQueryApi, type QueryApi } from '../query-api/app';
@@ -56,13 +56,19 @@ export interface SystemPlan {
   /** A server (`EVENTSTORE_URL`), or the emulator in this process (with a data directory, the log survives a restart). */
   eventStore: { url: string } | { emulator: { dataDirectory?: string; host?: string; port: number; persistentTickMs?: number } };
   /** A server (`DATABASE_URL`), or PGlite in this process (in `dataDir`, or in memory). */
-  database: { url: string; schema: string } | { embedded: { dataDir?: string } };
+  database: { url: string; schema: string } | { embedded: { dataDir?: string; socket?: EmbeddedSocketPlan } };
   /** NATS (`NATS_URL`, JetStream), or the in-process bus. */
   bus: { nats: { url: string; subjectPrefix: string; streamName: string } } | { inProcess: { subjectPrefix: string } };
   saga?: Partial<SagaSettings>;
   readYourWritesTimeoutMs?: number;
   /** Browser origins allowed to call both APIs (and open a socket) from another origin; default none. */
   corsOrigins?: string[];
+  /**
+   * Proxies whose X-Forwarded-For (and -Host) both APIs believe (TRUST_PROXY). Default: with `web`,
+   * where the console's origin reaches them from — loopback, and `host` when that is an address of
+   * its own — so the failed-auth limits count browsers and socket.io's origin check sees their host.
+   */
+  trustProxy?: readonly string[];
   /** Further projector settings from the environment (batch size, low-stock threshold, …). */
   projectorsEnv?: Env;
   /** The console's origin (web/origin), started last; the console must be built (web/build.ts). */
@@ -81,6 +87,8 @@ export interface AssembledSystem {
   readonly eventStoreUrl: string;
   /** `postgres://…`, or the `pglite:` URL of the embedded database. */
   readonly databaseUrl: string;
+  /** The embedded database over the wire protocol, for other processes (when the plan asks for a socket). */
+  readonly databaseSocketUrl: string | undefined;
   readonly schema: string;
   /** `nats://…`, or `in-process`. */
   readonly busUrl: string;
@@ -112,12 +120,29 @@ async function listen(app: Listening, host: string, port: number): Promise<strin
   return `http://${shown.includes(':') ? `[${shown}]` : shown}:${address.port}`;
 }
 
+export interface EmbeddedSocketPlan {
+  host: string;
+  port: number;
+  /** When `port` is taken, take a free one instead of failing (the default port, not one the user chose). */
+  anyPortIfTaken?: boolean;
+}
+
+async function serveEmbeddedSocket(database: EmbeddedPostgres, { host, port, anyPortIfTaken = false }: EmbeddedSocketPlan): Promise<EmbeddedPostgresServer> {
+  try {
+    return await serveEmbeddedPostgres(database, { host, port });
+  } catch (error) {
+    if (!anyPortIfTaken || (error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+    return serveEmbeddedPostgres(database, { host, port: 0 });
+  }
+}
+
 /** `npm start` prints tokens valid a week, so its services accept that long a lifetime (docs/adr/0007). */
 export const DEVELOPMENT_TOKEN_MAX_LIFETIME_SECONDS = 7 * 24 * 60 * 60;
 
 export async function assembleSystem(plan: SystemPlan): Promise<AssembledSystem> {
   const { host, ports, jwtSecret } = plan;
   const tokens = plan.tokens ?? sharedSecretVerifier({ secret: jwtSecret, maxLifetimeSeconds: DEVELOPMENT_TOKEN_MAX_LIFETIME_SECONDS });
+  const trustProxy = plan.trustProxy ?? (plan.web ? ['loopback', ...(isIP(host) && host !== '0.0.0.0' && host !== '::' ? [host] : [])] : []);
   // Everything started so far, to stop in reverse order (also when a later start fails).
   const stops: { name: string; stop: () => Promise<unknown> }[] = [];
   const stopAll = async () => {
@@ -154,6 +179,7 @@ export async function assembleSystem(plan: SystemPlan): Promise<AssembledSystem>
     // ---- the read models' database.
     let database: EmbeddedPostgres | undefined;
     let databaseUrl: string;
+    let databaseSocketUrl: string | undefined;
     let schema: string;
     if ('embedded' in plan.database) {
       database = await openEmbeddedPostgres(plan.database.embedded.dataDir ? { dataDir: plan.database.embedded.dataDir } : {});
@@ -161,6 +187,12 @@ export async function assembleSystem(plan: SystemPlan): Promise<AssembledSystem>
       stops.push({ name: 'embedded postgres', stop: () => opened.close() });
       databaseUrl = database.url;
       schema = 'public';
+      if (plan.database.embedded.socket) {
+        // Stopped before the database closes (stops run newest first).
+        const socket = await serveEmbeddedSocket(database, plan.database.embedded.socket);
+        stops.push({ name: 'embedded postgres socket', stop: () => socket.close() });
+        databaseSocketUrl = socket.url;
+      }
     } else {
       ({ url: databaseUrl, schema } = plan.database);
     }
@@ -182,6 +214,10 @@ export async function assembleSystem(plan: SystemPlan): Promise<AssembledSystem>
         ...plan.projectorsEnv,
         EVENTSTORE_URL: eventStoreUrl,
         JWT_SECRET: jwtSecret,
+        // How tokens are verified is the plan's (`tokens`), not the environment's.
+        OIDC_ISSUER: undefined,
+        OIDC_AUDIENCE: undefined,
+        OIDC_JWKS_URL: undefined,
         // Checked by the schema as a server URL; an embedded database's URL is ours, given just below.
         DATABASE_URL: database ? 'postgres://embedded' : databaseUrl,
         DATABASE_SCHEMA: schema,
@@ -218,7 +254,7 @@ export async function assembleSystem(plan: SystemPlan): Promise<AssembledSystem>
     // ---- command API.
     const commandApi = await buildCommandApi({
       client: commandClient,
-      config: { tokens, sagaGroup: sagaSettings.group, ...(plan.corsOrigins ? { corsOrigins: plan.corsOrigins } : {}) },
+      config: { tokens, sagaGroup: sagaSettings.group, trustProxy, ...(plan.corsOrigins ? { corsOrigins: plan.corsOrigins } : {}) },
       logger: plan.logger('command-api'),
     });
     const commandUrl = await listen(commandApi, host, ports.commandApi);
@@ -245,6 +281,7 @@ export async function assembleSystem(plan: SystemPlan): Promise<AssembledSystem>
         notificationsSubjectPrefix: subjectPrefix,
         readYourWritesTimeoutMs: plan.readYourWritesTimeoutMs ?? 5000,
         projectorsUrl,
+        trustProxy,
         ...(plan.corsOrigins ? { corsOrigins: plan.corsOrigins } : {}),
       },
     });
@@ -275,6 +312,7 @@ export async function assembleSystem(plan: SystemPlan): Promise<AssembledSystem>
       webUrl,
       eventStoreUrl,
       databaseUrl,
+      databaseSocketUrl,
       schema,
       busUrl: 'nats' in plan.bus ? plan.bus.nats.url : 'in-process',
       subjectPrefix,

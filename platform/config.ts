@@ -162,14 +162,15 @@ interface AuthValues {
 /**
  * How the `authEnv` variables go together: exactly one way of verifying tokens. Both at once is
  * refused, because a shared secret beside the identity provider would let whoever holds it mint
- * tokens the provider never issued.
+ * tokens the provider never issued. `secretOptional`: neither is fine too (`npm start` generates
+ * a secret of its own then).
  */
-export function withTokenRules<Schema extends z.ZodObject>(schema: Schema): Schema {
+export function withTokenRules<Schema extends z.ZodObject>(schema: Schema, { secretOptional = false }: { secretOptional?: boolean } = {}): Schema {
   return schema.superRefine((values: AuthValues, context) => {
     const problem = (variable: string, message: string) => context.addIssue({ code: 'custom', path: [variable], message });
     if (values.JWT_SECRET !== undefined && values.OIDC_ISSUER !== undefined) {
       problem('JWT_SECRET', 'must not be set together with OIDC_ISSUER: tokens are verified either with a shared secret (development) or against the identity provider, not both');
-    } else if (values.JWT_SECRET === undefined && values.OIDC_ISSUER === undefined) {
+    } else if (values.JWT_SECRET === undefined && values.OIDC_ISSUER === undefined && !secretOptional) {
       problem('JWT_SECRET', 'is required but not set (or set OIDC_ISSUER and OIDC_AUDIENCE to verify an identity provider\'s tokens)');
     }
     if (values.OIDC_ISSUER !== undefined && values.OIDC_AUDIENCE === undefined) problem('OIDC_AUDIENCE', 'is required with OIDC_ISSUER (the audience the APIs\' tokens are issued for)');

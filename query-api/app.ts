@@ -38,6 +38,8 @@ export interface QueryApiOptions {
   notificationsSubjectPrefix?: string;
   /** Browser origins allowed to call the API and open a socket from another origin (`CORS_ORIGINS`); default none. */
   corsOrigins?: readonly string[];
+  /** Proxies whose X-Forwarded-For names the client, HTTP and socket handshakes alike (`TRUST_PROXY`); default none. */
+  trustProxy?: readonly string[];
   /** The projector service's HTTP base URL, for GET /operations/projections (`PROJECTORS_URL`); unset: 503. */
   projectorsUrl?: string;
   /** Longest wait for the projector service (default 3000 ms). */
@@ -63,6 +65,7 @@ export async function buildQueryApi({ knex, notifications, config, logger }: Que
     metricsRegistry,
     readinessChecks: [postgresReadinessCheck(knex), notifications.readinessCheck()],
     ...(config.corsOrigins ? { corsOrigins: config.corsOrigins } : {}),
+    ...(config.trustProxy ? { trustProxy: config.trustProxy } : {}),
     ...(config.metricsListener ? { metricsListener: config.metricsListener } : {}),
     docs: {
       title: 'Checkout query API',
@@ -102,6 +105,7 @@ export async function buildQueryApi({ knex, notifications, config, logger }: Que
     logger,
     metricsRegistry,
     ...(config.corsOrigins?.length ? { corsOrigins: config.corsOrigins } : {}),
+    ...(config.trustProxy?.length ? { trustProxy: config.trustProxy } : {}),
     checkpointMoves: watcher,
     handshakeFailures: failureLimiter(app, { max: failuresPerMinute }),
     ...(config.maxChangedRowsPerQuery ? { maxChangedRowsPerQuery: config.maxChangedRowsPerQuery } : {}),

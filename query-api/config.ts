@@ -1,6 +1,7 @@
 /** The query API's configuration, from the environment. */
 import { z } from 'zod';
 import { authEnv, databaseUrl, httpServiceEnv, natsUrl, port, url, withTokenRules } from '../platform/config';
+import { trustProxy } from '../platform/http/client-address';
 import { corsOrigins } from '../platform/http/cors';
 
 /** How long a request carrying X-Min-Position may wait for the read models before a 503. */
@@ -27,6 +28,8 @@ export const queryApiEnv = withTokenRules(z.object({
   READ_YOUR_WRITES_TIMEOUT_MS: readYourWritesTimeoutMs,
   /** Browser origins allowed to call the API and open a socket from another origin (comma-separated); unset: none. */
   CORS_ORIGINS: corsOrigins.optional(),
+  /** Proxies whose X-Forwarded-For (and, for socket.io's origin check, X-Forwarded-Host) is believed (comma-separated addresses, CIDR ranges, `loopback`): the console's origin; unset: none. */
+  TRUST_PROXY: trustProxy.optional(),
   /** The projector service's HTTP base URL, for GET /operations/projections; unset: that route answers 503. */
   PROJECTORS_URL: url(['http', 'https'], 'http://127.0.0.1:3004').optional(),
 }));

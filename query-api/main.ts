@@ -42,6 +42,7 @@ const app = await buildQueryApi({
     readYourWritesTimeoutMs: config.READ_YOUR_WRITES_TIMEOUT_MS,
     notificationsSubjectPrefix: config.NOTIFICATIONS_SUBJECT_PREFIX,
     ...(config.CORS_ORIGINS ? { corsOrigins: config.CORS_ORIGINS } : {}),
+    ...(config.TRUST_PROXY ? { trustProxy: config.TRUST_PROXY } : {}),
     ...(config.PROJECTORS_URL ? { projectorsUrl: config.PROJECTORS_URL } : {}),
     ...(metricsListenerOf(config) ? { metricsListener: metricsListenerOf(config)! } : {}),
   },

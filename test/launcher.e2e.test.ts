@@ -18,7 +18,7 @@ import { freePort } from '../saga/testing-process';
 import { eventually, placeOrder, query, stockProduct } from './support/customer';
 import type { ShopEndpoints } from './support/system';
 import { mintToken, type Role } from '../platform/auth';
-import { readJwtSecret, dataDirectory } from '../launcher/data-dir';
+import { readJwtSecret, dataDirectory } from '../platform/local-system/data-dir';
 
 const root = new URL('..', import.meta.url).pathname;
 const dataDir = mkdtempSync(join(tmpdir(), 'checkout-start-'));

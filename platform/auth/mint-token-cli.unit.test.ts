@@ -1,4 +1,7 @@
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { verifyToken } from './tokens';
@@ -21,11 +24,16 @@ test('prints only a token that verifies to the given subject and role', async ()
   assert.equal(result, { ok: true, principal: { sub: 'alice', role: 'customer' } });
 });
 
-test('without JWT_SECRET it says so and exits 1', () => {
-  const { code, stdout, stderr } = run(['--sub', 'alice', '--role', 'admin'], {});
-  assert.is(code, 1);
-  assert.is(stdout, '');
-  assert.is(stderr, 'Invalid configuration (1 problem):\n  - JWT_SECRET: is required but not set\n');
+test('without JWT_SECRET and without a running npm start it says what to start or set, and exits 1', () => {
+  const empty = mkdtempSync(join(tmpdir(), 'token-cli-'));
+  try {
+    const { code, stdout, stderr } = run(['--sub', 'alice', '--role', 'admin'], { CHECKOUT_DATA_DIR: empty });
+    assert.is(code, 1);
+    assert.is(stdout, '');
+    assert.is(stderr, `no running \`npm start\` found in ${empty} and JWT_SECRET not set: start the checkout with \`npm start\` (in this directory, or set CHECKOUT_DATA_DIR to its data directory), or set JWT_SECRET\n`);
+  } finally {
+    rmSync(empty, { recursive: true, force: true });
+  }
 });
 
 test('an unknown role is refused with the usage line', () => {

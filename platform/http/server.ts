@@ -30,6 +30,7 @@ import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import type { Logger } from '../logger';
 import { answerClientError } from './client-errors';
+import { trustedProxies } from './client-address';
 import { CORRELATION_ID_HEADER, correlationIdFor } from './correlation';
 import { registerCors } from './cors';
 import { handleError, handleNotFound, instanceOf, sendProblem } from './error-handler';
@@ -54,8 +55,11 @@ export interface HttpServerOptions {
   docs?: { title: string; version?: string; description?: string };
   /** Largest request body accepted, in bytes (default 1 MiB). */
   bodyLimit?: number;
-  /** Set when behind a proxy, so `request.ip` is the client's. */
-  trustProxy?: boolean | string | string[];
+  /**
+   * The proxies whose X-Forwarded-For (and -Host, -Proto) are believed (`TRUST_PROXY`:
+   * client-address.ts), so `request.ip` is the client's; default none.
+   */
+  trustProxy?: readonly string[];
   /** Browser origins allowed to call cross-origin (`CORS_ORIGINS`, cors.ts); none: no cross-origin access. */
   corsOrigins?: readonly string[];
   /**
@@ -78,7 +82,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     }),
     genReqId: correlationIdFor,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
-    trustProxy: options.trustProxy ?? false,
+    // Our trust function rather than fastify's list: the socket.io handshake walks the same way.
+    trustProxy: options.trustProxy?.length ? trustedProxies(options.trustProxy) : false,
     // A URL the router cannot even decode (`/products/%`) or a parameter over its length limit:
     // problem+json like every other client error, not fastify's own JSON.
     // These requests skip the onRequest hooks, so the correlation id header is set here.

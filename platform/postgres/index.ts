@@ -3,3 +3,4 @@ export * from './migrations';
 export * from './listen';
 export * from './checkpoint-channel';
 export * from './embedded';
+export * from './embedded-socket';

@@ -6,6 +6,7 @@ import { createInterface } from 'node:readline/promises';
 import { ConfigError, loadConfig } from '../../platform/config';
 import { createLogger } from '../../platform/logger';
 import { USAGE, parseCommandLine, type ReplayCommand } from './arguments';
+import { nothingRunningHint, withRunningSystem } from '../../platform/local-system/system-file';
 import { replayEnv } from './config';
 import { openContext, projectionNames, type ReplayContext } from './context';
 import { ExitCode, ReplayError } from './errors';
@@ -47,9 +48,17 @@ async function main(): Promise<number> {
     process.stdout.write(`${USAGE.replace('%s', known.join(', '))}\n`);
     return ExitCode.ok;
   }
+  // No EVENTSTORE_URL / DATABASE_URL: the `npm start` running in this directory, if there is one.
+  const running = withRunningSystem(
+    process.env,
+    ['EVENTSTORE_URL', 'DATABASE_URL'],
+    (system) => ({ EVENTSTORE_URL: system.eventStoreUrl, DATABASE_URL: system.databaseUrl, DATABASE_SCHEMA: system.databaseSchema }),
+    (line) => process.stderr.write(`replay: ${line}\n`),
+  );
+  if (running.missing.length > 0 && !running.system) throw new ReplayError(nothingRunningHint(running.dataDir, running.missing.join(' and ')), ExitCode.usage);
   let config;
   try {
-    config = loadConfig(replayEnv);
+    config = loadConfig(replayEnv, running.env);
   } catch (error) {
     if (error instanceof ConfigError) throw new ReplayError(oneLine(error), ExitCode.usage);
     throw error;

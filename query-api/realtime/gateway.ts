@@ -20,8 +20,12 @@
  *   `token-expired` and disconnected (the client sees the reason "io server disconnect"). Before
  *   that, the client may hand over a fresh token of the same user with `refresh-token`: the socket
  *   keeps its rooms and goes on receiving, under the new expiry.
- * - Handshakes refused for a bad token are counted per client address; past the limit they are
- *   refused `too_many_failures` (with `retryAfter` seconds) until the window ends.
+ * - Handshakes refused for a bad token are counted per client address (behind a proxy listed in
+ *   `trustProxy`, the address it forwards, as on HTTP); past the limit they are refused
+ *   `too_many_failures` (with `retryAfter` seconds) until the window ends.
+ * - A handshake (polling or websocket) whose `Origin` is neither in `corsOrigins` nor this host
+ *   (a trusted proxy's X-Forwarded-Host, else Host) is refused 403 before any token is read;
+ *   without `Origin` (not a browser) it goes on.
  */
 import type { Server as HttpServer } from 'node:http';
 import type { Knex } from 'knex';
@@ -29,6 +33,7 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { decodeJwt } from 'jose';
 import { Server, type Socket } from 'socket.io';
 import { IdentityProviderUnavailable, verifyToken, type Principal, type TokenVerifier } from '../../platform/auth';
+import { clientAddress, requestedHost, trustedProxies, trustsNobody, type TrustedProxies } from '../../platform/http/client-address';
 import type { FailureLimiter } from '../../platform/http/rate-limits';
 import type { Logger } from '../../platform/logger';
 import type { NotificationSource, NotificationSubscription } from '../../platform/notification-bus';
@@ -63,6 +68,11 @@ export interface GatewayOptions {
    * @fastify/rate-limit's store); default: no limit.
    */
   handshakeFailures?: FailureLimiter;
+  /**
+   * Proxies whose X-Forwarded-For names the client (for the failure count, as on HTTP) and whose
+   * X-Forwarded-Host names the host a page asked for (the origin check): the console's origin.
+   */
+  trustProxy?: readonly string[];
 }
 
 interface SocketData {
@@ -133,13 +143,25 @@ export class NotificationGateway {
   private readonly prefix: string;
   private readonly logger: Logger;
   private readonly metrics;
+  private readonly trusted: TrustedProxies;
   private changes: ReadModelChanges | undefined;
 
   constructor(private readonly options: GatewayOptions) {
     this.prefix = options.subjectPrefix ?? 'notifications';
     this.logger = options.logger.child({ component: 'socket.io' });
+    this.trusted = options.trustProxy?.length ? trustedProxies(options.trustProxy) : trustsNobody;
+    const allowedOrigins = new Set(options.corsOrigins ?? []);
     this.io = new Server(options.httpServer, {
       serveClient: false,
+      // CORS binds only what a page may read over HTTP: a websocket upgrade is never preflighted,
+      // so a page on any origin could open one with a token it holds. A browser always sends
+      // Origin on both; what is neither allowed nor this host is refused before the handshake.
+      allowRequest: (request, answer) => {
+        const origin = request.headers.origin;
+        if (origin === undefined || allowedOrigins.has(origin) || isSameOrigin(origin, requestedHost(request, this.trusted))) return answer(null, true);
+        this.metrics.refused.inc({ reason: 'origin' });
+        answer('Origin not allowed', false);
+      },
       // The same allow-list as the HTTP routes; no credentials (the token is in the handshake's auth).
       ...(options.corsOrigins?.length ? { cors: { origin: [...options.corsOrigins], methods: ['GET', 'POST'], credentials: false } } : {}),
     });
@@ -245,7 +267,7 @@ export class NotificationGateway {
     if (!result.ok && result.reason === 'no_role') throw this.refusal(result.reason, result.detail);
     if (!result.ok) {
       // A missing token is a client that forgot; a bad one is an attempt, and attempts are counted.
-      const now = await this.options.handshakeFailures?.count(socket.handshake.address);
+      const now = await this.options.handshakeFailures?.count(clientAddress(socket.request, this.trusted));
       if (now?.limited) throw this.tooManyFailures(now.retryAfterSeconds);
       throw this.refusal(result.reason, result.detail);
     }
@@ -308,7 +330,7 @@ export class NotificationGateway {
     if (typeof token !== 'string' || token === '') return refused('invalid_request', 'Send refresh-token with { token }');
     const result = await verifyToken(token, this.options.tokens);
     if (!result.ok) {
-      const now = await this.options.handshakeFailures?.count(socket.handshake.address);
+      const now = await this.options.handshakeFailures?.count(clientAddress(socket.request, this.trusted));
       if (now?.limited) {
         socket.disconnect(true);
         return refused('invalid_token', 'Too many refused tokens from this address');
@@ -416,6 +438,16 @@ export class NotificationGateway {
 }
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * A page on the host it connects to. The host only, not the scheme: behind a TLS-terminating
+ * proxy this server cannot know which one the page used, and both are the same operator's.
+ */
+function isSameOrigin(origin: string, host: string | undefined): boolean {
+  if (host === undefined || !URL.canParse(origin)) return false;
+  const page = new URL(origin);
+  return (page.protocol === 'http:' || page.protocol === 'https:') && page.host === host;
+}
 
 /** The verified token's `exp` in ms (verifyToken requires it). */
 function expiryOf(token: string): number {

@@ -5,7 +5,9 @@
  * a preflighted request), the command API (POST /orders) and opens a socket.io connection. From
  * the allowed origin all of it works; from the other the browser refuses the answers (fetch
  * rejects with a TypeError) and the socket never connects (connect_error) — although the token
- * is valid, so nothing but the origin can explain it.
+ * is valid, so nothing but the origin can explain it. A socket asking for the websocket
+ * transport only (never subject to CORS) is refused from the other origin too: the query API
+ * checks the handshake's Origin itself.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -110,8 +112,18 @@ test('another origin gets no answer it can read, and no socket', async () => {
   // The same token connects from the allowed origin: the refusal is the origin's, not the token's.
   assert.not.match((socket as { error: string }).error, /unauthorized/i);
 
+  // CORS never applies to a WebSocket upgrade: the query API checks the handshake's Origin itself.
+  const websocketOnly = await connectFrom(refusedPage, system.queryUrl, token, ['websocket']);
+  assert.is(websocketOnly.connected, false, 'a websocket-only socket from a refused origin connected');
+  assert.not.match((websocketOnly as { error: string }).error, /unauthorized/i);
+
   // What the browser logs about the refusals is expected here; anything else is not.
-  refusedPage.assertNoErrors('the refused origin', [/CORS policy/, /net::ERR_FAILED/, /Failed to load resource/]);
+  refusedPage.assertNoErrors('the refused origin', [/CORS policy/, /net::ERR_FAILED/, /Failed to load resource/, /WebSocket connection to .* failed/]);
+});
+
+test('websocket only: the allowed origin connects', async () => {
+  assert.equal(await connectFrom(allowedPage, system.queryUrl, token, ['websocket']), { connected: true });
+  allowedPage.assertNoErrors('the allowed origin, websocket only');
 });
 
 test.run();

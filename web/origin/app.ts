@@ -8,13 +8,15 @@
  *   /socket.io/*           → the query API's socket.io (long polling and websocket)
  *   /console-config.json   { devSignIn, oidc } — what the console may offer on this origin
  *   /dev/sign-in           development sign-in, only when `devSignIn` is given (npm start)
- *   /health /ready /metrics /docs   as on every service (platform/http); /ready asks both APIs
+ *   /health /ready /metrics /docs   as on every service (platform/http); /ready asks both APIs;
+ *                          /metrics on METRICS_PORT/OPS_HOST instead when set
  *
  * `npm start` runs it in its process (launcher/system.ts); compose runs main.ts beside the APIs.
  */
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Logger } from '../../platform/logger';
 import { createHttpServer, type HttpServer } from '../../platform/http';
+import type { MetricsListenerOptions } from '../../platform/http/metrics-listener';
 import { addPagePolicy, addSecurityHeaders, serveConsoleFiles } from './console-files';
 import { consoleConfigRoute, devSignInRoute, type ConsoleOidc, type DevSignIn } from './dev-sign-in';
 import { proxyTheApis } from './proxy';
@@ -31,6 +33,10 @@ export interface WebOriginOptions {
   devSignIn?: DevSignIn;
   /** The identity provider the console offers to sign in with (OIDC_ISSUER + OIDC_CONSOLE_CLIENT_ID). */
   oidc?: ConsoleOidc;
+  /** Serve `/metrics` on a listener of its own (METRICS_PORT/OPS_HOST) instead of the public port. */
+  metricsListener?: MetricsListenerOptions;
+  /** Proxies in front of this origin whose X-Forwarded-For is passed on (`TRUST_PROXY`); default none. */
+  trustProxy?: readonly string[];
   logger: Logger;
 }
 
@@ -41,9 +47,11 @@ export async function buildWebOrigin(options: WebOriginOptions): Promise<HttpSer
     logger: options.logger,
     docs: { title: 'Checkout console origin', description: 'Serves the console and fronts the command API, the query API and socket.io on one origin.' },
     readinessChecks: [answers(commandApi), answers(queryApi)],
+    ...(options.metricsListener ? { metricsListener: options.metricsListener } : {}),
+    ...(options.trustProxy ? { trustProxy: options.trustProxy } : {}),
   });
   addSecurityHeaders(app);
-  await proxyTheApis(app, { commandApi, queryApi });
+  await proxyTheApis(app, { commandApi, queryApi, ...(options.trustProxy ? { trustProxy: options.trustProxy } : {}) });
   await app.register(async (child) => {
     const scope: Scope = child.withTypeProvider<ZodTypeProvider>();
     addPagePolicy(scope, options.oidc ? [new URL(options.oidc.issuer).origin] : []);

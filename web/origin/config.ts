@@ -1,6 +1,7 @@
 /** The console origin's configuration (compose: `npm run start:web`), from the environment. */
 import { z } from 'zod';
 import { httpServiceEnv, port, url } from '../../platform/config';
+import { trustProxy } from '../../platform/http/client-address';
 import type { ConsoleOidc } from './dev-sign-in';
 
 export const webOriginEnv = z.object({
@@ -17,6 +18,11 @@ export const webOriginEnv = z.object({
   OIDC_CONSOLE_SCOPE: z.string().min(1).optional(),
   /** Where the access token holds the roles, as the APIs' OIDC_ROLES_CLAIM (default `roles`). */
   OIDC_ROLES_CLAIM: z.string().min(1).default('roles'),
+  /**
+   * Proxies in front of this origin whose X-Forwarded-For is passed on to the APIs (a load
+   * balancer); unset: none, the origin's peer is the client it names to the APIs.
+   */
+  TRUST_PROXY: trustProxy.optional(),
 }).superRefine((values, context) => {
   if ((values.OIDC_ISSUER === undefined) !== (values.OIDC_CONSOLE_CLIENT_ID === undefined)) {
     const missing = values.OIDC_ISSUER === undefined ? 'OIDC_ISSUER' : 'OIDC_CONSOLE_CLIENT_ID';

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfigOrExit } from '../../platform/config';
 import { installGracefulShutdown } from '../../platform/http';
+import { metricsListenerOf } from '../../platform/http/metrics-listener';
 import { createLogger } from '../../platform/logger';
 import { buildWebOrigin } from './app';
 import { consoleOidcOf, webOriginEnv } from './config';
@@ -25,7 +26,16 @@ if (!existsSync(join(consoleDistDir, 'index.html'))) {
 }
 
 const oidc = consoleOidcOf(config);
-const app = await buildWebOrigin({ commandApiUrl: config.COMMAND_API_URL, queryApiUrl: config.QUERY_API_URL, distDir: consoleDistDir, ...(oidc ? { oidc } : {}), logger });
+const metricsListener = metricsListenerOf(config);
+const app = await buildWebOrigin({
+  commandApiUrl: config.COMMAND_API_URL,
+  queryApiUrl: config.QUERY_API_URL,
+  distDir: consoleDistDir,
+  ...(oidc ? { oidc } : {}),
+  ...(metricsListener ? { metricsListener } : {}),
+  ...(config.TRUST_PROXY ? { trustProxy: config.TRUST_PROXY } : {}),
+  logger,
+});
 installGracefulShutdown({ server: app, logger });
 
 try {

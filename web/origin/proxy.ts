@@ -7,7 +7,12 @@
  * body (streamed, never parsed here), every request header (Authorization, Idempotency-Key,
  * X-Min-Position, …) and the API's status, headers and body. What the origin adds: the request's
  * correlation id, so the origin's log line and the API's share one id even when the browser sent
- * none. What it answers itself: a problem+json 502 (504 on a timeout) when an API cannot be
+ * none; and who asked, since the APIs see only the origin's address: `X-Forwarded-For` (the
+ * browser's address, after what proxies this origin trusts forwarded: whatever else a client wrote
+ * there is dropped), `X-Forwarded-Host` (the Host the browser asked for: the proxy rewrites Host
+ * to the API's, and socket.io's origin check compares a page's Origin with it) and
+ * `X-Forwarded-Proto`, on HTTP and on the websocket upgrade alike. The APIs believe them only
+ * from the addresses in their TRUST_PROXY. What it answers itself: a problem+json 502 (504 on a timeout) when an API cannot be
  * reached, so the console can say "the shop cannot be reached" instead of showing an HTML page.
  */
 import type { IncomingMessage } from 'node:http';
@@ -15,6 +20,7 @@ import type { Duplex } from 'node:stream';
 import fastifyHttpProxy, { type FastifyHttpProxyOptions } from '@fastify/http-proxy';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CORRELATION_ID_HEADER, instanceOf, sendProblem, statusTitle, type HttpServer } from '../../platform/http';
+import { forwardedChain, trustedProxies, trustsNobody, type TrustedProxies } from '../../platform/http/client-address';
 
 /** The `type` of the problem the origin answers when an API does not: the console keys on it. */
 export const UNREACHABLE_PROBLEM_TYPE = 'urn:checkout:problem:api-unreachable';
@@ -33,28 +39,33 @@ export interface Upstream {
   url: string;
 }
 
-export async function proxyTheApis(app: HttpServer, { commandApi, queryApi }: { commandApi: Upstream; queryApi: Upstream }): Promise<void> {
+export async function proxyTheApis(
+  app: HttpServer,
+  { commandApi, queryApi, trustProxy = [] }: { commandApi: Upstream; queryApi: Upstream; trustProxy?: readonly string[] },
+): Promise<void> {
+  const trusted = trustProxy.length ? trustedProxies(trustProxy) : trustsNobody;
   // Requests to the APIs are streamed through, not parsed: the base server's JSON parser (with its
   // depth limit) is the APIs' business. The proxy registers its pass-through parsers in this scope.
   await app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
-    await scope.register(fastifyHttpProxy, { ...httpOptions(commandApi), prefix: '/api/commands' });
-    await scope.register(fastifyHttpProxy, { ...httpOptions(queryApi), prefix: '/api/queries' });
+    await scope.register(fastifyHttpProxy, { ...httpOptions(commandApi, trusted), prefix: '/api/commands' });
+    await scope.register(fastifyHttpProxy, { ...httpOptions(queryApi, trusted), prefix: '/api/queries' });
     await scope.register(fastifyHttpProxy, {
-      ...httpOptions(queryApi),
+      ...httpOptions(queryApi, trusted),
       prefix: SOCKET_IO_PATH,
       rewritePrefix: SOCKET_IO_PATH,
       websocket: true,
       // The ws client forwards only the cookie by default. socket.io reads its token from the
-      // handshake's `auth` (inside the connection), but a client may also send the header.
-      wsClientOptions: { rewriteRequestHeaders: forwardedWebSocketHeaders } as object,
+      // handshake's `auth` (inside the connection), but a client may also send the header; and
+      // the page's Origin must reach the API, whose origin check would otherwise wave it through.
+      wsClientOptions: { rewriteRequestHeaders: (headers: Record<string, string>, request: FastifyRequest) => forwardedWebSocketHeaders(headers, request, trusted) } as object,
     });
   });
   endLongPollsOnClose(app);
   refuseUpgradesElsewhere(app);
 }
 
-function httpOptions(upstream: Upstream) {
+function httpOptions(upstream: Upstream, trusted: TrustedProxies) {
   return {
     upstream: upstream.url,
     // Our own request log line is enough; the proxy's two extra lines per request are noise.
@@ -62,7 +73,7 @@ function httpOptions(upstream: Upstream) {
     destroyAgent: true,
     undici: { headersTimeout: UPSTREAM_TIMEOUT_MS, bodyTimeout: UPSTREAM_TIMEOUT_MS, connect: { timeout: 5_000 } },
     replyOptions: {
-      rewriteRequestHeaders: (request, headers) => ({ ...headers, [CORRELATION_ID_HEADER]: request.id }),
+      rewriteRequestHeaders: (request, headers) => ({ ...headers, [CORRELATION_ID_HEADER]: request.id, ...whoAsked(request as FastifyRequest, trusted) }),
       // By default a GET answered 503 is retried up to 10 times: but a 503 from an API is an
       // answer (a read-your-writes wait ran out, not ready yet) that the client must see as is.
       retryDelay: () => null,
@@ -88,12 +99,23 @@ function answerUnreachable(reply: FastifyReply, upstream: Upstream, error: Error
   });
 }
 
-function forwardedWebSocketHeaders(headers: Record<string, string>, request: FastifyRequest): Record<string, string> {
-  const forwarded: Record<string, string> = { ...headers, [CORRELATION_ID_HEADER]: request.id };
-  const { authorization, cookie } = request.headers;
+function forwardedWebSocketHeaders(headers: Record<string, string>, request: FastifyRequest, trusted: TrustedProxies): Record<string, string> {
+  const forwarded: Record<string, string> = { ...headers, [CORRELATION_ID_HEADER]: request.id, ...whoAsked(request, trusted) };
+  const { authorization, cookie, origin } = request.headers;
   if (authorization) forwarded.authorization = authorization;
   if (cookie) forwarded.cookie = cookie;
+  if (origin) forwarded.origin = origin;
   return forwarded;
+}
+
+/** The X-Forwarded-* an API needs to know the browser (see the top of this file). */
+function whoAsked(request: FastifyRequest, trusted: TrustedProxies): Record<string, string> {
+  return {
+    'x-forwarded-for': forwardedChain(request.raw.socket.remoteAddress ?? '', request.headers['x-forwarded-for'], trusted).join(', '),
+    // fastify's own, which already take a trusted proxy's X-Forwarded-Host/-Proto.
+    'x-forwarded-host': request.host,
+    'x-forwarded-proto': request.protocol,
+  };
 }
 
 /**

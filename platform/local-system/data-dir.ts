@@ -1,11 +1,12 @@
 /**
  * The launcher's data directory: `eventstore/` (the emulator's log), `postgres/` (PGlite's
- * files), `jwt-secret` (generated when JWT_SECRET is unset) and `launcher.lock`.
+ * files), `jwt-secret` (generated when JWT_SECRET is unset), `launcher.lock` and, while it runs,
+ * `system.json` (system-file.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { isProcessRunning } from '../platform/process';
+import { isProcessRunning } from '../process';
 
 export interface DataDirectory {
   readonly path: string;
