@@ -32,6 +32,7 @@ import { stockProduct } from '../../test/support/customer';
 import { startSystem, type ShopEndpoints } from '../../test/support/system';
 import { startSystemProcesses } from '../../test/support/system-processes';
 import { perUnit, startCpuMeter } from '../support/process-cpu';
+import { latencySummary } from '../support/percentiles';
 
 const RATE = Number(process.env.BENCH_RATE ?? 50);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -64,16 +65,6 @@ interface Sample {
 const now = () => performance.now();
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-
-function summary(values: readonly number[]) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const round = (value: number) => +value.toFixed(1);
-  return { p50: round(percentile(sorted, 50)), p90: round(percentile(sorted, 90)), p99: round(percentile(sorted, 99)), max: round(sorted.at(-1) ?? Number.NaN) };
-}
 
 // The clients go through undici's pools rather than fetch: fetch costs about three times the CPU
 // per request here, and the bench shares the machine with the services it measures.
@@ -155,10 +146,10 @@ try {
   const beyondPeriod = (nanoseconds: number) => +Math.max(0, nanoseconds / 1e6 - 10).toFixed(1);
   const loop = { p50: beyondPeriod(loopDelay.percentile(50)), p99: beyondPeriod(loopDelay.percentile(99)), max: beyondPeriod(loopDelay.max) };
 
-  const visible = summary(samples.map(({ visibleMs }) => visibleMs));
-  const command = summary(samples.map(({ commandMs }) => commandMs));
-  const read = summary(samples.map(({ readMs }) => readMs));
-  const late = summary(samples.map(({ lateMs }) => lateMs));
+  const visible = latencySummary(samples.map(({ visibleMs }) => visibleMs));
+  const command = latencySummary(samples.map(({ commandMs }) => commandMs));
+  const read = latencySummary(samples.map(({ readMs }) => readMs));
+  const late = latencySummary(samples.map(({ lateMs }) => lateMs));
   console.log(`\n${samples.length} orders measured, ${errors.length} errors${errors.length ? `: ${[...new Set(errors)].slice(0, 3).join('; ')}` : ''}`);
   console.log('\n| ms | p50 | p90 | p99 | max |');
   console.log('| --- | ---: | ---: | ---: | ---: |');

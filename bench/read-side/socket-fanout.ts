@@ -31,6 +31,7 @@ import { closeNats, connectNats, subjectToken } from '../../platform/nats';
 import { migrateToLatest, type Knex } from '../../platform/postgres';
 import { createTestSchema } from '../../platform/postgres/testing';
 import { readModelMigrations } from '../../projectors/migrations';
+import { latencySummary } from '../support/percentiles';
 
 const SOCKETS = Number(process.env.BENCH_SOCKETS ?? 2000);
 const ONE_USER = Number(process.env.BENCH_NOTIFICATIONS ?? 500);
@@ -61,22 +62,8 @@ function freePort(): Promise<number> {
   });
 }
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-
 function summary(name: string, latencies: number[], expected: number) {
-  const sorted = [...latencies].sort((a, b) => a - b);
-  return {
-    name,
-    receipts: sorted.length,
-    missing: expected - sorted.length,
-    p50: +percentile(sorted, 50).toFixed(1),
-    p90: +percentile(sorted, 90).toFixed(1),
-    p99: +percentile(sorted, 99).toFixed(1),
-    max: +(sorted[sorted.length - 1] ?? NaN).toFixed(1),
-  };
+  return { name, receipts: latencies.length, missing: expected - latencies.length, ...latencySummary(latencies) };
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

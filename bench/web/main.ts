@@ -31,6 +31,7 @@ import { connectNotifications, placeOrder, stockProduct } from '../../test/suppo
 import { launchBrowser, openPage } from '../../test/support/browser';
 import { startSystem } from '../../test/support/system';
 import { openNotifications, signIn } from '../../test/browser/testing/console';
+import { latencySummary } from '../support/percentiles';
 
 const ORDERS = Number(process.env.BENCH_ORDERS ?? 200);
 const WARMUP_ORDERS = Number(process.env.BENCH_WARMUP_ORDERS ?? 20);
@@ -53,16 +54,6 @@ deadline.unref();
 const wallNow = () => performance.timeOrigin + performance.now();
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-
-function summary(values: readonly number[]) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const round = (value: number) => +value.toFixed(1);
-  return { p50: round(percentile(sorted, 50)), p90: round(percentile(sorted, 90)), p99: round(percentile(sorted, 99)), max: round(sorted.at(-1) ?? Number.NaN) };
-}
 
 /**
  * Runs in the page before the console's own scripts: records when each notification first enters
@@ -163,9 +154,9 @@ try {
   bare.close();
   consolePage.assertNoErrors('the console');
 
-  const bareFigures = summary(toBare);
-  const pageFigures = summary(toPage);
-  const addedFigures = summary(added);
+  const bareFigures = latencySummary(toBare);
+  const pageFigures = latencySummary(toPage);
+  const addedFigures = latencySummary(added);
   console.log(`\n${measured.length} notifications measured in ${seconds.toFixed(1)} s`);
   console.log('\n| ms, from the outbox row\'s transaction start | p50 | p90 | p99 | max |');
   console.log('| --- | ---: | ---: | ---: | ---: |');
@@ -174,8 +165,8 @@ try {
   console.log(`| (b) − (a) per notification: the page's added latency | ${addedFigures.p50} | ${addedFigures.p90} | ${addedFigures.p99} | ${addedFigures.max} |`);
   // Does the page slow down as its list grows (every notification stays on the page)?
   const quarter = Math.max(1, Math.floor(added.length / 4));
-  const firstQuarter = summary(added.slice(0, quarter));
-  const lastQuarter = summary(added.slice(-quarter));
+  const firstQuarter = latencySummary(added.slice(0, quarter));
+  const lastQuarter = latencySummary(added.slice(-quarter));
   console.log(`\nadded latency, first ${quarter} notifications (${WARMUP_ORDERS}–${WARMUP_ORDERS + quarter} already listed): p50 ${firstQuarter.p50}, p99 ${firstQuarter.p99} ms; last ${quarter} (${WARMUP_ORDERS + added.length - quarter}–${WARMUP_ORDERS + added.length} listed): p50 ${lastQuarter.p50}, p99 ${lastQuarter.p99} ms`);
   const met = addedFigures.p99 <= TARGET_ADDED_P99_MS;
   console.log(`\nthe page adds ${addedFigures.p99} ms at p99 against the target ≤ ${TARGET_ADDED_P99_MS} ms: ${met ? 'met' : 'MISSED'}`);
