@@ -167,7 +167,9 @@ test('live: a new event reaches its read model within moments', async () => {
   const position = await f.shop.inventory({ type: 'ReceiveStock', data: { sku: 'B', quantity: 5 } });
   await runners[1]!.waitForPosition(position!);
   const elapsed = Date.now() - started;
-  assert.ok(elapsed < 500, `applied after ${elapsed} ms`);
+  // Pushed by the live subscription, not found by a later poll or batch timeout; the bound is
+  // generous so that a busy machine's scheduling cannot fail it.
+  assert.ok(elapsed < 5_000, `applied after ${elapsed} ms`);
   const row = await f.db.knex('products').where({ sku: 'B' }).first();
   assert.is(row.on_hand, 7);
   await Promise.all(runners.map((runner) => runner.stop()));
