@@ -13,17 +13,18 @@
 
 ARG NODE_IMAGE=node:20-bookworm-slim
 
-# ---- build: every dependency and every source; the type check must pass -----------------------
+# ---- build: every dependency and every source but the tests; the type check must pass ---------
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci
+# The build context holds no test code (.dockerignore): the type check proves the services
+# compile without it, and nothing below can copy it into the image.
 COPY . .
 # The console is built here, once, into web/dist/ (the `web` service serves it; npm start builds
 # it itself when missing or stale, web/build.ts).
 RUN npm run typecheck \
- && npm run web:build \
- && find domain platform command-api query-api saga projectors web/origin -name '*.test.ts' -delete
+ && npm run web:build
 
 # ---- runtime: production dependencies and the service sources only ----------------------------
 FROM ${NODE_IMAGE} AS runtime

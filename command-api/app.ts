@@ -5,7 +5,8 @@
  */
 import type { EventStoreDBClient } from '@eventstore/db-client';
 import { registerAuth, tokensOf } from '../platform/auth';
-import { eventStoreReadinessCheck, defaultRetryPolicy, type RetryPolicy } from '../platform/eventstore';
+import { inventoryCodec, inventoryDecider, orderCodec, orderDecider } from '../domain';
+import { commandHandler, eventStoreReadinessCheck, type ConflictRetry } from '../platform/eventstore';
 import { createHttpServer, createMetricsRegistry, type HttpServer } from '../platform/http';
 import type { Logger } from '../platform/logger';
 import { perUserLimit } from '../platform/http/rate-limits';
@@ -19,7 +20,6 @@ import { receivingStockRoute } from './products/receiving-stock/route';
 import { registeringRoute } from './products/registering/route';
 import type { CommandDeps } from './shared/command';
 import { IdempotencyStore, type IdempotencySettings } from './shared/idempotency';
-import { StreamQueue } from './shared/stream-queue';
 
 export interface CommandApiOptions {
   client: EventStoreDBClient;
@@ -29,17 +29,9 @@ export interface CommandApiOptions {
   newId?: () => string;
   /** Overrides for tests (short leases and waits). */
   idempotency?: Partial<IdempotencySettings>;
-  retryPolicy?: RetryPolicy;
+  /** How a version conflict is retried (default `'conflicts'`). */
+  retryPolicy?: ConflictRetry;
 }
-
-/**
- * Commands that may be decided again (register, receive stock, change price, cancel) retry on
- * conflict with the platform's default policy (12 attempts, full-jitter backoff). Within one
- * process, commands on one stream are queued (shared/stream-queue.ts), so a conflict needs another
- * writer: another command-api instance or the saga. A handful of those per stream is what the
- * default was sized for.
- */
-export const commandRetryPolicy: RetryPolicy = defaultRetryPolicy;
 
 /**
  * Every route that changes state is limited per user, after its role guard (so the limit keys on
@@ -53,6 +45,20 @@ function limitCommandsPerUser(app: HttpServer, perMinute: number): void {
     const before = route.preHandler === undefined ? [] : Array.isArray(route.preHandler) ? route.preHandler : [route.preHandler];
     route.preHandler = [...before, limit as never];
   });
+}
+
+/**
+ * Commands that may be decided again (register, receive stock, change price, cancel) retry on
+ * conflict with the platform's `'conflicts'` policy (12 attempts, full-jitter backoff). Within one
+ * process, commands on one stream are queued (by their handler), so a conflict needs another
+ * writer: another command-api instance or the saga. A handful of those per stream is what the
+ * policy was sized for. Placing an order states its own: a new stream, never retried.
+ */
+function commandHandlers(client: EventStoreDBClient, { retryPolicy: retry = 'conflicts', logger }: CommandApiOptions): Pick<CommandDeps, 'inventory' | 'orders'> {
+  return {
+    inventory: commandHandler({ client, decider: inventoryDecider, codec: inventoryCodec, retry, logger }),
+    orders: commandHandler({ client, decider: orderDecider, codec: orderCodec, retry, logger }),
+  };
 }
 
 export async function buildCommandApi(options: CommandApiOptions): Promise<HttpServer> {
@@ -81,8 +87,7 @@ export async function buildCommandApi(options: CommandApiOptions): Promise<HttpS
     clock,
     newId: options.newId ?? (() => crypto.randomUUID()),
     idempotency: new IdempotencyStore({ client, clock, logger: options.logger, settings: options.idempotency }),
-    retryPolicy: options.retryPolicy ?? commandRetryPolicy,
-    streamQueue: new StreamQueue(),
+    ...commandHandlers(client, options),
   };
 
   registeringRoute(app, deps);

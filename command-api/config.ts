@@ -12,6 +12,9 @@ import { corsOrigins } from '../platform/http/cors';
 /** The saga's persistent subscription group, as the saga names it by default (saga/config.ts `SAGA_GROUP`). */
 export const DEFAULT_SAGA_GROUP = 'checkout-saga';
 
+/** COMMAND_RATE_LIMIT_PER_MINUTE when unset. */
+export const DEFAULT_COMMANDS_PER_MINUTE = 6000;
+
 export const commandApiEnv = withTokenRules(z.object({
   COMMAND_API_PORT: port(3001),
   ...httpServiceEnv,
@@ -20,7 +23,7 @@ export const commandApiEnv = withTokenRules(z.object({
   EVENTSTORE_URL: eventStoreUrl,
   ...authEnv,
   /** Commands one user (`sub`) may send a minute; past it 429 with Retry-After. Generous: it stops a runaway client, not a shopper. */
-  COMMAND_RATE_LIMIT_PER_MINUTE: perMinute(6000),
+  COMMAND_RATE_LIMIT_PER_MINUTE: perMinute(DEFAULT_COMMANDS_PER_MINUTE),
   /** Browser origins allowed to call this API from another origin (comma-separated); unset: none. */
   CORS_ORIGINS: corsOrigins.optional(),
   /** Proxies whose X-Forwarded-For is believed (comma-separated addresses, CIDR ranges, `loopback`): the console's origin; unset: none. */
@@ -43,10 +46,8 @@ export interface CommandApiSettings {
   sagaGroup?: string;
   /** Refused tokens per client address and minute before 429 (default 120). */
   authFailuresPerMinute?: number;
-  /** Commands per user and minute before 429 (default 6000). */
+  /** Commands per user and minute before 429 (default DEFAULT_COMMANDS_PER_MINUTE). */
   commandsPerMinute?: number;
   /** Serve `/metrics` on a listener of its own (METRICS_PORT/OPS_HOST) instead of the public port. */
   metricsListener?: MetricsListenerOptions;
 }
-
-export const DEFAULT_COMMANDS_PER_MINUTE = 6000;

@@ -4,7 +4,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { startCommandApi, type CommandApiFixture } from './testing';
+import { startCommandApi, type CommandApiFixture } from './testing/fixture';
 
 const ALLOWED = 'http://127.0.0.1:8099';
 const OTHER = 'http://127.0.0.1:8098';

@@ -1,10 +1,11 @@
 /** main.ts as a real process: configuration errors stop it; SIGTERM lets in-flight requests finish. */
 import { spawn } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { startEmulatorWithClient } from '../eventstore-emulator/testing';
+import { startEmulatorWithClient } from '../eventstore-emulator/testing/fixture';
 import { mintToken } from '../platform/auth';
-import { TEST_JWT_SECRET, call, storedEvents } from './testing';
+import { TEST_JWT_SECRET, call, storedEvents } from './testing/fixture';
 
 const MAIN = new URL('./main.ts', import.meta.url).pathname;
 
@@ -32,11 +33,12 @@ function start(env: Record<string, string>): RunningProcess {
     stdout: () => stdout,
     stderr: () => stderr,
     kill: (signal) => child.kill(signal),
-    async waitFor(predicate, timeoutMs = 15_000) {
+    // Generous: starting a process on a busy machine is slow, not a failure.
+    async waitFor(predicate, timeoutMs = 60_000) {
       const deadline = Date.now() + timeoutMs;
       while (!predicate(stdout)) {
         if (Date.now() > deadline || child.exitCode !== null) throw new Error(`gave up waiting; stdout:\n${stdout}\nstderr:\n${stderr}`);
-        await new Promise((resolve) => setTimeout(resolve, 20));
+        await sleep(20);
       }
     },
   };

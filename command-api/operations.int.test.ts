@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { startEmulatorWithClient } from '../eventstore-emulator/testing';
-import { storedEvents, startCommandApi, type CommandApiFixture } from './testing';
+import { startEmulatorWithClient } from '../eventstore-emulator/testing/fixture';
+import { storedEvents, startCommandApi, type CommandApiFixture } from './testing/fixture';
 
 let api: CommandApiFixture;
 let admin: string;

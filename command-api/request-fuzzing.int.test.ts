@@ -1,15 +1,15 @@
 /**
  * Whatever a client sends, the command API answers a success or a problem+json naming what was
  * wrong — never a 5xx, never an error in its log — and stays up. Random requests over every
- * operation in its OpenAPI document (platform/http/fuzzing.ts), against the real emulator.
+ * operation in its OpenAPI document (platform/testing/http-fuzzing.ts), against the real emulator.
  * FUZZ_RUNS sets about how many (default 400, and half as many again with either role); a failure
  * prints the seed that repeats it (FUZZ_SEED).
  */
 import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { faultsOf, fuzzRequests, operationKey, operationsOf, sendFuzzRequest } from '../platform/http/fuzzing';
-import { startCommandApi, validCommandBodies, type CommandApiFixture } from './testing';
+import { faultsOf, fuzzRequests, operationKey, operationsOf, sendFuzzRequest } from '../platform/testing/http-fuzzing';
+import { startCommandApi, validCommandBodies, type CommandApiFixture } from './testing/fixture';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 400);
 const SEED = process.env.FUZZ_SEED === undefined ? undefined : Number(process.env.FUZZ_SEED);

@@ -1,11 +1,12 @@
 import { EventStoreDBClient, jsonEvent } from '@eventstore/db-client';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { eventually } from '../platform/testing/eventually';
+import { freePort } from '../platform/testing/ports';
 
 const MAIN = new URL('./main.ts', import.meta.url).pathname;
 
@@ -29,29 +30,13 @@ function startMain(environment: Record<string, string>): { child: ChildProcess; 
   return { child, output: () => stdout, exited };
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 test('serves the real client on the configured port, says it is an emulator, stops cleanly on SIGTERM', async () => {
   const port = await freePort();
   const dataDirectory = mkdtempSync(join(tmpdir(), 'es-main-'));
   const main = startMain({ EVENTSTORE_EMULATOR_PORT: String(port), EVENTSTORE_EMULATOR_DATA_DIR: dataDirectory });
   let client: EventStoreDBClient | undefined;
   try {
-    await waitFor(() => main.output().includes('production uses EventStoreDB'), 'the startup banner');
+    await eventually('the startup banner', () => main.output().includes('production uses EventStoreDB'), { timeoutMs: 20_000 });
     const url = `esdb://127.0.0.1:${port}?tls=false`;
     assert.ok(main.output().includes(url), main.output());
     assert.ok(main.output().includes(dataDirectory));

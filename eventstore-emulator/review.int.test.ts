@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import {
   BACKWARDS,
   binaryEvent,
@@ -13,8 +12,10 @@ import {
 } from '@eventstore/db-client';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { collect, rejection } from './grpc/streams/read-test-support';
-import { startEmulatorWithClient } from './testing';
+import { collect } from './testing/client-reads';
+import { uniqueStream } from './testing/events';
+import { rejectionOf } from '../platform/testing/rejection';
+import { startEmulatorWithClient } from './testing/fixture';
 
 // Review findings: behaviour the checklist tests did not pin down, each checked against
 // EventStoreDB 24.10 through the real client.
@@ -22,12 +23,11 @@ const fixture = await startEmulatorWithClient();
 const { client } = fixture;
 test.after(() => fixture.close());
 
-const unique = (prefix: string) => `${prefix}-${randomUUID()}`;
 const link = (target: string) => binaryEvent({ type: '$>', data: Buffer.from(target, 'utf8') });
 
 test('a link to an event of a soft-deleted stream does not resolve', async () => {
-  const target = unique('target');
-  const links = unique('links');
+  const target = uniqueStream('target');
+  const links = uniqueStream('links');
   await client.appendToStream(target, [jsonEvent({ type: 'Happened', data: {} })]);
   await client.appendToStream(links, [link(`0@${target}`)]);
   await client.deleteStream(target);
@@ -38,8 +38,8 @@ test('a link to an event of a soft-deleted stream does not resolve', async () =>
 });
 
 test('a link to an event hidden by $maxCount does not resolve', async () => {
-  const target = unique('target');
-  const links = unique('links');
+  const target = uniqueStream('target');
+  const links = uniqueStream('links');
   await client.appendToStream(target, [jsonEvent({ type: 'A', data: {} }), jsonEvent({ type: 'B', data: {} }), jsonEvent({ type: 'C', data: {} })]);
   await client.setStreamMetadata(target, { maxCount: 1 });
   await client.appendToStream(links, [link(`0@${target}`), link(`2@${target}`)]);
@@ -50,7 +50,7 @@ test('a link to an event hidden by $maxCount does not resolve', async () => {
 });
 
 test('an idempotent `any` append answers the revision of its last event, not the highest', async () => {
-  const stream = unique('order');
+  const stream = uniqueStream('order');
   const a = jsonEvent({ type: 'A', data: {} });
   const b = jsonEvent({ type: 'B', data: {} });
   await client.appendToStream(stream, [a]);
@@ -64,7 +64,7 @@ test('an idempotent `any` append answers the revision of its last event, not the
 });
 
 test('recreating a soft-deleted stream writes the new events first, then the $tb metadata', async () => {
-  const stream = unique('order');
+  const stream = uniqueStream('order');
   await client.appendToStream(stream, [jsonEvent({ type: 'Old', data: {} })]);
   await client.deleteStream(stream);
   const recreated = await client.appendToStream(stream, [jsonEvent({ type: 'New', data: {} })]);
@@ -81,7 +81,7 @@ test('recreating a soft-deleted stream writes the new events first, then the $tb
 });
 
 test('setting metadata on a soft-deleted stream keeps its old events hidden', async () => {
-  const stream = unique('order');
+  const stream = uniqueStream('order');
   await client.appendToStream(stream, [jsonEvent({ type: 'Old', data: {} }), jsonEvent({ type: 'Old', data: {} })]);
   await client.deleteStream(stream);
   await client.setStreamMetadata(stream, { maxCount: 5 });
@@ -99,27 +99,27 @@ test('setting metadata on a soft-deleted stream keeps its old events hidden', as
 });
 
 test('errors naming a non-ASCII stream or group fail the call as UNKNOWN instead of crashing the emulator', async () => {
-  const stream = unique('café');
+  const stream = uniqueStream('café');
   await client.appendToStream(stream, [jsonEvent({ type: 'A', data: {} })]);
   await client.tombstoneStream(stream);
 
   // BatchAppend reports the stream in the message body, so that works as on the server.
-  assert.instance(await rejection(client.appendToStream(stream, [jsonEvent({ type: 'A', data: {} })])), StreamDeletedError);
+  assert.instance(await rejectionOf(client.appendToStream(stream, [jsonEvent({ type: 'A', data: {} })])), StreamDeletedError);
   // Everything else names it in trailers, which must be printable ASCII.
   const credentials = { username: 'admin', password: 'changeit' };
-  assert.instance(await rejection(client.appendToStream(stream, [jsonEvent({ type: 'A', data: {} })], { credentials })), UnknownError);
-  assert.instance(await rejection(collect(client.readStream(stream))), UnknownError);
-  assert.instance(await rejection(client.getPersistentSubscriptionToStreamInfo('orders', 'grüppe')), UnknownError);
+  assert.instance(await rejectionOf(client.appendToStream(stream, [jsonEvent({ type: 'A', data: {} })], { credentials })), UnknownError);
+  assert.instance(await rejectionOf(collect(client.readStream(stream))), UnknownError);
+  assert.instance(await rejectionOf(client.getPersistentSubscriptionToStreamInfo('orders', 'grüppe')), UnknownError);
   const subscription = client.subscribeToPersistentSubscriptionToStream('orders', 'grüppe');
-  assert.instance(await rejection(collect(subscription)), UnknownError);
+  assert.instance(await rejectionOf(collect(subscription)), UnknownError);
 
   // Still serving.
-  const next = await client.appendToStream(unique('order'), [jsonEvent({ type: 'A', data: {} })]);
+  const next = await client.appendToStream(uniqueStream('order'), [jsonEvent({ type: 'A', data: {} })]);
   assert.is(next.nextExpectedRevision, 0n);
 });
 
 test('an empty append to a soft-deleted stream recreates it with nothing visible', async () => {
-  const stream = unique('order');
+  const stream = uniqueStream('order');
   await client.appendToStream(stream, [jsonEvent({ type: 'Old', data: {} })]);
   await client.deleteStream(stream);
   // The server's commit check passes (`any`), and a passing write soft-undeletes the stream even
@@ -131,23 +131,23 @@ test('an empty append to a soft-deleted stream recreates it with nothing visible
 });
 
 test('the metadata stream of a tombstoned stream reads as deleted', async () => {
-  const stream = unique('order');
+  const stream = uniqueStream('order');
   await client.setStreamMetadata(stream, { maxCount: 5 });
   await client.appendToStream(stream, [jsonEvent({ type: 'A', data: {} })]);
   await client.tombstoneStream(stream);
 
   // A metastream shares its stream's tombstone (the server's `GetStreamLastEventNumberCached`).
-  assert.instance(await rejection(collect(client.readStream(`$$${stream}`))), StreamDeletedError);
-  assert.instance(await rejection(client.getStreamMetadata(stream)), StreamDeletedError);
+  assert.instance(await rejectionOf(collect(client.readStream(`$$${stream}`))), StreamDeletedError);
+  assert.instance(await rejectionOf(client.getStreamMetadata(stream)), StreamDeletedError);
 });
 
 test('updating a connected group with a non-ASCII name applies and ends its subscribers', async () => {
-  const stream = unique('orders');
+  const stream = uniqueStream('orders');
   const settings = persistentSubscriptionToStreamSettingsFromDefaults({ startFrom: START });
   await client.appendToStream(stream, [jsonEvent({ type: 'A', data: {} })]);
   await client.createPersistentSubscriptionToStream(stream, 'grüppe', settings);
   const subscription = client.subscribeToPersistentSubscriptionToStream(stream, 'grüppe');
-  const ended = rejection(collect(subscription));
+  const ended = rejectionOf(collect(subscription));
   await new Promise<void>((resolve) => subscription.once('data', () => resolve()));
 
   // Dropping the connection must not throw half-way through the update (leaving the old settings

@@ -5,13 +5,14 @@
  * names and defaults as when each runs on its own (docs/RUNNING.md has the table).
  */
 import { z } from 'zod';
-import { readYourWritesTimeoutMs } from '../query-api/config';
-import { authEnv, databaseUrl, eventStoreUrl, logLevels, natsUrl, port, withTokenRules } from '../platform/config';
+import { commandApiEnv } from '../command-api/config';
+import { authEnv, databaseUrl, eventStoreUrl, logLevel, natsUrl, port, withTokenRules } from '../platform/config';
 import { corsOrigins } from '../platform/http/cors';
+import { projectorsEnv } from '../projectors/config';
+import { queryApiEnv } from '../query-api/config';
+import { sagaEnv } from '../saga/config';
+import { paymentSandboxEnv } from '../saga/payment-sandbox/config';
 import { webOriginEnv } from '../web/origin/config';
-
-const sqlIdentifier = z.string().regex(/^[a-z_][a-z0-9_]*$/, 'must be a lower-case SQL identifier');
-const natsTokens = z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'must be dot-separated tokens of letters, digits, _ and -');
 
 export const launcherEnv = withTokenRules(z.object({
   /** Where the embedded event log, database and generated JWT secret live (default `.data` under the current directory). */
@@ -20,12 +21,12 @@ export const launcherEnv = withTokenRules(z.object({
   /** The embedded emulator's port (only without EVENTSTORE_URL). */
   EVENTSTORE_EMULATOR_PORT: port(2113),
   DATABASE_URL: databaseUrl.optional(),
-  DATABASE_SCHEMA: sqlIdentifier.default('public'),
+  DATABASE_SCHEMA: projectorsEnv.shape.DATABASE_SCHEMA,
   /** The embedded database over PostgreSQL's wire protocol, for the replay CLI and psql (only without DATABASE_URL; a free port when the default is taken). */
   EMBEDDED_PG_PORT: port(5433),
   NATS_URL: natsUrl.optional(),
-  NOTIFICATIONS_SUBJECT_PREFIX: natsTokens.default('notifications'),
-  NOTIFICATIONS_STREAM: z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be letters, digits, _ and -').default('NOTIFICATIONS'),
+  NOTIFICATIONS_SUBJECT_PREFIX: projectorsEnv.shape.NOTIFICATIONS_SUBJECT_PREFIX,
+  NOTIFICATIONS_STREAM: projectorsEnv.shape.NOTIFICATIONS_STREAM,
   /** Unset (and no OIDC_ISSUER): generated once and kept in the data directory, so tokens stay valid across restarts. */
   JWT_SECRET: authEnv.JWT_SECRET,
   /**
@@ -43,15 +44,15 @@ export const launcherEnv = withTokenRules(z.object({
   /** Loopback by default: this is a development start, not something to expose on a network. */
   HOST: z.string().default('127.0.0.1'),
   /** The console's origin: the console, both APIs and socket.io on one port (the one a browser needs). */
-  WEB_PORT: port(3000),
-  COMMAND_API_PORT: port(3001),
-  QUERY_API_PORT: port(3002),
-  PAYMENT_SANDBOX_PORT: port(3003),
-  PROJECTORS_PORT: port(3004),
-  SAGA_PORT: port(3005),
+  WEB_PORT: webOriginEnv.shape.WEB_PORT,
+  COMMAND_API_PORT: commandApiEnv.shape.COMMAND_API_PORT,
+  QUERY_API_PORT: queryApiEnv.shape.QUERY_API_PORT,
+  PAYMENT_SANDBOX_PORT: paymentSandboxEnv.shape.PAYMENT_SANDBOX_PORT,
+  PROJECTORS_PORT: projectorsEnv.shape.PROJECTORS_PORT,
+  SAGA_PORT: sagaEnv.shape.SAGA_PORT,
   /** `warn` by default: five services logging `info` to one terminal would bury the banner. */
-  LOG_LEVEL: z.enum(logLevels, { error: `must be one of ${logLevels.join(', ')}` }).default('warn'),
-  READ_YOUR_WRITES_TIMEOUT_MS: readYourWritesTimeoutMs,
+  LOG_LEVEL: logLevel.default('warn'),
+  READ_YOUR_WRITES_TIMEOUT_MS: queryApiEnv.shape.READ_YOUR_WRITES_TIMEOUT_MS,
   /** Browser origins allowed to call the APIs from another origin (comma-separated); unset: none (the console's own origin needs none). */
   CORS_ORIGINS: corsOrigins.optional(),
 }), { secretOptional: true }).superRefine((values, context) => {

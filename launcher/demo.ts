@@ -24,7 +24,7 @@ import { parseArgs } from 'node:util';
 import { io, type Socket } from 'socket.io-client';
 import { z } from 'zod';
 import { mintToken, type Role } from '../platform/auth';
-import { jwtSecret, loadConfigOrExit, url } from '../platform/config';
+import { jwtSecret, loadConfigOrExit, milliseconds, url } from '../platform/config';
 import { dataDirectory, readJwtSecret } from '../platform/local-system/data-dir';
 
 const config = loadConfigOrExit(
@@ -34,7 +34,7 @@ const config = loadConfigOrExit(
     JWT_SECRET: jwtSecret.optional(),
     CHECKOUT_DATA_DIR: z.string().min(1).default('.data'),
     /** How long one order may take to become final (more than the saga's payment deadline). */
-    DEMO_ORDER_TIMEOUT_MS: z.string().regex(/^\d+$/, 'must be a whole number of milliseconds').transform(Number).default(60_000),
+    DEMO_ORDER_TIMEOUT_MS: milliseconds(60_000, { min: 0 }),
   }),
 );
 const { values: flags } = parseArgs({ options: { json: { type: 'boolean', default: false } }, strict: true });
@@ -47,22 +47,44 @@ if (!secret) {
 }
 const token = (sub: string, role: Role) => mintToken({ sub, role, secret, expiresIn: '1h' });
 
-interface Answer {
+interface Answer<Body> {
   status: number;
-  body: any;
+  /** The JSON the API answered, taken to be `Body`; none when the answer is empty. */
+  body: Body | undefined;
 }
 
-async function call(base: string, method: 'GET' | 'POST', path: string, bearer: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> {
+interface Request {
+  method: 'GET' | 'POST';
+  path: string;
+  bearer: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+/** The parts of the command API's answer to placing an order that the demo reads. */
+interface PlacedOrder {
+  orderId: string;
+  position: { commit: string };
+}
+
+/** The parts of the query API's order that the demo reads. */
+interface FinalOrder {
+  status: string;
+  cancellation: { reason?: string } | null;
+  timeline: { type: string; at: string }[];
+}
+
+async function call<Body = unknown>(base: string, { method, path, bearer, body, headers = {} }: Request): Promise<Answer<Body>> {
   const response = await fetch(`${base}${path}`, {
     method,
     headers: { authorization: `Bearer ${bearer}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : undefined };
+  return { status: response.status, body: text ? (JSON.parse(text) as Body) : undefined };
 }
 
-function expectStatus(answer: Answer, expected: number, what: string): void {
+function expectStatus(answer: Answer<unknown>, expected: number, what: string): void {
   if (answer.status !== expected) throw new Error(`${what} answered ${answer.status} (expected ${expected}): ${JSON.stringify(answer.body)}`);
 }
 
@@ -112,8 +134,9 @@ async function main(): Promise<number> {
     [mug, 'Blue mug', 1299, 20],
     [lamp, 'Desk lamp', 4500, 1],
   ] as const) {
-    expectStatus(await call(config.COMMAND_API_URL, 'POST', '/products', admin, { sku, name, price: { amount, currency: 'EUR' } }), 201, `registering ${sku}`);
-    expectStatus(await call(config.COMMAND_API_URL, 'POST', `/products/${sku}/stock`, admin, { quantity }), 200, `receiving stock of ${sku}`);
+    const product = { sku, name, price: { amount, currency: 'EUR' } };
+    expectStatus(await call(config.COMMAND_API_URL, { method: 'POST', path: '/products', bearer: admin, body: product }), 201, `registering ${sku}`);
+    expectStatus(await call(config.COMMAND_API_URL, { method: 'POST', path: `/products/${sku}/stock`, bearer: admin, body: { quantity } }), 200, `receiving stock of ${sku}`);
     print(`  registered ${sku} (${name}, ${(amount / 100).toFixed(2)} EUR), ${quantity} in stock`);
   }
 
@@ -133,11 +156,19 @@ async function main(): Promise<number> {
   const started = Date.now();
   const outcomes = await Promise.all(
     paths.map(async (path) => {
-      const placed = await call(config.COMMAND_API_URL, 'POST', '/orders', customer, { lines: path.lines, paymentToken: path.paymentToken }, { 'idempotency-key': `demo-${run}-${path.name.replaceAll(' ', '-')}` });
+      const placed = await call<PlacedOrder>(config.COMMAND_API_URL, {
+        method: 'POST',
+        path: '/orders',
+        bearer: customer,
+        body: { lines: path.lines, paymentToken: path.paymentToken },
+        headers: { 'idempotency-key': `demo-${run}-${path.name.replaceAll(' ', '-')}` },
+      });
       expectStatus(placed, 202, `placing the "${path.name}" order`);
-      const orderId = placed.body.orderId as string;
-      if (path.cancelAtOnce) expectStatus(await call(config.COMMAND_API_URL, 'POST', `/orders/${orderId}/cancel`, customer), 202, `cancelling order ${orderId}`);
-      const order = await untilFinal(orderId, customer, placed.body.position.commit as string);
+      const { orderId, position } = placed.body!;
+      if (path.cancelAtOnce) {
+        expectStatus(await call(config.COMMAND_API_URL, { method: 'POST', path: `/orders/${orderId}/cancel`, bearer: customer }), 202, `cancelling order ${orderId}`);
+      }
+      const order = await untilFinal(orderId, customer, position.commit);
       return { path, orderId, order, settledAfterMs: Date.now() - started };
     }),
   );
@@ -150,17 +181,17 @@ async function main(): Promise<number> {
 
   const results = outcomes.map(({ path, orderId, order, settledAfterMs }) => {
     const notifications = customerSocket.received.filter((notification) => notification.orderId === orderId);
-    const reason = (order.cancellation as { reason?: string } | null)?.reason ?? null;
+    const reason = order.cancellation?.reason ?? null;
     const ok = order.status === path.expected.status && reason === path.expected.reason && sameList(notifications.map(({ type }) => type), path.expected.notifications);
     return {
       path: path.name,
       orderId,
       ok,
       expected: path.expected,
-      status: order.status as string,
+      status: order.status,
       reason,
       settledAfterMs,
-      timeline: (order.timeline as { type: string; at: string }[]).map(({ type, at }) => ({ type, at })),
+      timeline: order.timeline.map(({ type, at }) => ({ type, at })),
       notifications: notifications.map(({ type, at, data }) => ({ type, at, data })),
     };
   });
@@ -186,13 +217,13 @@ async function main(): Promise<number> {
 }
 
 /** Polls GET /orders/:id until the order is confirmed or cancelled (the first read waits for the order's own write). */
-async function untilFinal(orderId: string, bearer: string, placedAt: string): Promise<Record<string, any>> {
+async function untilFinal(orderId: string, bearer: string, placedAt: string): Promise<FinalOrder> {
   const deadline = Date.now() + config.DEMO_ORDER_TIMEOUT_MS;
   let first = true;
   for (;;) {
-    const answer = await call(config.QUERY_API_URL, 'GET', `/orders/${orderId}`, bearer, undefined, first ? { 'x-min-position': placedAt } : {});
+    const answer = await call<FinalOrder>(config.QUERY_API_URL, { method: 'GET', path: `/orders/${orderId}`, bearer, headers: first ? { 'x-min-position': placedAt } : {} });
     first = false;
-    if (answer.status === 200 && (answer.body.status === 'confirmed' || answer.body.status === 'cancelled')) return answer.body as Record<string, any>;
+    if (answer.status === 200 && answer.body && (answer.body.status === 'confirmed' || answer.body.status === 'cancelled')) return answer.body;
     if (answer.status !== 200 && answer.status !== 404 && answer.status !== 503) throw new Error(`GET /orders/${orderId} answered ${answer.status}: ${JSON.stringify(answer.body)}`);
     if (Date.now() > deadline) throw new Error(`order ${orderId} was not final after ${config.DEMO_ORDER_TIMEOUT_MS} ms (last: ${JSON.stringify(answer.body)})`);
     await new Promise((resolve) => setTimeout(resolve, 200));

@@ -10,7 +10,7 @@ import { loadConfigOrExit } from '../platform/config';
 import { mintToken, verifierFromEnv } from '../platform/auth';
 import { installGracefulShutdown } from '../platform/http/shutdown';
 import { createLogger } from '../platform/logger';
-import { sagaEnv } from '../saga/config';
+import { sagaEnv, sagaSettingsOf } from '../saga/config';
 import { launcherEnv } from './config';
 import { DataDirectoryInUseError, dataDirectory, lockDataDirectory, storedJwtSecret } from '../platform/local-system/data-dir';
 import { assembleSystem, type AssembledSystem } from './system';
@@ -97,15 +97,7 @@ try {
     bus: config.NATS_URL
       ? { nats: { url: config.NATS_URL, subjectPrefix: config.NOTIFICATIONS_SUBJECT_PREFIX, streamName: config.NOTIFICATIONS_STREAM } }
       : { inProcess: { subjectPrefix: config.NOTIFICATIONS_SUBJECT_PREFIX } },
-    saga: {
-      group: sagaConfig.SAGA_GROUP,
-      paymentDeadlineMs: sagaConfig.PAYMENT_DEADLINE_MS,
-      checkoutDeadlineMs: sagaConfig.CHECKOUT_DEADLINE_MS,
-      bufferSize: sagaConfig.SAGA_BUFFER_SIZE,
-      maxRetryCount: sagaConfig.SAGA_MAX_RETRY_COUNT,
-      stepAttempts: sagaConfig.SAGA_STEP_ATTEMPTS,
-      retryBackoff: { initialMs: sagaConfig.SAGA_RETRY_INITIAL_MS, maxMs: sagaConfig.SAGA_RETRY_MAX_MS },
-    },
+    saga: sagaSettingsOf(sagaConfig),
     readYourWritesTimeoutMs: config.READ_YOUR_WRITES_TIMEOUT_MS,
     ...(config.CORS_ORIGINS ? { corsOrigins: config.CORS_ORIGINS } : {}),
     projectorsEnv: process.env,

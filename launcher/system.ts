@@ -4,7 +4,7 @@
  * (in process, or NATS), then the payment sandbox, the projectors, the saga, the command API and
  * the query API, each listening on its port (0: an ephemeral one), and, when asked, the console's
  * origin in front of both APIs. `npm start` (main.ts) and the
- * end-to-end tests (test/support/system.ts) both start the system through this one function.
+ * end-to-end tests (test/testing/system.ts) both start the system through this one function.
  *
  * The services meet only where they would in production — the event log, Postgres and the bus —
  * even here: each gets its own connections (its own knex, its own event store client), and no
@@ -27,9 +27,11 @@ import { closePostgres, connectPostgres, openEmbeddedPostgres, serveEmbeddedPost
 import { projectorsEnv, type ProjectorsConfig } from '../projectors/config';
 import { startProjectorService, type ProjectorService } from '../projectors/service';
 import { buildQueryApi, type QueryApi } from '../query-api/app';
+import { DEFAULT_READ_YOUR_WRITES_TIMEOUT_MS } from '../query-api/config';
 import { httpPaymentProvider } from '../saga/payment/http-provider';
 import { createPaymentSandbox, type PaymentSandbox } from '../saga/payment-sandbox/server';
-import { buildSagaOperationsServer, defaultSagaSettings, startSaga, type RunningSaga, type SagaSettings } from '../saga/service';
+import { defaultSagaSettings, type SagaSettings } from '../saga/config';
+import { buildSagaOperationsServer, startSaga, type RunningSaga } from '../saga/service';
 import { consoleDistDir } from '../web/build';
 import { buildWebOrigin, type ConsoleOidc } from '../web/origin/app';
 import { devSignIn } from './dev-sign-in';
@@ -279,7 +281,7 @@ export async function assembleSystem(plan: SystemPlan): Promise<AssembledSystem>
       config: {
         tokens,
         notificationsSubjectPrefix: subjectPrefix,
-        readYourWritesTimeoutMs: plan.readYourWritesTimeoutMs ?? 5000,
+        readYourWritesTimeoutMs: plan.readYourWritesTimeoutMs ?? DEFAULT_READ_YOUR_WRITES_TIMEOUT_MS,
         projectorsUrl,
         trustProxy,
         ...(plan.corsOrigins ? { corsOrigins: plan.corsOrigins } : {}),

@@ -7,6 +7,10 @@
  * reading it is an operator looking at a container log, not at our code.
  */
 import { z } from 'zod';
+import { DEFAULT_MAX_LIFETIME_SECONDS } from './auth/claims';
+
+/** Failed authentications a client may make per minute before it is refused for a while. */
+export const DEFAULT_AUTH_FAILURES_PER_MINUTE = 120;
 
 export type Env = Record<string, string | undefined>;
 
@@ -64,14 +68,47 @@ export function loadConfigOrExit<Schema extends z.ZodObject>(schema: Schema, env
 
 // ---- reusable pieces --------------------------------------------------------------------
 
+interface Bounds {
+  /** Default 1. */
+  readonly min?: number;
+  readonly max?: number;
+}
+
+/**
+ * Every number in the environment: digits only (no sign, fraction, exponent or spaces, so `-1`,
+ * `1e3` and `1.5` are refused rather than read as something else), then within its bounds.
+ * `what` completes "must be …"; `outOfRange` replaces the "at least"/"at most" messages.
+ */
+function wholeNumber(what: string, { min = 1, max }: Bounds, outOfRange?: string) {
+  let bounded = z.number().int().min(min, outOfRange ?? `must be at least ${min}`);
+  if (max !== undefined) bounded = bounded.max(max, outOfRange ?? `must be at most ${max}`);
+  return z.string().regex(/^\d+$/, `must be ${what}`).transform(Number).pipe(bounded);
+}
+
 /** A TCP port; 0 asks the OS for a free one (handy in tests). */
 export function port(defaultPort?: number) {
-  const schema = z
-    .string()
-    .regex(/^\d+$/, 'must be a whole number between 0 and 65535')
-    .transform(Number)
-    .pipe(z.number().int().min(0, 'must be between 0 and 65535').max(65535, 'must be between 0 and 65535'));
+  const schema = wholeNumber('a whole number between 0 and 65535', { min: 0, max: 65535 }, 'must be between 0 and 65535');
   return defaultPort === undefined ? schema : schema.default(defaultPort);
+}
+
+/** A whole number of things (events, messages, attempts, units), at least 1 unless `bounds` say otherwise. */
+export function count(defaultValue: number, bounds: Bounds = {}) {
+  return wholeNumber('a whole number', bounds).default(defaultValue);
+}
+
+/** A duration in whole milliseconds, at least 1 unless `bounds` say otherwise. */
+export function milliseconds(defaultValue: number, bounds: Bounds = {}) {
+  return wholeNumber('a whole number of milliseconds', bounds).default(defaultValue);
+}
+
+/** A duration in whole seconds, at least 1. */
+export function seconds(defaultValue: number) {
+  return wholeNumber('a whole number of seconds', {}).default(defaultValue);
+}
+
+/** A whole number of events per minute, at least 1. */
+export function perMinute(defaultValue: number) {
+  return wholeNumber('a whole number per minute', {}).default(defaultValue);
 }
 
 /** A URL whose scheme is one of `protocols` (without the colon), e.g. `url(['http', 'https'])`. */
@@ -97,13 +134,14 @@ export const databaseUrl = url(['postgres', 'postgresql'], 'postgres://postgres@
 
 export const natsUrl = url(['nats', 'tls', 'ws', 'wss'], 'nats://127.0.0.1:4222');
 
+/** A PostgreSQL schema name, unquoted: lower-case letters, digits and `_`. */
+export const sqlIdentifier = z.string().regex(/^[a-z_][a-z0-9_]*$/, 'must be a lower-case SQL identifier');
+
+/** A NATS subject prefix: tokens separated by dots (`notifications`, `shop.notifications`). */
+export const natsSubjectTokens = z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'must be dot-separated tokens of letters, digits, _ and -');
+
 /** HS256 is only as strong as the secret; RFC 7518 asks for at least the hash size (256 bits). */
 export const jwtSecret = z.string().min(32, 'must be at least 32 characters (HS256 needs a 256-bit secret)');
-
-/** A whole number of events per minute, at least 1. */
-export function perMinute(defaultValue: number) {
-  return z.string().regex(/^\d+$/, 'must be a whole number per minute').transform(Number).pipe(z.number().int().min(1, 'must be at least 1')).default(defaultValue);
-}
 
 /** The variables every HTTP service shares; spread into a service's own schema. */
 export const httpServiceEnv = {
@@ -114,14 +152,6 @@ export const httpServiceEnv = {
   /** Where the METRICS_PORT listener binds: an internal address, never a published one. */
   OPS_HOST: z.string().min(1).default('127.0.0.1'),
 };
-
-/** A duration in whole seconds, at least 1. */
-export function seconds(defaultValue: number) {
-  return z.string().regex(/^\d+$/, 'must be a whole number of seconds').transform(Number).pipe(z.number().int().min(1, 'must be at least 1')).default(defaultValue);
-}
-
-/** Longest token lifetime (`exp` − `iat`) a service accepts by default: a working day and then some. */
-export const DEFAULT_TOKEN_MAX_LIFETIME_SECONDS = 24 * 60 * 60;
 
 /** A claim name, or a dotted path into nested objects (`realm_access.roles`). */
 const claimPath = z.string().regex(/^[A-Za-z0-9_:/-]+(\.[A-Za-z0-9_:/-]+)*$/, 'must be a claim name or a dotted path such as realm_access.roles');
@@ -147,9 +177,9 @@ export const authEnv = {
   /** Where the roles are in an identity provider's token: `roles` (default) or e.g. Keycloak's `realm_access.roles`. */
   OIDC_ROLES_CLAIM: claimPath.default('roles'),
   /** Longest lifetime (`exp` − `iat`) of a token accepted, in seconds (default 86400, a day). */
-  TOKEN_MAX_LIFETIME_S: seconds(DEFAULT_TOKEN_MAX_LIFETIME_SECONDS),
+  TOKEN_MAX_LIFETIME_S: seconds(DEFAULT_MAX_LIFETIME_SECONDS),
   /** Refused tokens per client address and minute before it is answered 429 (HTTP) or refused (socket.io handshakes). */
-  AUTH_FAILURES_PER_MINUTE: perMinute(120),
+  AUTH_FAILURES_PER_MINUTE: perMinute(DEFAULT_AUTH_FAILURES_PER_MINUTE),
 };
 
 interface AuthValues {

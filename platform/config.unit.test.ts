@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { z } from 'zod';
-import { ConfigError, databaseUrl, eventStoreUrl, jwtSecret, loadConfig, logLevel, natsUrl, port } from './config';
+import { ConfigError, count, databaseUrl, eventStoreUrl, jwtSecret, loadConfig, logLevel, milliseconds, natsUrl, port } from './config';
 
 const schema = z.object({
   PORT: port(3000),
@@ -71,6 +71,30 @@ test('every bad or missing variable is named in one error', () => {
 test('only the schema’s variables are read; others in the environment are ignored', () => {
   const config = loadConfig(z.object({ PORT: port() }), { PORT: '0', PATH: '/usr/bin' });
   assert.equal(config, { PORT: 0 });
+});
+
+test('numbers are digits only, within their bounds, the bound named', () => {
+  const numbers = z.object({ BATCH: count(500), THRESHOLD: count(5, { min: 0 }), TIMEOUT_MS: milliseconds(5000, { min: 0, max: 60_000 }) });
+  const problems = (env: Record<string, string>) => {
+    try {
+      loadConfig(numbers, env);
+      return [];
+    } catch (error) {
+      return (error as ConfigError).problems.map(({ variable, problem }) => `${variable}: ${problem}`);
+    }
+  };
+  assert.equal(loadConfig(numbers, {}), { BATCH: 500, THRESHOLD: 5, TIMEOUT_MS: 5000 });
+  assert.equal(loadConfig(numbers, { BATCH: '1', THRESHOLD: '0', TIMEOUT_MS: '60000' }), { BATCH: 1, THRESHOLD: 0, TIMEOUT_MS: 60_000 });
+  assert.equal(problems({ BATCH: '0', THRESHOLD: '-1', TIMEOUT_MS: '60001' }), [
+    'BATCH: must be at least 1',
+    'THRESHOLD: must be a whole number',
+    'TIMEOUT_MS: must be at most 60000',
+  ]);
+  assert.equal(problems({ BATCH: '1e3', THRESHOLD: '2.5', TIMEOUT_MS: ' 10' }), [
+    'BATCH: must be a whole number',
+    'THRESHOLD: must be a whole number',
+    'TIMEOUT_MS: must be a whole number of milliseconds',
+  ]);
 });
 
 test.run();

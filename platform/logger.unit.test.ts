@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createCapturingLogger } from './http/testing';
+import { createCapturingLogger } from './testing/capturing-logger';
 import { createHttpServer } from './http/server';
 import { withCausation } from './logger';
 

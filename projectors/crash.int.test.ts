@@ -5,16 +5,18 @@
  * none skipped.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { startEmulatorWithClient, type EmulatorFixture } from '../eventstore-emulator/testing';
+import { startEmulatorWithClient, type EmulatorFixture } from '../eventstore-emulator/testing/fixture';
 import { createLogger } from '../platform/logger';
+import { eventually } from '../platform/testing/eventually';
 import { migrateToLatest } from '../platform/postgres';
-import { createTestSchema, type TestSchema } from '../platform/postgres/testing';
+import { createTestSchema, type TestSchema } from '../platform/testing/postgres-schema';
 import { ProjectionRunner } from './framework/runner';
 import { readModelMigrations } from './migrations';
 import { allProjections } from './projections';
-import { Shop, lastPositionIn, settle, snapshotReadModels } from './testing';
+import { Shop, lastPositionIn, settle, snapshotReadModels } from './testing/fixture';
 
 const KILLS = Number(process.env.CRASH_KILLS ?? 20);
 const root = new URL('..', import.meta.url).pathname;
@@ -110,7 +112,7 @@ test(`${KILLS} SIGKILLs while events flow: the read models equal a fresh rebuild
     const projector = startProjector();
     await projector.applying;
     killedWhileApplying++;
-    await new Promise((resolve) => setTimeout(resolve, 20 + Math.random() * 300));
+    await sleep(20 + Math.random() * 300);
     // Racy by nature (the transaction may commit between this look and the kill): a figure, not a check.
     const open = await db.knex('pg_stat_activity').where({ application_name: `projectors:${db.schema}` }).whereNotNull('xact_start').count({ n: '*' }).first();
     projector.child.kill('SIGKILL');
@@ -122,11 +124,7 @@ test(`${KILLS} SIGKILLs while events flow: the read models equal a fresh rebuild
 
   // A last run catches up with everything, and stops gracefully.
   const last = startProjector();
-  const deadline = Date.now() + 60_000;
-  while (!(await caughtUp())) {
-    if (Date.now() > deadline) throw new Error('the projector did not catch up after the kills');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  await eventually('the projector to catch up after the kills', caughtUp, { timeoutMs: 120_000, intervalMs: 100 });
   last.child.kill('SIGTERM');
   assert.is(await last.exited, 0);
 

@@ -2,15 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { connect } from 'nats';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { startEmulatorWithClient, type EmulatorFixture } from '../eventstore-emulator/testing';
+import { startEmulatorWithClient, type EmulatorFixture } from '../eventstore-emulator/testing/fixture';
 import { mintToken } from '../platform/auth';
 import { loadConfig } from '../platform/config';
-import { listenOnEphemeralPort } from '../platform/http/testing';
+import { eventually } from '../platform/testing/eventually';
+import { listenOnEphemeralPort } from '../platform/testing/ports';
 import { createLogger } from '../platform/logger';
-import { createTestSchema, type TestSchema } from '../platform/postgres/testing';
+import { createTestSchema, type TestSchema } from '../platform/testing/postgres-schema';
 import { projectorsEnv } from './config';
 import { startProjectorService, type ProjectorService } from './service';
-import { Shop, settle } from './testing';
+import { Shop, settle } from './testing/fixture';
 
 const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 let es: EmulatorFixture;
@@ -56,18 +57,20 @@ test('the service migrates on start, projects, and answers /health, /ready, /met
 
   assert.equal(await (await fetch(`${base}/health`)).json(), { status: 'ok' });
   // NATS readiness follows the notifier's connection, which may take a moment.
-  let ready: Response | undefined;
-  for (let i = 0; i < 40 && ready?.status !== 200; i++) {
-    if (i > 0) await new Promise((resolve) => setTimeout(resolve, 100));
-    ready = await fetch(`${base}/ready`);
-  }
-  assert.is(ready!.status, 200);
-  const readyBody = (await ready!.json()) as { checks: { name: string }[] };
+  const ready = await eventually('/ready to answer 200', async () => {
+    const response = await fetch(`${base}/ready`);
+    return response.status === 200 ? response : undefined;
+  });
+  const readyBody = (await ready.json()) as { checks: { name: string }[] };
   assert.equal(readyBody.checks.map(({ name }) => name), ['postgres', 'eventstore', 'nats', 'projections']);
 
-  await new Promise((resolve) => setTimeout(resolve, 1100)); // lag probe cache
-  const metrics = await (await fetch(`${base}/metrics`)).text();
-  for (const name of ['orders', 'products', 'checkout_progress', 'sales', 'notifications']) {
+  const names = ['orders', 'products', 'checkout_progress', 'sales', 'notifications'];
+  // The lag probe is cached for a second: asked again until it is read afresh.
+  const metrics = await eventually('/metrics to show every projection without lag', async () => {
+    const text = await (await fetch(`${base}/metrics`)).text();
+    return names.every((name) => text.includes(`projector_lag_events{projection="${name}",service="projectors"} 0`)) ? text : undefined;
+  });
+  for (const name of names) {
     assert.match(metrics, `projector_lag_events{projection="${name}",service="projectors"} 0`);
     assert.match(metrics, `projector_lag_seconds{projection="${name}",service="projectors"} 0`);
     assert.match(metrics, `projector_state{projection="${name}",state="live",service="projectors"} 1`);

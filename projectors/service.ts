@@ -49,7 +49,7 @@ export async function startProjectorService(config: ProjectorsConfig, logger: Lo
   );
   const unknown = (config.PROJECTIONS ?? []).filter((name) => !projections.some((projection) => projection.name === name));
   if (unknown.length > 0) throw new Error(`PROJECTIONS names unknown projections: ${unknown.join(', ')}`);
-  // One group: one subscription and one transaction per batch for every read model (runner.ts).
+  // One group: one subscription and one transaction per batch for every read model (framework/group.ts).
   const runners = runTogether(projections, {
     knex,
     client,

@@ -7,13 +7,15 @@ import type { Knex } from 'knex';
 import { registerAuth, tokensOf, type TokenSource } from '../platform/auth';
 import { createHttpServer, createMetricsRegistry, type HttpServer } from '../platform/http';
 import type { MetricsListenerOptions } from '../platform/http/metrics-listener';
-import { DEFAULT_AUTH_FAILURES_PER_MINUTE, failureLimiter } from '../platform/http/rate-limits';
+import { DEFAULT_AUTH_FAILURES_PER_MINUTE } from '../platform/config';
+import { failureLimiter } from '../platform/http/rate-limits';
 import type { Logger } from '../platform/logger';
 import type { NotificationSource } from '../platform/notification-bus';
 import { postgresReadinessCheck } from '../platform/postgres';
 import { registerGetCheckout } from './checkouts/get-checkout/route';
 import { CheckpointWatcher } from './consistency/checkpoint-watcher';
 import { createReadYourWrites } from './consistency/read-your-writes';
+import { DEFAULT_READ_YOUR_WRITES_TIMEOUT_MS } from './config';
 import { registerListNotifications } from './notifications/list-notifications/route';
 import { registerGetOrder } from './orders/get-order/route';
 import { registerListOrders } from './orders/list-orders/route';
@@ -83,7 +85,7 @@ export async function buildQueryApi({ knex, notifications, config, logger }: Que
   const watcher = new CheckpointWatcher(knex, { logger });
   const deps: RouteDeps = {
     knex,
-    readYourWrites: createReadYourWrites({ watcher, timeoutMs: config.readYourWritesTimeoutMs ?? 5000 }),
+    readYourWrites: createReadYourWrites({ watcher, timeoutMs: config.readYourWritesTimeoutMs ?? DEFAULT_READ_YOUR_WRITES_TIMEOUT_MS }),
     signedIn: app.requireRole('customer', 'admin'),
     adminOnly: app.requireRole('admin'),
   };

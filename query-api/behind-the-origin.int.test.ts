@@ -17,10 +17,10 @@ import { io } from 'socket.io-client';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { HttpServer } from '../platform/http';
-import { listenOnEphemeralPort } from '../platform/http/testing';
+import { listenOnEphemeralPort } from '../platform/testing/ports';
 import { createLogger } from '../platform/logger';
 import { buildWebOrigin } from '../web/origin/app';
-import { startQueryApi, type RunningQueryApi } from './testing';
+import { startQueryApi, type RunningQueryApi } from './testing/fixture';
 
 const ALLOWED = 'http://allowed.example:8099';
 const REFUSED = 'http://evil.example:8099';

@@ -5,7 +5,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { startQueryApi, type RunningQueryApi } from './testing';
+import { startQueryApi, type RunningQueryApi } from './testing/fixture';
 
 const ALLOWED = 'http://127.0.0.1:8099';
 const OTHER = 'http://127.0.0.1:8098';

@@ -1,13 +1,14 @@
 /** The process as an operator runs it: configuration from the environment, ready, SIGTERM. */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { migrateToLatest } from '../platform/postgres';
-import { createTestSchema, TEST_DATABASE_URL, type TestSchema } from '../platform/postgres/testing';
+import { freePort } from '../platform/testing/ports';
+import { createTestSchema, TEST_DATABASE_URL, type TestSchema } from '../platform/testing/postgres-schema';
 import { readModelMigrations } from '../projectors/migrations';
-import { connectClient } from './realtime/socket-testing';
-import { TEST_JWT_SECRET, TEST_NATS_URL } from './testing';
+import { connectClient } from './testing/socket-client';
+import { TEST_JWT_SECRET, TEST_NATS_URL } from './testing/fixture';
 import { mintToken } from '../platform/auth';
 
 let db: TestSchema;
@@ -19,15 +20,6 @@ test.before(async () => {
 test.after(async () => {
   await db.drop();
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function start(env: Record<string, string>) {
   const child = spawn(process.execPath, ['--import', 'tsx', new URL('./main.ts', import.meta.url).pathname], {
@@ -64,7 +56,7 @@ test('it serves, is ready, and on SIGTERM closes its sockets and exits 0', async
   let ready = false;
   for (let tries = 0; tries < 150 && !ready; tries++) {
     ready = await fetch(`${baseUrl}/ready`).then((response) => response.ok, () => false);
-    if (!ready) await new Promise((resolve) => setTimeout(resolve, 100));
+    if (!ready) await sleep(100);
   }
   assert.ok(ready, `ready; output:\n${run.output()}`);
   const client = await connectClient(baseUrl, { token: await mintToken({ sub: 'quinn', role: 'customer', secret: TEST_JWT_SECRET }) });

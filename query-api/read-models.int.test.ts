@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { insertNotification, insertOrder, setCheckpoint, startQueryApi, type RunningQueryApi } from './testing';
+import { insertNotification, insertOrder, setCheckpoint, startQueryApi, type RunningQueryApi } from './testing/fixture';
 
 let api: RunningQueryApi;
 let customer: string;

@@ -3,16 +3,16 @@
  * wrong — never a 5xx other than the 503 of a read-your-writes wait that ran out, never an
  * error in its log — and stays up; a socket.io handshake with any `auth` is refused or accepted,
  * never a crash. Random requests over every operation in its OpenAPI document
- * (platform/http/fuzzing.ts), over real Postgres rows. FUZZ_RUNS sets how many (default 400);
+ * (platform/testing/http-fuzzing.ts), over real Postgres rows. FUZZ_RUNS sets how many (default 400);
  * a failure prints the seed that repeats it (FUZZ_SEED).
  */
 import fc from 'fast-check';
 import { io } from 'socket.io-client';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { faultsOf, fuzzRequests, operationsOf, sendFuzzRequest, type OpenApiDocument } from '../platform/http/fuzzing';
-import { createCapturingLogger } from '../platform/http/testing';
-import { insertNotification, insertOrder, setCheckpoint, startQueryApi, type RunningQueryApi } from './testing';
+import { faultsOf, fuzzRequests, operationsOf, sendFuzzRequest, type OpenApiDocument } from '../platform/testing/http-fuzzing';
+import { createCapturingLogger } from '../platform/testing/capturing-logger';
+import { insertNotification, insertOrder, setCheckpoint, startQueryApi, type RunningQueryApi } from './testing/fixture';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 400);
 const SEED = process.env.FUZZ_SEED === undefined ? undefined : Number(process.env.FUZZ_SEED);

@@ -2,14 +2,18 @@
  * Every checkout path end to end: a real emulator, a real HTTP payment sandbox, the saga
  * in-process. Orders are placed through the order decider, the way the command API does.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { SagaFixture } from './testing';
+import { eventually } from '../platform/testing/eventually';
+import { SagaFixture, fastSettings } from './testing/fixture';
 
 let fx: SagaFixture;
 
 test.before(async () => {
-  fx = await SagaFixture.start();
+  // A payment deadline that no answer misses however busy the machine is: only the path that is
+  // about the deadline waits for one (with a saga of its own).
+  fx = await SagaFixture.start({ settings: { ...fastSettings, paymentDeadlineMs: 120_000, checkoutDeadlineMs: 300_000 } });
   await fx.addProduct('MUG', 10);
   await fx.addProduct('TEE', 1);
   await fx.addProduct('CAP', 10);
@@ -51,8 +55,8 @@ test('happy path: reserved, authorized, captured, confirmed, stock committed', a
     return Object.fromEntries(Object.entries(after).map(([type, count]) => [type, count - (deliveredBefore[type] ?? 0)]).filter(([, count]) => count !== 0));
   };
   const total = (counts: Record<string, number>) => Object.values(counts).reduce((sum, count) => sum + count, 0);
-  for (let i = 0; i < 100 && total(await deliveredFor()) < total(expected); i++) await new Promise((resolve) => setTimeout(resolve, 20));
-  await new Promise((resolve) => setTimeout(resolve, 200)); // nothing more arrives
+  await eventually('the deliveries of the checkout', async () => total(await deliveredFor()) >= total(expected), { timeoutMs: 60_000 });
+  await sleep(200); // nothing more arrives
   assert.equal(await deliveredFor(), expected);
 });
 
@@ -82,15 +86,23 @@ test('payment declined: all stock released, cancelled as payment_declined', asyn
 });
 
 test('payment timed out: the deadline fires, the authorization is voided, stock released, cancelled', async () => {
-  const started = Date.now();
-  await fx.placeOrder('timeout', [{ sku: 'MUG', quantity: 1 }], 'tok_timeout');
-  assert.equal(await fx.waitForOutcome('timeout'), { type: 'CheckoutCompensated', why: { reason: 'payment_timed_out' } });
-  assert.ok(Date.now() - started >= 700, 'not before the payment deadline');
-  assert.is(fx.sandbox.authorizations.get('timeout/authorize')?.status, 'voided');
-  assert.equal(await fx.paymentEventTypes('timeout'), ['PaymentTimedOut', 'PaymentVoided']);
-  const events = await fx.checkoutEvents('timeout');
-  assert.equal(events.filter((event) => event.type === 'DeadlineFired').map((event) => event.type === 'DeadlineFired' && event.data.deadline), ['payment']);
-  assert.equal((await fx.inventoryEventTypes('MUG')).filter((type) => type.endsWith(':timeout')), ['StockReserved:timeout', 'StockReleased:timeout']);
+  // A saga of its own, with the short payment deadline this path is about.
+  const hasty = await SagaFixture.start();
+  try {
+    await hasty.addProduct('MUG', 10);
+    const started = Date.now();
+    await hasty.placeOrder('timeout', [{ sku: 'MUG', quantity: 1 }], 'tok_timeout');
+    assert.equal(await hasty.waitForOutcome('timeout', 60_000), { type: 'CheckoutCompensated', why: { reason: 'payment_timed_out' } });
+    assert.ok(Date.now() - started >= 700, 'not before the payment deadline');
+    assert.is(hasty.sandbox.authorizations.get('timeout/authorize')?.status, 'voided');
+    assert.equal(await hasty.paymentEventTypes('timeout'), ['PaymentTimedOut', 'PaymentVoided']);
+    const events = await hasty.checkoutEvents('timeout');
+    assert.equal(events.filter((event) => event.type === 'DeadlineFired').map((event) => event.type === 'DeadlineFired' && event.data.deadline), ['payment']);
+    assert.equal((await hasty.inventoryEventTypes('MUG')).filter((type) => type.endsWith(':timeout')), ['StockReserved:timeout', 'StockReleased:timeout']);
+    assert.equal(await hasty.invariantViolations(['timeout'], ['MUG'], { MUG: 10 }), []);
+  } finally {
+    await hasty.close();
+  }
 });
 
 test('flaky provider (503 twice) then approved: completed, authorized once', async () => {
@@ -102,8 +114,7 @@ test('flaky provider (503 twice) then approved: completed, authorized once', asy
 
 test('cancel during payment: forward steps stop, the authorization is voided, stock released, cancelled (customer request)', async () => {
   await fx.placeOrder('cancel-mid', [{ sku: 'MUG', quantity: 1 }], 'tok_timeout');
-  // wait until the authorization is under way
-  for (let i = 0; i < 200 && !fx.sandbox.authorizations.has('cancel-mid/authorize'); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  await eventually('the authorization under way', () => fx.sandbox.authorizations.has('cancel-mid/authorize'), { timeoutMs: 60_000 });
   await fx.requestCancellation('cancel-mid');
   assert.equal(await fx.waitForOutcome('cancel-mid'), { type: 'CheckoutCompensated', why: { reason: 'customer_request' } });
   const order = await fx.order('cancel-mid');
@@ -124,13 +135,13 @@ test('cancel after confirmation is rejected by the order; the checkout stays com
   } catch (error) {
     assert.is((error as { code?: string }).code, 'order_already_final');
   }
-  await new Promise((resolve) => setTimeout(resolve, 200));
+  await sleep(200);
   assert.is((await fx.order('late-cancel')).status, 'confirmed');
   assert.is(fx.sandbox.authorizations.get('late-cancel/authorize')?.status, 'captured');
 });
 
 test('every path leaves consistent stock, payments and orders', async () => {
-  const orders = ['happy', 'short', 'declined', 'timeout', 'flaky', 'cancel-mid', 'late-cancel'];
+  const orders = ['happy', 'short', 'declined', 'flaky', 'cancel-mid', 'late-cancel'];
   assert.equal(await fx.invariantViolations(orders, ['MUG', 'TEE', 'CAP'], received), []);
 });
 

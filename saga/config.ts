@@ -1,13 +1,7 @@
 /** The saga process's configuration, from the environment (validated at start, every problem named). */
 import { z } from 'zod';
-import { authEnv, eventStoreUrl, httpServiceEnv, loadConfigOrExit, port, url, withTokenRules, type Env } from '../platform/config';
+import { authEnv, count, eventStoreUrl, httpServiceEnv, loadConfig, loadConfigOrExit, milliseconds, port, url, withTokenRules, type Env } from '../platform/config';
 import { paymentSandboxKey } from './payment-sandbox/config';
-import { loadConfig } from '../platform/config';
-
-const milliseconds = (defaultMs: number) =>
-  z.string().regex(/^\d+$/, 'must be a whole number of milliseconds').transform(Number).pipe(z.number().int().positive('must be more than 0')).default(defaultMs);
-const count = (defaultCount: number) =>
-  z.string().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(z.number().int().positive('must be at least 1')).default(defaultCount);
 
 /** The saga's settings (where it connects, deadlines, retries, group): `npm start` reads these too. */
 export const sagaEnv = z.object({
@@ -42,3 +36,30 @@ export type SagaConfig = z.output<typeof sagaProcessEnv>;
 export function loadSagaConfig(env: Env = process.env, { exitOnError = true } = {}): SagaConfig {
   return exitOnError ? loadConfigOrExit(sagaProcessEnv, env) : loadConfig(sagaProcessEnv, env);
 }
+
+/** How a saga process drives checkouts, as `startSaga` takes it. */
+export interface SagaSettings {
+  group: string;
+  paymentDeadlineMs: number;
+  checkoutDeadlineMs: number;
+  bufferSize: number;
+  maxRetryCount: number;
+  stepAttempts: number;
+  retryBackoff: { initialMs: number; maxMs: number };
+}
+
+/** The settings the variables ask for. */
+export function sagaSettingsOf(config: z.output<typeof sagaEnv>): SagaSettings {
+  return {
+    group: config.SAGA_GROUP,
+    paymentDeadlineMs: config.PAYMENT_DEADLINE_MS,
+    checkoutDeadlineMs: config.CHECKOUT_DEADLINE_MS,
+    bufferSize: config.SAGA_BUFFER_SIZE,
+    maxRetryCount: config.SAGA_MAX_RETRY_COUNT,
+    stepAttempts: config.SAGA_STEP_ATTEMPTS,
+    retryBackoff: { initialMs: config.SAGA_RETRY_INITIAL_MS, maxMs: config.SAGA_RETRY_MAX_MS },
+  };
+}
+
+/** The settings when nothing is set: the schema's defaults, so they are written only there. */
+export const defaultSagaSettings: SagaSettings = sagaSettingsOf(sagaEnv.parse({}));

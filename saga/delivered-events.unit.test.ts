@@ -18,7 +18,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { checkoutDecider, checkoutSchemaVersion, nextAction, type CheckoutCommand, type CheckoutEvent, type CheckoutState, type StepOutcome } from '../domain/checkout';
-import { DELIVERED_EVENT_TYPES, UNDELIVERED_CHECKOUT_EVENTS } from './checkout-process';
+import { DELIVERED_EVENT_TYPES, UNDELIVERED_CHECKOUT_EVENTS } from './delivered-events';
 
 const delivered = new Set(DELIVERED_EVENT_TYPES);
 const now = '2025-03-01T10:00:01.000Z';
@@ -61,7 +61,7 @@ interface Append {
   by: 'drive' | 'outside';
   command: CheckoutCommand;
   before: CheckoutState;
-  events: CheckoutEvent[];
+  events: readonly CheckoutEvent[];
   after: CheckoutState;
 }
 

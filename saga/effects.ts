@@ -7,30 +7,12 @@
  * aggregate's state when the command had nothing left to do.
  */
 import type { EventStoreDBClient } from '@eventstore/db-client';
-import {
-  inventoryDecider,
-  inventoryStream,
-  isDomainError,
-  orderDecider,
-  orderStream,
-  paymentDecider,
-  paymentStream,
-  type InventoryCommand,
-  type PaymentCommand,
-  type PaymentEvent,
-  type PaymentState,
-  type InventoryEvent,
-  type InventoryState,
-  type OrderCommand,
-  type OrderEvent,
-  type OrderState,
-} from '../domain';
-import { CachedAggregates } from '../platform/eventstore/cached-aggregate';
+import { inventoryCodec, inventoryDecider, isDomainError, orderCodec, orderDecider, paymentCodec, paymentDecider, type InventoryCommand, type OrderEvent, type PaymentCommand } from '../domain';
 import type { Compensation, CompensationReason, StartedCheckout, Step, StepOutcome } from '../domain/checkout';
-import { handleCommand, type CausationMetadata,  type RetryPolicy } from '../platform/eventstore';
+import { inventoryStream, orderStream, paymentStream } from '../domain/stream-names';
+import { commandHandler, type CausationMetadata } from '../platform/eventstore';
 import type { Logger } from '../platform/logger';
 import { TransientPaymentError, type PaymentProvider } from './payment/port';
-import { inventoryCodec, orderCodec, paymentCodec } from '../platform/eventstore/domain-codecs';
 
 export type CompensationResult = { ok: true; note?: string } | { ok: false; error: string };
 
@@ -42,45 +24,39 @@ export interface EffectContext {
   readonly why?: CompensationReason;
 }
 
-
-/** Runs one task per key at a time: this process never races itself on a hot inventory stream. */
-export class KeyedQueue {
-  private readonly tails = new Map<string, Promise<unknown>>();
-
-  run<T>(key: string, task: () => Promise<T>): Promise<T> {
-    const previous = this.tails.get(key) ?? Promise.resolve();
-    const result = previous.then(task, task);
-    const tail = result.catch(() => {});
-    this.tails.set(key, tail);
-    void tail.then(() => {
-      if (this.tails.get(key) === tail) this.tails.delete(key);
-    });
-    return result;
-  }
+/** How the saga writes to an order's payment. */
+interface PaymentWrite {
+  /** Names the write in its idempotency key. */
+  readonly step: string;
+  /** A DomainError means the payment's history already says otherwise (a late answer): nothing to record. */
+  readonly tolerateRefusal: boolean;
 }
-
-/** Many saga processes reserving one popular SKU: plenty of attempts, short jittered waits. */
-const hotStreamRetry: RetryPolicy = { maxAttempts: 50, initialDelayMs: 2, maxDelayMs: 100 };
 
 export const authorizationKey = (orderId: string) => `${orderId}/authorize`;
 
+/**
+ * The aggregates the saga writes, each with its state kept in memory: inventory streams are hot and
+ * long, and the saga writes the same orders and payments over and over. Many saga processes
+ * reserving one popular SKU is what the `'contended'` policy is for.
+ */
+function aggregates(client: EventStoreDBClient, logger: Logger) {
+  return {
+    stock: commandHandler({ client, decider: inventoryDecider, codec: inventoryCodec, cache: { maxStreams: 10_000 }, retry: 'contended', logger }),
+    payments: commandHandler({ client, decider: paymentDecider, codec: paymentCodec, cache: { maxStreams: 5_000 }, retry: 'contended', logger }),
+    /** Orders as placed (seeded from the delivered OrderPlaced), so confirming one needs no read. */
+    orders: commandHandler({ client, decider: orderDecider, codec: orderCodec, cache: { maxStreams: 10_000 }, retry: 'contended', logger }),
+  };
+}
+
 export class CheckoutEffects {
-  private readonly streams = new KeyedQueue();
-  /** Inventory streams are hot and long: keep their state rather than re-read them per command. */
-  private readonly stock: CachedAggregates<InventoryCommand, InventoryEvent, InventoryState>;
-  private readonly payments: CachedAggregates<PaymentCommand, PaymentEvent, PaymentState>;
-  /** Orders as placed (seeded from the delivered OrderPlaced), so confirming one needs no read. */
-  private readonly orders: CachedAggregates<OrderCommand, OrderEvent, OrderState>;
+  private readonly aggregates: ReturnType<typeof aggregates>;
 
   constructor(
-    private readonly client: EventStoreDBClient,
+    client: EventStoreDBClient,
     private readonly provider: PaymentProvider,
     private readonly logger: Logger,
   ) {
-    this.stock = new CachedAggregates(client, inventoryDecider, inventoryCodec, hotStreamRetry);
-    // Only the saga writes `payment-…`, usually a stream it is about to create: no read first.
-    this.payments = new CachedAggregates(client, paymentDecider, paymentCodec, undefined, 5_000, true);
-    this.orders = new CachedAggregates(client, orderDecider, orderCodec, undefined, 10_000);
+    this.aggregates = aggregates(client, logger);
   }
 
   /**
@@ -89,7 +65,7 @@ export class CheckoutEffects {
    * conflicts on the expected revision, reads what is new, and decides again.
    */
   orderPlaced(orderId: string, placed: Extract<OrderEvent, { type: 'OrderPlaced' }>, revision: bigint): void {
-    if (revision === 0n) this.orders.seed(orderStream(orderId), orderDecider.evolve(orderDecider.initialState(), placed), revision);
+    if (revision === 0n) this.aggregates.orders.seed(orderStream(orderId), orderDecider.evolve(orderDecider.initialState(), placed), revision);
   }
 
   async runStep(step: Step, context: EffectContext): Promise<StepOutcome> {
@@ -149,10 +125,10 @@ export class CheckoutEffects {
     const { orderId, total, paymentToken } = checkout;
     const answer = await this.provider.authorize({ idempotencyKey: authorizationKey(orderId), token: paymentToken, amount: total }, signal);
     if (answer.result === 'approved') {
-      await this.payment(orderId, { type: 'AuthorizePayment', data: { orderId, amount: total.amount, currency: total.currency, providerReference: answer.authorizationId, authorizedAt: now() } }, metadata, 'authorize', true);
+      await this.payment(orderId, { type: 'AuthorizePayment', data: { orderId, amount: total.amount, currency: total.currency, providerReference: answer.authorizationId, authorizedAt: now() } }, metadata, { step: 'authorize', tolerateRefusal: true });
       return { step: 'authorize_payment', result: 'approved', providerReference: answer.authorizationId };
     }
-    await this.payment(orderId, { type: 'RecordPaymentDeclined', data: { orderId, reason: answer.reason, declinedAt: now() } }, metadata, 'decline', true);
+    await this.payment(orderId, { type: 'RecordPaymentDeclined', data: { orderId, reason: answer.reason, declinedAt: now() } }, metadata, { step: 'decline', tolerateRefusal: true });
     return { step: 'authorize_payment', result: 'declined', reason: answer.reason };
   }
 
@@ -160,7 +136,7 @@ export class CheckoutEffects {
     const { orderId } = checkout;
     const answer = await this.provider.capture({ authorizationKey: authorizationKey(orderId), idempotencyKey: `${orderId}/capture` }, signal);
     if (answer.result === 'refused') return { step: 'capture_payment', result: 'refused', reason: answer.reason };
-    await this.payment(orderId, { type: 'CapturePayment', data: { orderId, capturedAt: now() } }, metadata, 'capture', false);
+    await this.payment(orderId, { type: 'CapturePayment', data: { orderId, capturedAt: now() } }, metadata, { step: 'capture', tolerateRefusal: false });
     return { step: 'capture_payment', result: 'captured' };
   }
 
@@ -168,8 +144,7 @@ export class CheckoutEffects {
   private async confirmOrder({ checkout, metadata, now }: EffectContext): Promise<StepOutcome> {
     const { orderId } = checkout;
     try {
-      const stream = orderStream(orderId);
-      await this.streams.run(stream, () => this.orders.handle(stream, { type: 'ConfirmOrder', data: { orderId, confirmedAt: now() } }, metadata, `confirm/${orderId}`));
+      await this.aggregates.orders.handle(orderStream(orderId), { type: 'ConfirmOrder', data: { orderId, confirmedAt: now() } }, { metadata, idempotencyKey: `confirm/${orderId}` });
     } catch (error) {
       if (isDomainError(error) && (error.code === 'cancellation_requested' || error.code === 'order_already_final')) {
         return { step: 'confirm_order', result: 'refused', code: error.code };
@@ -195,7 +170,7 @@ export class CheckoutEffects {
   private async voidPayment({ checkout, metadata, now, why }: EffectContext): Promise<CompensationResult> {
     const { orderId, total } = checkout;
     if (why?.reason === 'payment_timed_out') {
-      await this.payment(orderId, { type: 'RecordPaymentTimedOut', data: { orderId, timedOutAt: now() } }, metadata, 'timed-out', false);
+      await this.payment(orderId, { type: 'RecordPaymentTimedOut', data: { orderId, timedOutAt: now() } }, metadata, { step: 'timed-out', tolerateRefusal: false });
     }
     const answer = await this.provider.void({ authorizationKey: authorizationKey(orderId), idempotencyKey: `${orderId}/void` });
     if (answer.result === 'nothing_to_void') return { ok: true, note: 'nothing authorized' };
@@ -206,12 +181,12 @@ export class CheckoutEffects {
     }
     const providerReference = answer.authorizationId;
     try {
-      await this.payment(orderId, { type: 'VoidPayment', data: { orderId, voidedAt: now(), providerReference } }, metadata, 'void', false);
+      await this.payment(orderId, { type: 'VoidPayment', data: { orderId, voidedAt: now(), providerReference } }, metadata, { step: 'void', tolerateRefusal: false });
     } catch (error) {
       if (!isDomainError(error) || error.code !== 'payment_not_authorized') throw error;
       // The authorization's answer never reached us (a cancellation abandoned it): record both.
-      await this.payment(orderId, { type: 'AuthorizePayment', data: { orderId, amount: total.amount, currency: total.currency, providerReference, authorizedAt: now() } }, metadata, 'authorize', false);
-      await this.payment(orderId, { type: 'VoidPayment', data: { orderId, voidedAt: now(), providerReference } }, metadata, 'void', false);
+      await this.payment(orderId, { type: 'AuthorizePayment', data: { orderId, amount: total.amount, currency: total.currency, providerReference, authorizedAt: now() } }, metadata, { step: 'authorize', tolerateRefusal: false });
+      await this.payment(orderId, { type: 'VoidPayment', data: { orderId, voidedAt: now(), providerReference } }, metadata, { step: 'void', tolerateRefusal: false });
     }
     return { ok: true };
   }
@@ -222,9 +197,9 @@ export class CheckoutEffects {
     if (answer.result === 'nothing_to_refund') return { ok: true, note: 'nothing captured' };
     const providerReference = answer.authorizationId;
     // What the provider did may not all be recorded yet (a crash, an abandoned call): record it in order.
-    await this.payment(orderId, { type: 'AuthorizePayment', data: { orderId, amount: total.amount, currency: total.currency, providerReference, authorizedAt: now() } }, metadata, 'authorize', true);
-    await this.payment(orderId, { type: 'CapturePayment', data: { orderId, capturedAt: now() } }, metadata, 'capture', true);
-    await this.payment(orderId, { type: 'RefundPayment', data: { orderId, refundedAt: now() } }, metadata, 'refund', false);
+    await this.payment(orderId, { type: 'AuthorizePayment', data: { orderId, amount: total.amount, currency: total.currency, providerReference, authorizedAt: now() } }, metadata, { step: 'authorize', tolerateRefusal: true });
+    await this.payment(orderId, { type: 'CapturePayment', data: { orderId, capturedAt: now() } }, metadata, { step: 'capture', tolerateRefusal: true });
+    await this.payment(orderId, { type: 'RefundPayment', data: { orderId, refundedAt: now() } }, metadata, { step: 'refund', tolerateRefusal: false });
     return { ok: true };
   }
 
@@ -234,7 +209,7 @@ export class CheckoutEffects {
     const cancelledAt = now();
     const data = why.reason === 'out_of_stock' ? { orderId, cancelledAt, reason: why.reason, sku: why.sku } : { orderId, cancelledAt, reason: why.reason };
     try {
-      await handleCommand(this.client, orderStream(orderId), orderDecider, { type: 'CancelOrder', data }, metadata, { retryOnConflict: true, idempotencyKey: `cancel/${orderId}`, codec: orderCodec });
+      await this.aggregates.orders.handle(orderStream(orderId), { type: 'CancelOrder', data }, { metadata, idempotencyKey: `cancel/${orderId}` });
       return { ok: true };
     } catch (error) {
       if (isDomainError(error)) {
@@ -247,16 +222,14 @@ export class CheckoutEffects {
 
   // ---- aggregates ----------------------------------------------------------------------
 
-  private inventory(sku: string, command: Parameters<typeof inventoryDecider.decide>[0], metadata: CausationMetadata, idempotencyKey: string) {
-    const stream = inventoryStream(sku);
-    return this.streams.run(stream, () => this.stock.handle(stream, command, metadata, idempotencyKey));
+  private inventory(sku: string, command: InventoryCommand, metadata: CausationMetadata, idempotencyKey: string) {
+    return this.aggregates.stock.handle(inventoryStream(sku), command, { metadata, idempotencyKey });
   }
 
-  /** `tolerateRefusal`: a DomainError means the payment's history already says otherwise (a late answer): nothing to record. */
-  private async payment(orderId: string, command: Parameters<typeof paymentDecider.decide>[0], metadata: CausationMetadata, step: string, tolerateRefusal: boolean): Promise<void> {
+  private async payment(orderId: string, command: PaymentCommand, metadata: CausationMetadata, { step, tolerateRefusal }: PaymentWrite): Promise<void> {
     try {
-      const stream = paymentStream(orderId);
-      await this.streams.run(stream, () => this.payments.handle(stream, command, metadata, `${step}/${orderId}`));
+      // Only the saga writes `payment-…`, usually a stream it is about to create: no read first.
+      await this.aggregates.payments.handle(paymentStream(orderId), command, { metadata, expected: 'new', idempotencyKey: `${step}/${orderId}` });
     } catch (error) {
       if (tolerateRefusal && isDomainError(error)) {
         this.logger.warn({ orderId, code: error.code, command: command.type }, 'payment history already differs; not recorded');

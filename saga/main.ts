@@ -4,13 +4,14 @@
  * Serves `/health`, `/ready` (event store answers, subscription connected, deadlines armed),
  * `/metrics`, and `POST /parked/replay` (admin token) to redeliver parked events after fixing their cause.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { connectEventStore, closeEventStore } from '../platform/eventstore';
 import { createMetricsRegistry } from '../platform/http/metrics';
 import { metricsListenerOf } from '../platform/http/metrics-listener';
 import { installGracefulShutdown } from '../platform/http/shutdown';
 import { verifierFromEnv } from '../platform/auth';
 import { createLogger } from '../platform/logger';
-import { loadSagaConfig } from './config';
+import { loadSagaConfig, sagaSettingsOf } from './config';
 import { httpPaymentProvider } from './payment/http-provider';
 import { buildSagaOperationsServer, startSaga } from './service';
 
@@ -36,15 +37,7 @@ const saga = await startSaga({
   provider,
   logger,
   registry,
-  settings: {
-    group: config.SAGA_GROUP,
-    paymentDeadlineMs: config.PAYMENT_DEADLINE_MS,
-    checkoutDeadlineMs: config.CHECKOUT_DEADLINE_MS,
-    bufferSize: config.SAGA_BUFFER_SIZE,
-    maxRetryCount: config.SAGA_MAX_RETRY_COUNT,
-    stepAttempts: config.SAGA_STEP_ATTEMPTS,
-    retryBackoff: { initialMs: config.SAGA_RETRY_INITIAL_MS, maxMs: config.SAGA_RETRY_MAX_MS },
-  },
+  settings: sagaSettingsOf(config),
   ...(boundary ? { boundary } : {}),
 });
 
@@ -63,6 +56,6 @@ logger.info({ port: config.SAGA_PORT, group: config.SAGA_GROUP }, 'saga process 
 
 const shutdown = installGracefulShutdown({ server: app, logger });
 // The client's dispose can wait on calls the server still holds open; exiting closes them anyway.
-shutdown.onClose('eventstore', () => Promise.race([closeEventStore(client), new Promise((resolve) => setTimeout(resolve, 2000).unref())]));
+shutdown.onClose('eventstore', () => Promise.race([closeEventStore(client), sleep(2000, undefined, { ref: false })]));
 shutdown.onClose('saga', () => saga.stop());
 shutdown.onClose('payment provider', () => provider.close());

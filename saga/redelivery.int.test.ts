@@ -2,9 +2,10 @@
  * Idempotency: every event delivered twice (once more after it was handled, and once more at the
  * same time) gives the same outcome and the same events, once, as a single delivery.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { SagaFixture } from './testing';
+import { SagaFixture, fastSettings } from './testing/fixture';
 
 const scenarios: { orderId: string; lines: { sku: string; quantity: number }[]; token: string }[] = [
   { orderId: 'happy', lines: [{ sku: 'MUG', quantity: 2 }, { sku: 'CAP', quantity: 1 }], token: 'tok_ok' },
@@ -14,6 +15,12 @@ const scenarios: { orderId: string; lines: { sku: string; quantity: number }[]; 
   { orderId: 'flaky', lines: [{ sku: 'CAP', quantity: 2 }], token: 'tok_flaky' },
 ];
 
+/**
+ * Both runs must end the same way, so no answer may miss its payment deadline however busy the
+ * machine is, while the timeout scenario still waits for it: long, but not too long to wait.
+ */
+const settings = { ...fastSettings, paymentDeadlineMs: 10_000, checkoutDeadlineMs: 300_000 };
+
 async function run(fx: SagaFixture) {
   await fx.addProduct('MUG', 10);
   await fx.addProduct('TEE', 1);
@@ -22,8 +29,8 @@ async function run(fx: SagaFixture) {
   const result: Record<string, unknown> = {};
   for (const { orderId, lines, token } of scenarios) {
     await fx.placeOrder(orderId, lines, token);
-    const outcome = await fx.waitForOutcome(orderId);
-    await new Promise((resolve) => setTimeout(resolve, 100)); // let any duplicate land
+    const outcome = await fx.waitForOutcome(orderId, 60_000);
+    await sleep(100); // let any duplicate land
     result[orderId] = {
       outcome,
       checkout: (await fx.checkoutEvents(orderId)).map((event) => event.type),
@@ -38,11 +45,12 @@ async function run(fx: SagaFixture) {
 }
 
 test('every event delivered twice: same outcomes, same events, once', async () => {
-  const single = await SagaFixture.start();
+  const single = await SagaFixture.start({ settings });
   const once = await run(single).finally(() => single.close());
 
   let duplicates = 0;
   const double = await SagaFixture.start({
+    settings,
     interceptDelivery: (handle) => async (event) => {
       await handle(event);
       duplicates++;

@@ -13,30 +13,12 @@ import type { MetricsListenerOptions } from '../platform/http/metrics-listener';
 import { createHttpServer, type HttpServer } from '../platform/http/server';
 import { consumePersistentSubscriptionToAll, ensurePersistentSubscriptionToAll, replayParked, type RunningConsumer } from '../platform/eventstore/persistent-subscription';
 import type { Logger } from '../platform/logger';
-import { CheckoutProcess, DELIVERED_EVENT_TYPES } from './checkout-process';
+import { CheckoutProcess } from './checkout-process';
+import { DELIVERED_EVENT_TYPES } from './delivered-events';
+import { defaultSagaSettings, type SagaSettings } from './config';
 import { DeadlineWatcher } from './deadlines';
 import { createSagaMetrics, type SagaMetrics } from './metrics';
 import type { PaymentProvider } from './payment/port';
-
-export interface SagaSettings {
-  group: string;
-  paymentDeadlineMs: number;
-  checkoutDeadlineMs: number;
-  bufferSize: number;
-  maxRetryCount: number;
-  stepAttempts: number;
-  retryBackoff: { initialMs: number; maxMs: number };
-}
-
-export const defaultSagaSettings: SagaSettings = {
-  group: 'checkout-saga',
-  paymentDeadlineMs: 10_000,
-  checkoutDeadlineMs: 60_000,
-  bufferSize: 64,
-  maxRetryCount: 5,
-  stepAttempts: 4,
-  retryBackoff: { initialMs: 50, maxMs: 5_000 },
-};
 
 export interface SagaOptions {
   client: EventStoreDBClient;
@@ -63,8 +45,9 @@ export interface RunningSaga {
 export async function startSaga(options: SagaOptions): Promise<RunningSaga> {
   const settings = { ...defaultSagaSettings, ...options.settings };
   const { client, logger } = options;
-  let watcher: DeadlineWatcher | undefined;
-  const metrics = createSagaMetrics(options.registry, () => watcher?.checkoutsByState() ?? {});
+  // Made before the process its deadlines fire through (the metrics count its checkouts); it fires none before start().
+  const watcher = new DeadlineWatcher({ client, logger, fire: (orderId, deadline) => process.fireDeadline(orderId, deadline) });
+  const metrics = createSagaMetrics(options.registry, () => watcher.checkoutsByState());
   const process = new CheckoutProcess({
     client,
     provider: options.provider,
@@ -76,7 +59,6 @@ export async function startSaga(options: SagaOptions): Promise<RunningSaga> {
     retryBackoff: settings.retryBackoff,
     ...(options.boundary ? { boundary: options.boundary } : {}),
   });
-  watcher = new DeadlineWatcher({ client, logger, fire: (orderId, deadline) => process.fireDeadline(orderId, deadline) });
 
   await ensurePersistentSubscriptionToAll(client, {
     group: settings.group,

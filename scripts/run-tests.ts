@@ -3,16 +3,18 @@
  * clean process, so one file's servers and timers cannot leak into another's), a few at a time,
  * and closes with the line CI reads: `N passed, N failed`.
  *
- *   tsx scripts/run-tests.ts [--typecheck] [--kind unit|int|e2e] [path-substring ...]
+ *   tsx scripts/run-tests.ts [--typecheck] [--lint] [--kind unit|int|e2e] [path-substring ...]
  *   TEST_CONCURRENCY=2 (default: 2)
- *   TEST_FILE_TIMEOUT_S=300 (default: 300): a file still running then is killed and counts as failed,
- *   so a hung test can never hang CI.
+ *   TEST_FILE_TIMEOUT_S=600 (default: 600): a file still running then is killed and counts as failed,
+ *   so a hung test can never hang CI. Generous: the crash tests start a score of processes, and
+ *   on a machine busy with other work that alone can take minutes.
  *   TEST_SERVERS=off: skip the servers' preflight (for int files that need neither server).
  *
  * Before anything runs, a run with an int or e2e file checks PostgreSQL and NATS where the tests
  * look, starts what is missing for the run and stops it after, or names in one line what to
  * start and exits 2 (test-servers/preflight.ts). `--typecheck` (npm test) type-checks after that
- * check, so a missing server is reported in a second, not after the compiler.
+ * check, so a missing server is reported in a second, not after the compiler. `--lint` (npm test)
+ * then runs `npm run lint`; a lint failure counts as one failed test and the files still run.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync } from 'node:fs';
@@ -23,11 +25,12 @@ import { checkTestServers, type TestServers } from './test-servers/preflight';
 const root = new URL('..', import.meta.url).pathname;
 const args = process.argv.slice(2);
 const typecheck = args.includes('--typecheck');
+const lint = args.includes('--lint');
 const kindIndex = args.indexOf('--kind');
 const kind = kindIndex >= 0 ? args[kindIndex + 1] : undefined;
-const filters = args.filter((arg, i) => arg !== '--typecheck' && (kindIndex < 0 || (i !== kindIndex && i !== kindIndex + 1)));
+const filters = args.filter((arg, i) => arg !== '--typecheck' && arg !== '--lint' && (kindIndex < 0 || (i !== kindIndex && i !== kindIndex + 1)));
 const concurrency = Number(process.env.TEST_CONCURRENCY ?? 2);
-const fileTimeoutMs = Number(process.env.TEST_FILE_TIMEOUT_S ?? 300) * 1000;
+const fileTimeoutMs = Number(process.env.TEST_FILE_TIMEOUT_S ?? 600) * 1000;
 
 function findTestFiles(directory: string): string[] {
   return readdirSync(directory, { withFileTypes: true }).flatMap((entry) => {
@@ -72,9 +75,12 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 if (typecheck) {
-  const code = await runTypecheck();
+  const { code } = await runNpmScript('typecheck', 'inherit');
   if (code !== 0) process.exit(code || 1);
 }
+
+// Before the files, not beside them: ESLint's type-aware rules take a core for about a minute.
+const lintResult = lint ? await runLint() : undefined;
 
 if (preflight && preflight.missing.length > 0) {
   log(`not running where the tests look, so starting for this run: ${preflight.missing.join(' and ')}`);
@@ -145,23 +151,37 @@ function indent(text: string): string {
   return text.trimEnd().split('\n').map((line) => `    ${line}`).join('\n');
 }
 
-/** `npm run typecheck`, so package.json stays the one place that says how. */
-function runTypecheck(): Promise<number> {
+/** `npm run <script>`, so package.json stays the one place that says how; its output shown as it comes, or kept. */
+function runNpmScript(script: string, stdio: 'inherit' | 'pipe'): Promise<{ code: number; output: string }> {
   const npm = process.env.npm_execpath;
   const [command, prefix] = npm?.endsWith('.js') ? [process.execPath, [npm]] : ['npm', []];
   return new Promise((resolve) => {
-    const child = spawn(command, [...prefix, 'run', 'typecheck'], { cwd: root, stdio: 'inherit', shell: process.platform === 'win32' });
+    const child = spawn(command, [...prefix, 'run', script], { cwd: root, stdio: ['ignore', stdio, stdio], shell: process.platform === 'win32' });
     running.add(child);
-    child.on('error', () => resolve(1));
+    let output = '';
+    child.stdout?.on('data', (chunk) => (output += chunk));
+    child.stderr?.on('data', (chunk) => (output += chunk));
+    child.on('error', (error) => resolve({ code: 1, output: `${output}\n${error.message}` }));
     child.on('close', (code) => {
       running.delete(child);
-      resolve(code ?? 1);
+      resolve({ code: code ?? 1, output });
     });
   });
 }
 
+/** `npm run lint`, reported like a test file: one failure when it finds anything (a clean lint is no test passed). */
+async function runLint(): Promise<FileResult> {
+  const started = Date.now();
+  const { code, output } = await runNpmScript('lint', 'pipe');
+  const seconds = (Date.now() - started) / 1000;
+  const failed = code === 0 ? 0 : 1;
+  process.stdout.write(`${failed ? 'FAIL' : 'ok  '} npm run lint  (${seconds.toFixed(1)} s)\n`);
+  if (failed) process.stdout.write(`${indent(output)}\n  exit: ${code}\n`);
+  return { file: 'npm run lint', passed: 0, failed, skipped: 0, seconds };
+}
+
 const queue = [...files];
-const results: FileResult[] = [];
+const results: FileResult[] = lintResult ? [lintResult] : [];
 try {
   await Promise.all(
     Array.from({ length: Math.max(1, concurrency) }, async () => {

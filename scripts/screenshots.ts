@@ -1,6 +1,6 @@
 /**
  * Screenshots of the console for the README, from a real run: the whole system in this process
- * with the console's origin (test/support/system.ts, over the machine's PostgreSQL and NATS), a
+ * with the console's origin (test/testing/system.ts, over the machine's PostgreSQL and NATS), a
  * small catalogue, orders that took every path (confirmed, declined, out of stock, payment timed
  * out, a flaky card that went through), a low-stock alert, and a shopper and an admin using the
  * console in headless Chromium. Every page at a desktop width, and the catalogue and an order at
@@ -11,10 +11,11 @@
 import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { DESKTOP, launchBrowser, openPage, PHONE } from '../test/support/browser';
-import { eventually, placeOrder, query, stockProduct } from '../test/support/customer';
-import { startSystem } from '../test/support/system';
-import { addToCart, openFromNavigation, orderStatus, placeOrderWith, SHOWS_WITHIN_MS, signIn } from '../test/browser/testing/console';
+import { DESKTOP, launchBrowser, openPage, PHONE } from '../test/testing/browser';
+import { eventually } from '../platform/testing/eventually';
+import { placeOrder, query, stockProduct } from '../test/testing/customer';
+import { startSystem } from '../test/testing/system';
+import { addToCart, openFromNavigation, orderStatus, placeOrderWith, SHOWS_WITHIN_MS, signIn } from '../test/testing/console';
 
 const OUT_DIR = new URL('../docs/screenshots/', import.meta.url).pathname;
 const TIMEOUT_S = 180;

@@ -5,7 +5,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startSystem } from '../test/support/system';
+import { startSystem } from '../test/testing/system';
 import { generateWebApiTypes, WEB_API_TYPES } from './web-api-types';
 
 const root = new URL('..', import.meta.url).pathname;

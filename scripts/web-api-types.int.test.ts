@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { startSystem, type RunningSystem } from '../test/support/system';
+import { startSystem, type RunningSystem } from '../test/testing/system';
 import { generateWebApiTypes, WEB_API_TYPES } from './web-api-types';
 
 const root = new URL('..', import.meta.url).pathname;

@@ -1,6 +1,6 @@
 /**
  * What the command API accepts, the rest of the system can carry: random requests
- * (platform/http/fuzzing.ts) against the whole system, then every projection must still be
+ * (platform/testing/http-fuzzing.ts) against the whole system, then every projection must still be
  * applying events (none stopped on one it could not store), every accepted order's checkout
  * must end, and the saga must have parked nothing. The command API's own fuzzing
  * (command-api/request-fuzzing.int.test.ts) checks the answers; this checks what they let in.
@@ -8,12 +8,13 @@
 import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { validCommandBodies } from '../command-api/testing';
-import { fuzzRequests, operationsOf, sendFuzzRequest, type OpenApiDocument } from '../platform/http/fuzzing';
+import { validCommandBodies } from '../command-api/testing/fixture';
+import { fuzzRequests, operationsOf, sendFuzzRequest, type OpenApiDocument } from '../platform/testing/http-fuzzing';
 import { connectEventStore } from '../platform/eventstore';
-import { settle } from '../projectors/testing';
-import { eventually, stockProduct } from './support/customer';
-import { startSystem, type RunningSystem } from './support/system';
+import { settle } from '../projectors/testing/fixture';
+import { eventually } from '../platform/testing/eventually';
+import { stockProduct } from './testing/customer';
+import { startSystem, type RunningSystem } from './testing/system';
 
 /** Requests per operation. */
 const RUNS = Number(process.env.FUZZ_RUNS ?? 400);
@@ -60,7 +61,7 @@ test('nothing the command API accepts stops a projection or the saga', async () 
       return Number(open[0]!.count) === 0 && Number(ended[0]!.count) === accepted.length ? true : undefined;
     },
     // Hundreds of checkouts, each through the sandbox: generous, so a busy machine is not a failure.
-    120_000,
+    { timeoutMs: 120_000 },
   );
   const { runners } = system.services.projectors;
   const client = connectEventStore(system.eventStoreUrl);

@@ -2,10 +2,11 @@
  * The checkout end to end through the command API: products and orders over HTTP (command-api's
  * app), the saga process in-process, the payment sandbox over HTTP, one emulator.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { startCommandApi, type CommandApiFixture } from '../command-api/testing';
-import { SagaFixture } from '../saga/testing';
+import { startCommandApi, type CommandApiFixture } from '../command-api/testing/fixture';
+import { SagaFixture } from '../saga/testing/fixture';
 
 let fx: SagaFixture;
 let api: CommandApiFixture;
@@ -53,7 +54,7 @@ test('declined → cancelled as payment_declined', async () => {
 
 test('cancelled over HTTP during the payment → voided, released, cancelled (customer request)', async () => {
   const orderId = await place([{ sku: 'TEE', quantity: 1 }], 'tok_timeout');
-  for (let i = 0; i < 200 && !fx.sandbox.authorizations.has(`${orderId}/authorize`); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  for (let i = 0; i < 200 && !fx.sandbox.authorizations.has(`${orderId}/authorize`); i++) await sleep(10);
   const answer = await api.call('POST', `/orders/${orderId}/cancel`, { token: alice });
   assert.is(answer.status, 202, JSON.stringify(answer.body));
   assert.equal(await fx.waitForOutcome(orderId), { type: 'CheckoutCompensated', why: { reason: 'customer_request' } });

@@ -36,8 +36,9 @@ const internalServices = new Set(['payment-sandbox', 'saga', 'projectors']);
 
 /** Compose's interpolation: ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?error}, ${VAR?error}, $$. */
 function interpolate(text: string, env: Env, used: Set<string>): string {
-  return text.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (match, braced, operator, argument, bare) => {
+  return text.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (match, ...groups: (string | undefined)[]) => {
     if (match === '$$') return '$';
+    const [braced, operator, argument, bare] = groups;
     const name = (braced ?? bare) as string;
     used.add(name);
     const value = env[name];

@@ -1,9 +1,10 @@
 /**
  * `npm start` with an identity provider (OIDC_* pointing at the local test provider,
- * platform/auth/testing.ts): the provider's tokens are the only ones, so there is no development
+ * platform/testing/identity-provider.ts): the provider's tokens are the only ones, so there is no development
  * sign-in, no token is printed and no secret is kept; the console is offered "Sign in with
  * <issuer>"; a provider token works through the console's origin, over HTTP and socket.io.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,9 +13,9 @@ import { io } from 'socket.io-client';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mintToken } from '../platform/auth';
-import { startTestIdentityProvider, type TestIdentityProvider } from '../platform/auth/testing';
+import { startTestIdentityProvider, type TestIdentityProvider } from '../platform/testing/identity-provider';
 import { dataDirectory } from '../platform/local-system/data-dir';
-import { freePort } from '../saga/testing-process';
+import { freePort } from '../platform/testing/ports';
 
 const root = new URL('..', import.meta.url).pathname;
 const dataDir = mkdtempSync(join(tmpdir(), 'checkout-start-oidc-'));
@@ -47,7 +48,7 @@ test.before(async () => {
   exited = new Promise((resolve) => started.once('exit', resolve));
   for (const deadline = Date.now() + 90_000; !/^READY$/m.test(output); ) {
     if (started.exitCode !== null || Date.now() > deadline) throw new Error(`npm start did not get ready:\n${output}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
   }
 });
 

@@ -7,6 +7,7 @@
  * The console's origin (WEB_PORT) serves the console and fronts both APIs and socket.io, with a
  * development sign-in whose tokens the APIs accept; started with JWT_SECRET, there is none.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { io } from 'socket.io-client';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -14,9 +15,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { freePort } from '../saga/testing-process';
-import { eventually, placeOrder, query, stockProduct } from './support/customer';
-import type { ShopEndpoints } from './support/system';
+import { freePort } from '../platform/testing/ports';
+import { eventually } from '../platform/testing/eventually';
+import { placeOrder, query, stockProduct } from './testing/customer';
+import type { ShopEndpoints } from './testing/system';
 import { mintToken, type Role } from '../platform/auth';
 import { readJwtSecret, dataDirectory } from '../platform/local-system/data-dir';
 
@@ -46,7 +48,7 @@ async function npmStart(extraEnv: Record<string, string> = {}, directory = dataD
   void exited.then(() => (gone = true));
   for (const deadline = Date.now() + 90_000; !/^READY$/m.test(output); ) {
     if (gone || Date.now() > deadline) throw new Error(`npm start did not get ready${gone ? ' (it exited)' : ''}:\n${output}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
   }
   return started;
 }

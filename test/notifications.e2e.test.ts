@@ -2,14 +2,15 @@
  * Issue 5, end to end: an order placed over HTTP is checked out by the saga, projected into
  * Postgres with its notification and outbox row, published to NATS by the notifier, and pushed by
  * the query API to the socket.io client of the customer it belongs to — and to nobody else.
- * Every service runs in this process (test/support/system.ts) against the machine's PostgreSQL
+ * Every service runs in this process (test/testing/system.ts) against the machine's PostgreSQL
  * and NATS, except the NATS-restart test, which runs a NATS server of its own.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { connectNotifications, eventually, placeOrder, query, stockProduct, type Notification, type NotificationsClient } from './support/customer';
-import { startOwnNatsServer } from './support/nats-server';
-import { startSystem, type RunningSystem } from './support/system';
+import { connectNotifications, placeOrder, query, stockProduct, type Notification, type NotificationsClient } from './testing/customer';
+import { eventually } from '../platform/testing/eventually';
+import { startOwnNatsServer } from './testing/nats-server';
+import { startSystem, type RunningSystem } from './testing/system';
 
 const PRICE = 1250;
 let system: RunningSystem;

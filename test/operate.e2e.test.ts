@@ -6,6 +6,7 @@
  * queries over the embedded PostgreSQL's port (as psql would). Stopped, system.json is gone and the
  * CLI says in one line what to start or set.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,9 +16,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { dataDirectory, readJwtSecret } from '../platform/local-system/data-dir';
 import { mintToken, verifyToken, type Role } from '../platform/auth';
-import { freePort } from '../saga/testing-process';
-import { eventually, placeOrder, query, stockProduct } from './support/customer';
-import type { ShopEndpoints } from './support/system';
+import { freePort } from '../platform/testing/ports';
+import { eventually } from '../platform/testing/eventually';
+import { placeOrder, query, stockProduct } from './testing/customer';
+import type { ShopEndpoints } from './testing/system';
 
 const root = new URL('..', import.meta.url).pathname;
 const dataDir = mkdtempSync(join(tmpdir(), 'checkout-operate-'));
@@ -40,7 +42,7 @@ async function npmStart(): Promise<NonNullable<typeof launcher>> {
   void exited.then(() => (gone = true));
   for (const deadline = Date.now() + 90_000; !/^READY$/m.test(output); ) {
     if (gone || Date.now() > deadline) throw new Error(`npm start did not get ready${gone ? ' (it exited)' : ''}:\n${output}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
   }
   return { child, output: () => output, exited };
 }
@@ -127,7 +129,7 @@ test('with no variables: replay status, verify, rebuild while orders flow, token
   assert.match(rebuilt.stdout, /swapped 1 table \(orders\)/);
   for (const orderId of placed.slice(-3)) {
     const customer = `customer-${placed.indexOf(orderId) % 3}`;
-    await eventually(`order ${orderId} visible after the swap`, async () => ((await query(endpoints, customer, `/orders/${orderId}`)).status === 200 ? true : undefined), 30_000);
+    await eventually(`order ${orderId} visible after the swap`, async () => ((await query(endpoints, customer, `/orders/${orderId}`)).status === 200 ? true : undefined), { timeoutMs: 30_000 });
   }
   const afterSwap = await npmRun(['replay', '--', 'verify', 'orders']);
   assert.is(afterSwap.code, 0, afterSwap.stderr + afterSwap.stdout);

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { startSystem, type RunningSystem } from './support/system';
+import { startSystem, type RunningSystem } from './testing/system';
 
 const run = promisify(execFile);
 const root = new URL('..', import.meta.url).pathname;

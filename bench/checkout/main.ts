@@ -16,14 +16,15 @@
  *    per checkout during (1), from which the most checkouts/s the machine's cores could give at
  *    that cost, however the work were spread over processes (bench/support/process-cpu.ts).
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { START, eventTypeFilter, type EventStoreDBClient } from '@eventstore/db-client';
 import type { AddressInfo } from 'node:net';
-import { inventoryDecider,  inventoryStream, orderDecider,  orderStream } from '../../domain';
-import { appendEvents, connectEventStore, deterministicEventIds, handleCommand } from '../../platform/eventstore';
+import { inventoryCodec, inventoryDecider,  inventoryStream, orderCodec, orderDecider,  orderStream } from '../../domain';
+import { appendEvents, commandHandler, connectEventStore, deterministicEventIds } from '../../platform/eventstore';
 import { createPaymentSandbox } from '../../saga/payment-sandbox/server';
-import { spawnSaga, TEST_SANDBOX_KEY } from '../../saga/testing-process';
+import { eventually } from '../../platform/testing/eventually';
+import { spawnSaga, TEST_SANDBOX_KEY } from '../../saga/testing/saga-process';
 import { spawnEmulator } from '../eventstore-append/emulator-process';
-import { inventoryCodec, orderCodec } from '../../platform/eventstore/domain-codecs';
 import { machineBound, perUnit, startCpuMeter } from '../support/process-cpu';
 
 const ORDERS = Number(process.env.BENCH_ORDERS ?? 3000);
@@ -40,11 +41,12 @@ await sandbox.app.listen({ port: 0, host: '127.0.0.1' });
 const sandboxUrl = `http://127.0.0.1:${(sandbox.app.server.address() as AddressInfo).port}`;
 const client: EventStoreDBClient = connectEventStore(emulator.url);
 
-const setup = { correlationId: 'bench', causationId: 'bench', actor: 'bench' };
+const setup = { metadata: { correlationId: 'bench', causationId: 'bench', actor: 'bench' } };
+const products = commandHandler({ client, decider: inventoryDecider, codec: inventoryCodec });
 for (let i = 0; i < SKUS; i++) {
   const sku = `SKU-${i}`;
-  await handleCommand(client, inventoryStream(sku), inventoryDecider, { type: 'RegisterProduct', data: { sku, name: sku, price: { amount: 999, currency: 'EUR' } } }, setup, { retryOnConflict: true, codec: inventoryCodec });
-  await handleCommand(client, inventoryStream(sku), inventoryDecider, { type: 'ReceiveStock', data: { sku, quantity: 1_000_000 } }, setup, { retryOnConflict: true, codec: inventoryCodec });
+  await products.handle(inventoryStream(sku), { type: 'RegisterProduct', data: { sku, name: sku, price: { amount: 999, currency: 'EUR' } } }, setup);
+  await products.handle(inventoryStream(sku), { type: 'ReceiveStock', data: { sku, quantity: 1_000_000 } }, setup);
 }
 
 const sagas = await Promise.all(
@@ -95,17 +97,9 @@ async function place(orderId: string): Promise<void> {
   });
 }
 
-async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 // Warm-up (JIT, connections): not measured.
 await Promise.all(Array.from({ length: 50 }, (_, i) => place(`warm-${i}`)));
-await waitUntil(() => completed >= 50, 30_000);
+await eventually('the warm-up orders completed', () => completed >= 50, { timeoutMs: 30_000, intervalMs: 20 });
 
 // 1. Throughput, and the CPU each process spends on it
 const before = completed;
@@ -119,7 +113,7 @@ await Promise.all(
   }),
 );
 const placedAllAfter = performance.now() - started;
-await waitUntil(() => completed - before >= ORDERS, 120_000);
+await eventually(`${ORDERS} orders completed`, () => completed - before >= ORDERS, { timeoutMs: 120_000, intervalMs: 20 });
 // Drive-ahead completes a checkout before its (then stale) events are all delivered: the work is
 // only done when the subscription has delivered and seen acked everything too.
 async function drained(): Promise<boolean> {
@@ -127,7 +121,7 @@ async function drained(): Promise<boolean> {
   const stats = info.stats as unknown as Record<string, number | bigint>;
   return ['totalInFlightMessages', 'readBufferCount', 'liveBufferCount', 'retryBufferCount'].every((key) => Number(stats[key] ?? 0) === 0);
 }
-for (let i = 0; i < 3000 && !(await drained()); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+for (let i = 0; i < 3000 && !(await drained()); i++) await sleep(20);
 const drainedAt = performance.now();
 const cpu = cpuMeter.stop();
 const cpuPerCheckout = perUnit(cpu, ORDERS);
@@ -149,13 +143,13 @@ const pending: Promise<void>[] = [];
 for (let i = 0; i < total; i++) {
   const due = latencyStart + (i / rate) * 1000;
   const wait = due - performance.now();
-  if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+  if (wait > 1) await sleep(wait);
   const orderId = `l-${i}`;
   latencyIds.push(orderId);
   pending.push(place(orderId));
 }
 await Promise.all(pending);
-await waitUntil(() => latencyIds.every((orderId) => confirmedAt.has(orderId)), 60_000);
+await eventually('every timed order confirmed', () => latencyIds.every((orderId) => confirmedAt.has(orderId)), { timeoutMs: 60_000, intervalMs: 20 });
 const latencyCpu = perUnit(latencyCpuMeter.stop(), latencyIds.length);
 const latencies = latencyIds.map((orderId) => confirmedAt.get(orderId)! - placedAt.get(orderId)!).sort((a, b) => a - b);
 const percentile = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]!;

@@ -9,14 +9,15 @@
  *
  *   BENCH_SECONDS (default 10)  length of each measurement
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { EventStoreDBClient, NO_STREAM, jsonEvent } from '@eventstore/db-client';
 import autocannon from 'autocannon';
 import { mintToken } from '../../platform/auth';
 import { spawnEmulator } from '../eventstore-append/emulator-process';
+import { freePort } from '../../platform/testing/ports';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = [16, 64];
@@ -35,14 +36,6 @@ interface Figures {
   failures: number;
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 async function startCommandApi(eventStoreUrl: string): Promise<{ baseUrl: string; child: ChildProcess }> {
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', new URL('../../command-api/main.ts', import.meta.url).pathname], {
@@ -50,7 +43,7 @@ async function startCommandApi(eventStoreUrl: string): Promise<{ baseUrl: string
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const baseUrl = `http://127.0.0.1:${port}`;
-  for (const deadline = Date.now() + 20_000; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 100))) {
+  for (const deadline = Date.now() + 20_000; Date.now() < deadline; await sleep(100)) {
     const up = await fetch(`${baseUrl}/ready`).then((response) => response.ok, () => false);
     if (up) return { baseUrl, child };
   }

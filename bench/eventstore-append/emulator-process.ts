@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
+import { freePort } from '../../platform/testing/ports';
 
 /**
  * The emulator in its own process, as services meet it: the client's encoding work then does
@@ -28,7 +28,7 @@ export async function spawnEmulator(environment: Record<string, string> = {}): P
       output += chunk;
       if (output.includes('listening on')) resolve();
     });
-    exited.then((code) => reject(new Error(`emulator exited (${code}) before listening: ${output}`)));
+    child.once('close', (code) => reject(new Error(`emulator exited (${code}) before listening: ${output}`)));
   });
   return {
     url: `esdb://127.0.0.1:${port}?tls=false`,
@@ -38,12 +38,4 @@ export async function spawnEmulator(environment: Record<string, string> = {}): P
       await exited;
     },
   };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }

@@ -4,6 +4,7 @@
  * memory beyond the log grew by more than what the added records explain plus SOAK_MAX_GROWTH_MIB
  * (default 32).
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { EventStoreDBClient } from '@eventstore/db-client';
 import { startEmulator } from '../../eventstore-emulator/emulator';
 import { beyondLog, collectGarbage, measureCostPerRecord, mib, sample, type MemorySample } from './memory';
@@ -35,7 +36,7 @@ const print = (s: MemorySample) =>
 const started = Date.now();
 let baseline: MemorySample | undefined;
 for (let seconds = SAMPLE_EVERY_SECONDS; seconds <= soakSeconds; seconds += SAMPLE_EVERY_SECONDS) {
-  await new Promise((resolve) => setTimeout(resolve, started + seconds * 1000 - Date.now()));
+  await sleep(started + seconds * 1000 - Date.now());
   const isBaseline = !baseline && seconds >= baselineSeconds;
   if (isBaseline) collectGarbage();
   const current = sample(seconds, emulator.log);
@@ -45,7 +46,7 @@ for (let seconds = SAMPLE_EVERY_SECONDS; seconds <= soakSeconds; seconds += SAMP
 
 running = false;
 await done;
-await new Promise((resolve) => setTimeout(resolve, 1000)); // let closed calls finish tearing down
+await sleep(1000); // let closed calls finish tearing down
 collectGarbage();
 const end = sample(Math.round((Date.now() - started) / 1000), emulator.log);
 print(end);

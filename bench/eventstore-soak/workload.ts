@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   BACKWARDS,
   END,
@@ -27,7 +28,6 @@ export interface Counters {
 }
 
 const STREAMS = 500;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const pick = (n: number) => Math.floor(Math.random() * n);
 const streamName = (n: number) => `soak-cart-${n}`;
 

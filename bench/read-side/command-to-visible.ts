@@ -12,9 +12,9 @@
  *   SKU in turn.
  *
  * By default each service runs as its own process, from its own main.ts, as deployed
- * (test/support/system-processes.ts): event store emulator, payment sandbox, saga, projectors,
+ * (test/testing/system-processes.ts): event store emulator, payment sandbox, saga, projectors,
  * command API and query API, over the local PostgreSQL and NATS, on a schema and subject prefix of
- * their own. BENCH_MODE=in-process runs them all in this process instead (test/support/system.ts,
+ * their own. BENCH_MODE=in-process runs them all in this process instead (test/testing/system.ts,
  * as the end-to-end tests do), where they share one event loop. The saga checks out every order
  * (tok_ok) while the bench runs, so the projections also apply the reservations, payments and
  * confirmations it writes:
@@ -25,12 +25,13 @@
  * single hot SKU measures that stream's growth more than the read side (BENCH_SKUS=1 shows it).
  * Target: command → visible p99 ≤ 100 ms.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Pool } from 'undici';
-import { stockProduct } from '../../test/support/customer';
-import { startSystem, type ShopEndpoints } from '../../test/support/system';
-import { startSystemProcesses } from '../../test/support/system-processes';
+import { stockProduct } from '../../test/testing/customer';
+import { startSystem, type ShopEndpoints } from '../../test/testing/system';
+import { startSystemProcesses } from '../../test/testing/system-processes';
 import { perUnit, startCpuMeter } from '../support/process-cpu';
 import { latencySummary } from '../support/percentiles';
 
@@ -38,7 +39,7 @@ const RATE = Number(process.env.BENCH_RATE ?? 50);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 5);
 const TIMEOUT_S = Number(process.env.BENCH_TIMEOUT_S ?? 90);
-/** `processes` (default): each service its own process, as deployed; `in-process`: all in this one (test/support/system.ts). */
+/** `processes` (default): each service its own process, as deployed; `in-process`: all in this one (test/testing/system.ts). */
 const MODE = process.env.BENCH_MODE === 'in-process' ? 'in-process' : 'processes';
 const SKUS = Number(process.env.BENCH_SKUS ?? 100);
 const CUSTOMERS = 50;
@@ -63,8 +64,6 @@ interface Sample {
 }
 
 const now = () => performance.now();
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 
 // The clients go through undici's pools rather than fetch: fetch costs about three times the CPU
 // per request here, and the bench shares the machine with the services it measures.

@@ -21,17 +21,18 @@
  * have. The server's own fan-out cost is printed from its `notification_emit_seconds` metric.
  * Target: p99 ≤ 50 ms.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { mintToken } from '../../platform/auth';
 import { closeNats, connectNats, subjectToken } from '../../platform/nats';
 import { migrateToLatest, type Knex } from '../../platform/postgres';
-import { createTestSchema } from '../../platform/postgres/testing';
+import { createTestSchema } from '../../platform/testing/postgres-schema';
 import { readModelMigrations } from '../../projectors/migrations';
 import { latencySummary } from '../support/percentiles';
+import { freePort } from '../../platform/testing/ports';
 
 const SOCKETS = Number(process.env.BENCH_SOCKETS ?? 2000);
 const ONE_USER = Number(process.env.BENCH_NOTIFICATIONS ?? 500);
@@ -52,21 +53,9 @@ const deadline = setTimeout(() => {
 }, TIMEOUT_S * 1000);
 deadline.unref();
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
 function summary(name: string, latencies: number[], expected: number) {
   return { name, receipts: latencies.length, missing: expected - latencies.length, ...latencySummary(latencies) };
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 console.log(`read-side socket fan-out bench: ${SOCKETS} sockets, ${ONE_USER} one-user notifications every ${GAP_MS} ms, ${BROADCASTS} admin broadcasts`);
 console.log(`cores ${availableParallelism()} (${cpus()[0]?.model ?? '?'}), node ${process.version}, load average at start ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
@@ -182,7 +171,7 @@ try {
   /** Waits (at most 10 s) until `expected` receipts of `ids` are in. */
   async function drain(ids: Set<string>, expected: number): Promise<number[]> {
     const until = performance.now() + 10_000;
-    let latencies: number[] = [];
+    let latencies: number[];
     do {
       await collectReceipts();
       latencies = receipts.filter(([id]) => ids.has(id)).map(([id, at]) => at - sentAt.get(id)!);

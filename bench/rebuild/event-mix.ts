@@ -1,7 +1,7 @@
 /**
  * A realistic log for the rebuild benchmark, made quickly.
  *
- * A small shop slice is written the way the services write it (projectors/testing.ts `Shop`:
+ * A small shop slice is written the way the services write it (projectors/testing/fixture.ts `Shop`:
  * domain deciders, the real client, an in-process emulator): products with stock, then
  * checkouts of one to three lines that end in each way a checkout ends — confirmed (most),
  * payment declined, payment timed out, cancelled by the customer, out of stock. Every identifier
@@ -11,10 +11,10 @@
  * whose every event is one the system itself would write.
  */
 import { randomUUID } from 'node:crypto';
-import { startEmulatorWithClient } from '../../eventstore-emulator/testing';
+import { startEmulatorWithClient } from '../../eventstore-emulator/testing/fixture';
 import type { LogRecord, ProposedEvent } from '../../eventstore-emulator/log/records';
-import { Shop, type Line } from '../../projectors/testing';
-import { seededRandom } from '../../test/support/seeded-random';
+import { Shop, type Line } from '../../projectors/testing/fixture';
+import { seededRandom } from '../../platform/testing/seeded-random';
 
 export const MARKER = '-T-';
 

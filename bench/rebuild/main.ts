@@ -33,7 +33,7 @@ import { Registry } from 'prom-client';
 import { closeEventStore, connectEventStore } from '../../platform/eventstore';
 import { createLogger } from '../../platform/logger';
 import { closePostgres, connectPostgres, migrateToLatest, type Knex } from '../../platform/postgres';
-import { TEST_DATABASE_URL } from '../../platform/postgres/testing';
+import { TEST_DATABASE_URL } from '../../platform/testing/postgres-schema';
 import { ProjectorMetrics } from '../../projectors/framework/metrics';
 import { ProjectionRunner } from '../../projectors/framework/runner';
 import { SharedFeed } from '../../projectors/framework/shared-feed';

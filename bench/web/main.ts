@@ -23,14 +23,15 @@
  *   BENCH_ORDERS (default 200), BENCH_WARMUP_ORDERS (default 20, not measured), BENCH_PAUSE_MS
  *   (default 50: between an order's notification arriving in both places and the next order).
  *
- * Every service runs in this process (test/support/system.ts, with the console's origin), over
+ * Every service runs in this process (test/testing/system.ts, with the console's origin), over
  * the machine's PostgreSQL and NATS; Chromium is its own processes.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { availableParallelism, cpus, loadavg } from 'node:os';
-import { connectNotifications, placeOrder, stockProduct } from '../../test/support/customer';
-import { launchBrowser, openPage } from '../../test/support/browser';
-import { startSystem } from '../../test/support/system';
-import { openNotifications, signIn } from '../../test/browser/testing/console';
+import { connectNotifications, placeOrder, stockProduct } from '../../test/testing/customer';
+import { launchBrowser, openPage } from '../../test/testing/browser';
+import { startSystem } from '../../test/testing/system';
+import { openNotifications, signIn } from '../../test/testing/console';
 import { latencySummary } from '../support/percentiles';
 
 const ORDERS = Number(process.env.BENCH_ORDERS ?? 200);
@@ -52,8 +53,6 @@ deadline.unref();
 
 /** Wall-clock ms with sub-ms resolution, comparable across processes of this machine. */
 const wallNow = () => performance.timeOrigin + performance.now();
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 
 /**
  * Runs in the page before the console's own scripts: records when each notification first enters

@@ -2,7 +2,7 @@ import { jsonEvent, type EventStoreDBClient } from '@eventstore/db-client';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { orderSchemaVersion } from '../../domain';
-import { storedEvents, storedRevisionAndPosition, startCommandApi, type CommandApiFixture } from '../testing';
+import { storedEvents, storedRevisionAndPosition, startCommandApi, type CommandApiFixture } from '../testing/fixture';
 
 const NOW = new Date('2026-03-01T10:00:00.000Z');
 let ids = 0;

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { storedEvents, storedRevisionAndPosition, startCommandApi, type CommandApiFixture } from '../testing';
+import { storedEvents, storedRevisionAndPosition, startCommandApi, type CommandApiFixture } from '../testing/fixture';
 
 let api: CommandApiFixture;
 let admin: string;

@@ -1,27 +1,18 @@
 /**
- * What every use case shares: its dependencies, running a decider against a stream, and turning
- * the outcome (or a refusal) into the HTTP answer, under an Idempotency-Key when one is given.
+ * What every use case shares: its dependencies, running a command on a stream (the platform's
+ * command handler), and turning the outcome (or a refusal) into the HTTP answer, under an
+ * Idempotency-Key when one is given.
  */
 import type { EventStoreDBClient } from '@eventstore/db-client';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { principalOf } from '../../platform/auth';
-import {
-  handleCommand,
-  positionToJson,
-  type CausationMetadata,
-  type Decider,
-  type DomainEvent,
-  type EventCodec,
-  type Position,
-  type RetryPolicy,
-  type StreamRevision,
-} from '../../platform/eventstore';
+import type { InventoryCommand, InventoryEvent, InventoryState, OrderCommand, OrderEvent, OrderState } from '../../domain';
+import { positionToJson, type CausationMetadata, type CommandHandler, type DomainEvent, type Position, type StreamRevision } from '../../platform/eventstore';
 import { instanceOf, problemDetailsSchema, sendProblem, type ProblemDetails } from '../../platform/http';
 import type { Logger } from '../../platform/logger';
 import { IDEMPOTENCY_KEY_PATTERN, type CommandAnswer, type Execution, type IdempotencyStore } from './idempotency';
 import { problemFor, type ProblemContext } from './problems';
-import type { StreamQueue } from './stream-queue';
 
 export interface CommandDeps {
   client: EventStoreDBClient;
@@ -29,10 +20,13 @@ export interface CommandDeps {
   clock: () => Date;
   newId: () => string;
   idempotency: IdempotencyStore;
-  /** Serialises this process's commands per stream (see stream-queue.ts). */
-  streamQueue: StreamQueue;
-  /** For commands whose decision may be taken again on the fresh stream (see docs/COMMAND-API.md). */
-  retryPolicy: RetryPolicy;
+  /**
+   * Commands on products' inventory streams and on orders. One handler per aggregate, shared by
+   * its use cases, so this process runs the commands on one stream one at a time whichever
+   * route they come from.
+   */
+  inventory: CommandHandler<InventoryCommand, InventoryEvent, InventoryState>;
+  orders: CommandHandler<OrderCommand, OrderEvent, OrderState>;
 }
 
 // ---- schemas every command route shares --------------------------------------------------
@@ -90,38 +84,21 @@ export function writtenJson({ revision, position }: Written): { revision: string
   return { revision: String(revision), position: position ? positionToJson(position) : null };
 }
 
-export interface RunCommandOptions<Event extends DomainEvent> {
-  metadata: CausationMetadata;
-  execution: Execution | undefined;
-  retryOnConflict: boolean | RetryPolicy;
-  codec: EventCodec<Event>;
-}
-
 /**
- * Load, decide, append (platform handleCommand), with the event ids derived from the
- * Idempotency-Key when there is one. An earlier attempt under the same key may have written
- * already (it crashed, failed after the append, or lost its claim to this one while alive):
- * handleCommand finds its events whenever it loads the stream, and they are the answer.
+ * Load, decide, append, with the event ids derived from the Idempotency-Key when there is one. An
+ * earlier attempt under the same key may have written already (it crashed, failed after the
+ * append, or lost its claim to this one while alive): the handler finds its events whenever it
+ * loads the stream, and they are the answer.
  */
 export async function runCommand<Command, Event extends DomainEvent, State>(
-  deps: Pick<CommandDeps, 'client' | 'streamQueue' | 'logger'>,
+  handler: CommandHandler<Command, Event, State>,
   stream: string,
-  decider: Decider<Command, Event, State>,
   command: Command,
-  { metadata, execution, retryOnConflict, codec }: RunCommandOptions<Event>,
+  { metadata, execution }: { metadata: CausationMetadata; execution: Execution | undefined },
 ): Promise<Written> {
-  const { client, logger } = deps;
-  return deps.streamQueue.run(stream, async () => {
-    const outcome = await handleCommand(client, stream, decider, command, metadata, {
-      retryOnConflict,
-      codec,
-      logger,
-      ...(execution ? { idempotencyKey: execution.eventIdKey } : {}),
-    });
-    return { revision: outcome.nextExpectedRevision, position: outcome.position };
-  });
+  const { revision, position } = await handler.handle(stream, command, { metadata, ...(execution ? { idempotencyKey: execution.eventIdKey } : {}) });
+  return { revision, position };
 }
-
 
 // ---- answering ---------------------------------------------------------------------------
 

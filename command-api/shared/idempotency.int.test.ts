@@ -1,7 +1,8 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { jsonEvent, type EventStoreDBClient } from '@eventstore/db-client';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { storedEvents, startCommandApi, type CommandApiFixture } from '../testing';
+import { storedEvents, startCommandApi, type CommandApiFixture } from '../testing/fixture';
 import { idempotencyStream } from './idempotency';
 
 let now = new Date('2026-03-01T10:00:00.000Z');
@@ -236,12 +237,12 @@ test('a live holder renews its claim: a repeat on another instance waits past th
     for (let i = 0; i < 500; i++) {
       const events = await storedEvents(api.client, stream);
       if (events.filter((event) => event.type === 'IdempotentRequestRenewed').length >= 3) break;
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      await sleep(20);
     }
     const repeat = other.call('POST', '/orders', { token: dora, body: order, headers: withKey('k-live-holder') });
     // Let the repeat watch the record for more than two leases before the holder may finish.
     const watchedUntil = Date.now() + 2 * settings.leaseMs + 500;
-    while (Date.now() < watchedUntil) await new Promise((resolve) => setTimeout(resolve, 50));
+    while (Date.now() < watchedUntil) await sleep(50);
     release();
     const [original, repeated] = await Promise.all([first, repeat]);
     assert.is(original.status, 202);
@@ -273,7 +274,7 @@ test('a conflict is not stored: the key is released and a repeat runs the comman
       };
     },
   });
-  const racing = await startCommandApi({ emulator: api.emulator, client: interfering, retryPolicy: { maxAttempts: 3, initialDelayMs: 1, maxDelayMs: 5 } });
+  const racing = await startCommandApi({ emulator: api.emulator, client: interfering, retryPolicy: { maxAttempts: 3, backoff: { initialMs: 1, maxMs: 5 } } });
   try {
     const lost = await racing.call('POST', '/products/MUG/stock', { token: admin, body: { quantity: 3 }, headers: withKey('k-conflict') });
     assert.is(lost.status, 409);

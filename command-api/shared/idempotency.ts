@@ -20,10 +20,11 @@
  *
  * A taken-over attempt may find that its predecessor already wrote the events (or writes them while
  * this one runs: a holder that stalled past its lease is still alive): the command's event ids
- * derive from the record's key (deterministic ids), and handleCommand recognises them whenever it
- * loads the stream, instead of deciding a second time.
+ * derive from the record's key (deterministic ids), and the command handler recognises them
+ * whenever it loads the stream, instead of deciding a second time.
  */
 import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { EventStoreDBClient } from '@eventstore/db-client';
 import type { Logger } from '../../platform/logger';
 import { HttpProblem } from '../../platform/http';
@@ -50,6 +51,13 @@ export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 export interface CommandAnswer {
   status: number;
   body: unknown;
+}
+
+/** The record of one key as a request writes it: its stream, the request's fingerprint, and the metadata of its events. */
+interface KeyRecord {
+  stream: string;
+  fingerprint: string;
+  metadata: { correlationId: string; causationId: string; actor: string };
 }
 
 /** How the command runs under a key. */
@@ -127,8 +135,6 @@ function isFinalAnswer(status: number): boolean {
   return status < 400 || status === 404 || status === 422;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 export interface IdempotencyStoreOptions {
   client: EventStoreDBClient;
   clock: () => Date;
@@ -157,10 +163,11 @@ export class IdempotencyStore {
     const stream = `idempotency-${eventIdKey}`;
     const fingerprint = fingerprintOf(request);
     const metadata = { ...correlation, actor: request.principal };
+    const record: KeyRecord = { stream, fingerprint, metadata };
     const waitUntil = Date.now() + this.settings.waitMs;
 
     // The usual case is a fresh key: claim it without reading first.
-    let claim = await this.claim(stream, fingerprint, 'no_stream', metadata);
+    let claim = await this.claim(record, 'no_stream');
     // The revision of the record this repeat watches, and since when (its own time) it has not moved.
     let watched: { revision: StreamRevision; since: number } | undefined;
     while (claim === undefined) {
@@ -175,10 +182,10 @@ export class IdempotencyStore {
         continue;
       }
       // Free again (released, or its holder presumed dead): take it, unless another repeat is faster.
-      claim = await this.claim(stream, fingerprint, revision, metadata);
+      claim = await this.claim(record, revision);
     }
 
-    const lease = this.holdLease(stream, fingerprint, claim.revision, metadata);
+    const lease = this.holdLease(record, claim.revision);
     let answer: CommandAnswer;
     try {
       answer = await execute({ eventIdKey });
@@ -186,13 +193,13 @@ export class IdempotencyStore {
       try {
         answer = toAnswer(error);
       } catch (unexpected) {
-        await this.release(stream, fingerprint, 500, await lease.stop(), metadata);
+        await this.release(record, 500, await lease.stop());
         throw unexpected;
       }
     }
     const heldRevision = await lease.stop();
     if (!isFinalAnswer(answer.status)) {
-      await this.release(stream, fingerprint, answer.status, heldRevision, metadata);
+      await this.release(record, answer.status, heldRevision);
       return { answer, replayed: false };
     }
     try {
@@ -225,7 +232,7 @@ export class IdempotencyStore {
    * the final append. A renewal that conflicts means a repeat took the claim over (this process
    * stalled past the lease): renewing stops, and the final append will conflict too.
    */
-  private holdLease(stream: string, fingerprint: string, revision: bigint, metadata: { correlationId: string; causationId: string; actor: string }): { stop(): Promise<bigint> } {
+  private holdLease({ stream, fingerprint, metadata }: KeyRecord, revision: bigint): { stop(): Promise<bigint> } {
     let current = revision;
     let renewing: Promise<void> = Promise.resolve();
     let lost = false;
@@ -269,12 +276,7 @@ export class IdempotencyStore {
     };
   }
 
-  private async claim(
-    stream: string,
-    fingerprint: string,
-    expectedRevision: StreamRevision,
-    metadata: { correlationId: string; causationId: string; actor: string },
-  ): Promise<{ revision: bigint } | undefined> {
+  private async claim({ stream, fingerprint, metadata }: KeyRecord, expectedRevision: StreamRevision): Promise<{ revision: bigint } | undefined> {
     try {
       const { nextExpectedRevision } = await appendEvents<RecordEvent>(
         this.options.client,
@@ -289,13 +291,7 @@ export class IdempotencyStore {
     }
   }
 
-  private async release(
-    stream: string,
-    fingerprint: string,
-    status: number,
-    expectedRevision: bigint,
-    metadata: { correlationId: string; causationId: string; actor: string },
-  ): Promise<void> {
+  private async release({ stream, fingerprint, metadata }: KeyRecord, status: number, expectedRevision: bigint): Promise<void> {
     try {
       await appendEvents<RecordEvent>(this.options.client, stream, [{ type: 'IdempotentRequestReleased', data: { fingerprint, status } }], {
         expectedRevision,

@@ -1,7 +1,7 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { canonicalJson, fingerprintOf, idempotencyRecordKey, idempotencyStream } from './idempotency';
-import { StreamQueue } from './stream-queue';
 import { CoalescedReads } from './coalesced-reads';
 import { streamCategory } from '../observability/eventstore-metrics';
 
@@ -34,24 +34,6 @@ test('the record of a key is per principal, and its stream name is fixed-length'
   assert.match(idempotencyStream('carla', 'k'), /^idempotency-[0-9a-f]{64}$/);
 });
 
-test('the stream queue runs one stream’s work in order and other streams’ work alongside', async () => {
-  const queue = new StreamQueue();
-  const log: string[] = [];
-  const step = (name: string, ms: number) => async () => {
-    log.push(`${name} start`);
-    await new Promise((resolve) => setTimeout(resolve, ms));
-    log.push(`${name} end`);
-    return name;
-  };
-  const failing = queue.run('s', async () => {
-    log.push('fail start');
-    throw new Error('boom');
-  });
-  const results = await Promise.all([queue.run('s', step('s1', 20)), queue.run('s', step('s2', 1)), queue.run('t', step('t1', 5)), failing.catch((e: Error) => e.message)]);
-  assert.equal(results, ['s1', 's2', 't1', 'boom']);
-  assert.equal(log, ['fail start', 't1 start', 's1 start', 't1 end', 's1 end', 's2 start', 's2 end']);
-});
-
 test('metrics label a stream by its category', () => {
   assert.equal(['inventory-SKU-1', 'order-3f2a', 'idempotency-ab', '$all'].map(streamCategory), ['inventory', 'order', 'idempotency', '$all']);
 });
@@ -74,7 +56,7 @@ test('coalesced reads: callers share a read that started after they asked, never
   assert.equal(loads, [0, 1], 'one read for s, one for t; the later callers wait');
   gates.shift()!();
   assert.is(await first, 's@0');
-  await new Promise((resolve) => setTimeout(resolve, 0));
+  await sleep(0);
   assert.equal(loads, [0, 1, 1], 'the queued callers get a read of their own, started after they asked');
   gates.shift()!();
   gates.shift()!();

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spec } from '../shared/spec';
+import { spec } from '../testing/decider-spec';
 import { checkoutDecider, checkoutStream, nextAction, readCheckoutEvent, type CheckoutCommand, type CheckoutEvent, type Compensation, type StepOutcome } from './index';
 
 const orderId = 'o1';
@@ -34,7 +34,6 @@ const started: CheckoutEvent = {
 const release = (sku: string): Compensation => ({ kind: 'release_stock', sku });
 const cancelOrder: Compensation = { kind: 'cancel_order' };
 const voidPayment: Compensation = { kind: 'void_payment' };
-const refund: Compensation = { kind: 'refund_payment' };
 const reserveRequested = (sku: string, quantity = 1, at = now): CheckoutEvent => ({ type: 'StockReservationRequested', data: { orderId, sku, quantity, requestedAt: at } });
 const reservedLine = (sku: string, quantity = 1): CheckoutEvent => ({ type: 'StockReservedForLine', data: { orderId, sku, quantity, reservedAt: now } });
 const authorizationStarted: CheckoutEvent = { type: 'PaymentAuthorizationStarted', data: { orderId, amount: total, idempotencyKey: 'o1/authorize', paymentDeadline: '2025-03-01T10:00:03.000Z', startedAt: now } };

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { eventReader, eventTypeNames, schemaVersionsOf, type EventOf } from '../shared/events';
+import { eventCodec, eventReader, eventTypeNames, schemaVersionsOf, type EventOf } from '../shared/events';
 import { Money } from '../shared/money';
 import { CustomerId, OrderId, Quantity, Sku, Timestamp } from '../shared/values';
 import { OrderLine, PaymentToken } from '../order/events';
@@ -96,6 +96,8 @@ export type CheckoutEvent = EventOf<typeof checkoutEvents>;
 export type CheckoutEventType = CheckoutEvent['type'];
 export const CheckoutEventType = eventTypeNames(checkoutEvents);
 export const checkoutSchemaVersion = schemaVersionsOf(checkoutEvents);
+/** How these events are written (the current schema version) and read back (upcast, validated). */
+export const checkoutCodec = eventCodec(checkoutEvents);
 export const readCheckoutEvent = eventReader(checkoutEvents);
 
 export type { Quantity };

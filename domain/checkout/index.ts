@@ -1,5 +1,4 @@
 import type { Decider } from '../shared/decider';
-import type { OrderId } from '../shared/values';
 import { decide, evolve, initialState, type CheckoutCommand, type CheckoutState } from './decider';
 import type { CheckoutEvent } from './events';
 
@@ -10,9 +9,4 @@ export type { CheckoutCommand, CheckoutState, NextAction, PaymentProgress, Regis
 /** The checkout saga's process logic: `nextAction(state)` says what to do, `decide` records what happened. */
 export const checkoutDecider: Decider<CheckoutCommand, CheckoutEvent, CheckoutState> = { initialState, decide, evolve };
 
-/** The stream category (stream-prefix filter `checkout-`). */
-export const checkoutStreamCategory = 'checkout';
-
-export function checkoutStream(orderId: OrderId): string {
-  return `checkout-${orderId}`;
-}
+export { checkoutStream, checkoutStreamCategory } from '../stream-names';

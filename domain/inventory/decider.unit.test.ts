@@ -1,9 +1,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { DomainError, isDomainError } from '../shared/errors';
-import { spec } from '../shared/spec';
+import { spec } from '../testing/decider-spec';
 import { inventoryDecider, inventoryStream, readInventoryEvent, type InventoryCommand, type InventoryEvent, type InventoryState } from './index';
-import { seededRandom } from '../../test/support/seeded-random';
+import { seededRandom } from '../../platform/testing/seeded-random';
 
 const sku = 'MUG-BLUE';
 const price = { amount: 1250, currency: 'EUR' };
@@ -154,7 +154,7 @@ test('random receive/reserve/release/commit sequences never make available stock
       // New orders keep arriving while recent ones are released, committed or retried.
       const orderId = `o${Math.max(0, step - pick(8))}`;
       const command = [() => receive(1 + pick(5)), () => reserve(orderId, 1 + pick(8)), () => release(orderId), () => commit(orderId)][pick(4)]!();
-      let events: InventoryEvent[] = [];
+      let events: readonly InventoryEvent[] = [];
       try {
         events = inventoryDecider.decide(command, state);
       } catch (error) {

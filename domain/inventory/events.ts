@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { eventReader, eventTypeNames, schemaVersionsOf, type EventOf } from '../shared/events';
+import { eventCodec, eventReader, eventTypeNames, schemaVersionsOf, type EventOf } from '../shared/events';
 import { Money } from '../shared/money';
 import { OrderId, Quantity, Sku } from '../shared/values';
 
@@ -37,5 +37,7 @@ export type InventoryEvent = EventOf<typeof inventoryEvents>;
 export type InventoryEventType = InventoryEvent['type'];
 export const InventoryEventType = eventTypeNames(inventoryEvents);
 export const inventorySchemaVersion = schemaVersionsOf(inventoryEvents);
+/** How these events are written (the current schema version) and read back (upcast, validated). */
+export const inventoryCodec = eventCodec(inventoryEvents);
 /** Stored `{ type, data, schemaVersion }` → typed event; throws EventSchemaError when it cannot. */
 export const readInventoryEvent = eventReader(inventoryEvents);

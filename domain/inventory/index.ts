@@ -1,5 +1,4 @@
 import type { Decider } from '../shared/decider';
-import type { Sku } from '../shared/values';
 import type { InventoryCommand } from './commands';
 import { decide, evolve, initialState, type InventoryState } from './decider';
 import type { InventoryEvent } from './events';
@@ -10,9 +9,4 @@ export type { InventoryState } from './decider';
 
 export const inventoryDecider: Decider<InventoryCommand, InventoryEvent, InventoryState> = { initialState, decide, evolve };
 
-/** The stream category, for `$ce-inventory` and stream-prefix subscription filters. */
-export const inventoryStreamCategory = 'inventory';
-
-export function inventoryStream(sku: Sku): string {
-  return `inventory-${sku}`;
-}
+export { inventoryStream, inventoryStreamCategory } from '../stream-names';

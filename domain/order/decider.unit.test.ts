@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spec } from '../shared/spec';
+import { spec } from '../testing/decider-spec';
 import { orderDecider, orderStream, readOrderEvent, type OrderCommand, type OrderEvent, type OrderLine } from './index';
 
 const orderId = 'order-1';

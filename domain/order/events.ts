@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { eventReader, eventTypeNames, schemaVersionsOf, type EventOf } from '../shared/events';
+import { eventCodec, eventReader, eventTypeNames, schemaVersionsOf, type EventOf } from '../shared/events';
 import { Money } from '../shared/money';
 import { CustomerId, OrderId, Quantity, Sku, Timestamp } from '../shared/values';
 
@@ -44,5 +44,7 @@ export type OrderEvent = EventOf<typeof orderEvents>;
 export type OrderEventType = OrderEvent['type'];
 export const OrderEventType = eventTypeNames(orderEvents);
 export const orderSchemaVersion = schemaVersionsOf(orderEvents);
+/** How these events are written (the current schema version) and read back (upcast, validated). */
+export const orderCodec = eventCodec(orderEvents);
 /** Stored `{ type, data, schemaVersion }` → typed event; throws EventSchemaError when it cannot. */
 export const readOrderEvent = eventReader(orderEvents);

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spec } from '../shared/spec';
+import { spec } from '../testing/decider-spec';
 import { paymentDecider, paymentStream, readPaymentEvent, type PaymentCommand, type PaymentEvent } from './index';
 
 const orderId = 'order-1';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { eventReader, eventTypeNames, schemaVersionsOf, type EventOf } from '../shared/events';
+import { eventCodec, eventReader, eventTypeNames, schemaVersionsOf, type EventOf } from '../shared/events';
 import { Currency } from '../shared/money';
 import { OrderId, Timestamp } from '../shared/values';
 
@@ -52,5 +52,7 @@ export type PaymentEvent = EventOf<typeof paymentEvents>;
 export type PaymentEventType = PaymentEvent['type'];
 export const PaymentEventType = eventTypeNames(paymentEvents);
 export const paymentSchemaVersion = schemaVersionsOf(paymentEvents);
+/** How these events are written (the current schema version) and read back (upcast, validated). */
+export const paymentCodec = eventCodec(paymentEvents);
 /** Stored `{ type, data, schemaVersion }` → typed event; throws EventSchemaError when it cannot. */
 export const readPaymentEvent = eventReader(paymentEvents);

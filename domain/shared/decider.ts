@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DomainError } from './errors';
+import type { DomainEvent } from './events';
 
 /**
  * An aggregate's behaviour as three pure functions. `decide` answers a command with the events
@@ -7,14 +8,14 @@ import { DomainError } from './errors';
  * `evolve` applies one event to the state. The current state of a stream is its events folded
  * with `evolve`, starting from `initialState()`.
  */
-export interface Decider<Command, Event, State> {
+export interface Decider<Command, Event extends DomainEvent, State> {
   initialState(): State;
-  decide(command: Command, state: State): Event[];
+  decide(command: Command, state: State): readonly Event[];
   evolve(state: State, event: Event): State;
 }
 
 /** The state after these events: what the command API does after reading a stream. */
-export function stateFrom<Command, Event, State>(decider: Decider<Command, Event, State>, events: Iterable<Event>): State {
+export function stateFrom<Command, Event extends DomainEvent, State>(decider: Decider<Command, Event, State>, events: Iterable<Event>): State {
   let state = decider.initialState();
   for (const event of events) state = decider.evolve(state, event);
   return state;

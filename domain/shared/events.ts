@@ -32,12 +32,33 @@ export function schemaVersionsOf<C extends EventCatalogue>(catalogue: C): { read
   };
 }
 
+/**
+ * The shape of every event: a type naming what happened and its data. Deciders, codecs and the
+ * event store adapter are generic over it, so the adapter needs to know no particular event.
+ */
+export interface DomainEvent {
+  readonly type: string;
+  readonly data: unknown;
+}
+
 /** An event as read back from the store, before its data is trusted. */
 export interface StoredEvent {
   readonly type: string;
   readonly data: unknown;
-  /** From the event's metadata. */
+  /** From the event's metadata; `undefined` when the event has none. */
   readonly schemaVersion: unknown;
+  /** The whole metadata as stored, when the reader has it. */
+  readonly metadata?: unknown;
+}
+
+/**
+ * How events are written and read back: the schema version each new event is stamped with, and
+ * how a stored event becomes a typed one (upcast old versions, validate).
+ */
+export interface EventCodec<Event extends DomainEvent> {
+  schemaVersionOf(event: Event): number;
+  /** Throws when the stored event is not one this code understands. */
+  decode(stored: StoredEvent): Event;
 }
 
 /**
@@ -74,5 +95,13 @@ export function eventReader<C extends EventCatalogue>(catalogue: C): (stored: St
       throw new EventSchemaError(type, schemaVersion, `${type} v${schemaVersion} has invalid data:\n${z.prettifyError(parsed.error)}`);
     }
     return { type, data: parsed.data } as EventOf<C>;
+  };
+}
+
+/** The codec of a catalogue's events: written with their current version, read through `eventReader`. */
+export function eventCodec<C extends EventCatalogue>(catalogue: C): EventCodec<EventOf<C>> {
+  return {
+    schemaVersionOf: (event) => catalogue[event.type]!.schemaVersion,
+    decode: eventReader(catalogue),
   };
 }

@@ -1,11 +1,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { z } from 'zod';
-import { inventoryDecider, isDomainEventType, orderSchemaVersion, readDomainEvent, stateFrom, InventoryEventType } from '../index';
+import { shopCodec, inventoryDecider, isShopEventType, orderCodec, orderSchemaVersion, readShopEvent, stateFrom, InventoryEventType } from '../index';
 import { EventSchemaError } from './errors';
-import { eventReader } from './events';
+import { eventCodec, eventReader } from './events';
 import { totalOf } from './money';
-import { spec } from './spec';
+import { spec } from '../testing/decider-spec';
 
 // Upcasting: how a changed event shape will be introduced without rewriting the log.
 const catalogue = {
@@ -42,12 +42,24 @@ test('does not mistake Object.prototype members for event types', () => assert.t
 
 // The whole domain's events, as a projector reads them from $all
 test('reads any domain event by its type', () =>
-  assert.equal(readDomainEvent({ type: 'OrderConfirmed', data: { orderId: 'o1', confirmedAt: '2025-03-01T10:00:00.000Z' }, schemaVersion: orderSchemaVersion.OrderConfirmed }), {
+  assert.equal(readShopEvent({ type: 'OrderConfirmed', data: { orderId: 'o1', confirmedAt: '2025-03-01T10:00:00.000Z' }, schemaVersion: orderSchemaVersion.OrderConfirmed }), {
     type: 'OrderConfirmed',
     data: { orderId: 'o1', confirmedAt: '2025-03-01T10:00:00.000Z' },
   }));
-test('refuses an event type that is not the domain\'s', () => assert.throws(() => readDomainEvent({ type: 'CheckoutStarted', data: {}, schemaVersion: 1 }), /unknown event type 'CheckoutStarted'/));
-test('tells domain event types from others', () => assert.equal([isDomainEventType('StockReserved'), isDomainEventType('PaymentRefunded'), isDomainEventType('CheckoutStarted')], [true, true, false]));
+test('refuses an event type that is not the domain\'s', () => assert.throws(() => readShopEvent({ type: 'CheckoutStarted', data: {}, schemaVersion: 1 }), /unknown event type 'CheckoutStarted'/));
+test('tells domain event types from others', () => assert.equal([isShopEventType('StockReserved'), isShopEventType('PaymentRefunded'), isShopEventType('CheckoutStarted')], [true, true, false]));
+// Codecs: the version an event is written with, and reading it back
+const confirmed = { type: 'OrderConfirmed', data: { orderId: 'o1', confirmedAt: '2025-03-01T10:00:00.000Z' } } as const;
+test('a codec writes each event type with its current version', () => {
+  assert.is(eventCodec(catalogue).schemaVersionOf({ type: 'ParcelLost', data: { orderId: 'o1' } }), 2);
+  assert.is(orderCodec.schemaVersionOf(confirmed), orderSchemaVersion.OrderConfirmed);
+  assert.is(shopCodec.schemaVersionOf({ type: 'StockReceived', data: { sku: 'S1', quantity: 1 } }), 1);
+});
+test('a codec reads back through the reader (upcasting, validation)', () => {
+  assert.equal(eventCodec(catalogue).decode({ type: 'ParcelShipped', data: { orderId: 'o1', tracking: 'T1' }, schemaVersion: 1 }), current);
+  assert.equal(shopCodec.decode({ ...confirmed, schemaVersion: 1 }), confirmed);
+  assert.throws(() => orderCodec.decode({ type: 'OrderConfirmed', data: { orderId: 'o1' }, schemaVersion: 1 }), /OrderConfirmed v1 has invalid data/);
+});
 test('names event types as constants', () => assert.is(InventoryEventType.StockReserved, 'StockReserved'));
 
 // Money

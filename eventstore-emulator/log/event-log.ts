@@ -265,7 +265,10 @@ export class EventLog {
     if (status !== 'live') return { kind: 'not-found' };
     const current = this.currentRevision(streamName);
     const first = this.firstVisibleRevision(streamName);
-    const log = this;
+    const visibleAt = (revision: bigint): LogRecord | undefined => {
+      const record = this.streamRecord(streamName, revision)!;
+      return this.isVisibleInStream(record) ? record : undefined;
+    };
     function* revisions(): Generator<LogRecord> {
       let remaining = maxCount;
       if (direction === 'forwards') {
@@ -273,8 +276,8 @@ export class EventLog {
         let revision = from === 'start' ? 0n : from;
         if (revision < first) revision = first;
         for (; revision <= current && remaining > 0n; revision++) {
-          const record = log.streamRecord(streamName, revision)!;
-          if (!log.isVisibleInStream(record)) continue;
+          const record = visibleAt(revision);
+          if (!record) continue;
           remaining--;
           yield record;
         }
@@ -282,8 +285,8 @@ export class EventLog {
         // Backwards from N beyond the end starts at the last event, as the server's index reader does.
         const start = from === 'end' ? current : from === 'start' ? 0n : from;
         for (let revision = start > current ? current : start; revision >= first && remaining > 0n; revision--) {
-          const record = log.streamRecord(streamName, revision)!;
-          if (!log.isVisibleInStream(record)) continue;
+          const record = visibleAt(revision);
+          if (!record) continue;
           remaining--;
           yield record;
         }

@@ -76,7 +76,9 @@ function removeStale(path: string, stalePid: number): void {
     // We moved someone's fresh lock: put it back (link fails, harmlessly, if yet another took its place).
     try {
       linkSync(aside, path);
-    } catch {}
+    } catch {
+      // Another lock already took its place: it stands.
+    }
   }
   unlinkSync(aside);
 }

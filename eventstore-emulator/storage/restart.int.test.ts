@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { startEmulatorWithClient } from '../testing';
+import { startEmulatorWithClient } from '../testing/fixture';
 
 const directory = mkdtempSync(join(tmpdir(), 'es-restart-'));
 test.after(() => rmSync(directory, { recursive: true, force: true }));

@@ -5,11 +5,12 @@
  * valid for a year is a leaked token valid for a year — and a role the shop knows.
  */
 import type { JWTPayload } from 'jose';
-import { isAcceptableSubject, roles, SUBJECT_RULE, type Role, type VerifyResult } from './tokens';
+import { isAcceptableSubject, roles, SUBJECT_RULE, type Role, type VerifyResult } from './principal';
 
 // Small clock differences between machines must not reject a token that was just minted.
 export const CLOCK_TOLERANCE_SECONDS = 5;
 
+/** Longest token lifetime (`exp` − `iat`) accepted by default: a working day and then some. */
 export const DEFAULT_MAX_LIFETIME_SECONDS = 24 * 60 * 60;
 
 export interface ClaimRules {

@@ -1,3 +1,4 @@
+export * from './principal';
 export * from './tokens';
 export * from './claims';
 export * from './oidc';

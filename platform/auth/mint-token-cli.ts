@@ -8,7 +8,8 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { jwtSecret, loadConfigOrExit } from '../config';
 import { nothingRunningHint, runningSystemJwtSecret, withRunningSystem } from '../local-system/system-file';
-import { mintToken, roles, type Role } from './tokens';
+import { roles, type Role } from './principal';
+import { mintToken } from './tokens';
 
 const usage = `usage: npm run token -- --sub <user id> --role <${roles.join('|')}> [--expires-in <span, default 1h>]`;
 

@@ -1,16 +1,17 @@
 /**
  * Tokens of an identity provider, verified against its JWKS over real HTTP: a local provider
- * (testing.ts) with jose-generated RS256 and ES256 keys and a discovery document, in front of a
+ * (platform/testing/identity-provider.ts) with jose-generated RS256 and ES256 keys and a discovery document, in front of a
  * real fastify app guarded by `requireRole`.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createHmac } from 'node:crypto';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHttpServer, type HttpServer } from '../http/server';
-import { listenOnEphemeralPort } from '../http/testing';
+import { listenOnEphemeralPort } from '../testing/ports';
 import { createLogger } from '../logger';
 import { oidcVerifier, principalOf, registerAuth, type TokenVerifier } from './index';
-import { startTestIdentityProvider, unsignedToken, type TestIdentityProvider } from './testing';
+import { startTestIdentityProvider, unsignedToken, type TestIdentityProvider } from '../testing/identity-provider';
 
 let provider: TestIdentityProvider;
 let verifier: TokenVerifier;
@@ -87,7 +88,7 @@ test('alg "none", and HS256 "signed" with the public key (algorithm confusion) â
     assert.is(response.body.reason, 'invalid_token');
   }
   // A token signed by a key the provider never published.
-  const { newSigningKey } = await import('./testing');
+  const { newSigningKey } = await import('../testing/identity-provider');
   const stranger = await newSigningKey('RS256', rsa().kid);
   assert.is((await get('/admin/report', await provider.issue({ sub: 'eve', roles: ['admin'], key: stranger }))).status, 401);
 });
@@ -109,7 +110,7 @@ test('key rotation: a token signed with a key published later is accepted once t
   // jose fetches the key set again for an unknown key id, but not within its cooldown (200 ms here).
   const deadline = Date.now() + 10_000;
   let status = 0;
-  while (Date.now() < deadline && (status = (await get('/my/orders', token)).status) !== 200) await new Promise((resolve) => setTimeout(resolve, 100));
+  while (Date.now() < deadline && (status = (await get('/my/orders', token)).status) !== 200) await sleep(100);
   assert.is(status, 200);
   assert.ok(provider.jwksFetches > before);
   // The old key still works while it is published; retired, its tokens are refused after a refetch.
@@ -120,7 +121,7 @@ test('the cooldown holds: a burst of tokens with unknown key ids fetches the key
   const patient = oidcVerifier({ issuer: provider.issuer, audience: ['checkout-apis'], jwksUrl: provider.jwksUrl });
   assert.is((await patient.verify(await provider.issue({ sub: 'a', roles: ['customer'], key: rsa() }))).ok, true);
   const before = provider.jwksFetches;
-  const { newSigningKey } = await import('./testing');
+  const { newSigningKey } = await import('../testing/identity-provider');
   for (let i = 0; i < 10; i++) {
     const result = await patient.verify(await provider.issue({ sub: 'a', roles: ['customer'], key: await newSigningKey('RS256') }));
     assert.is(result.ok, false);

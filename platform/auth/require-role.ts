@@ -6,9 +6,11 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HttpProblem, problemTypes } from '../http/problem';
-import { DEFAULT_AUTH_FAILURES_PER_MINUTE, failureLimiter, tooManyRequests, type FailureLimiter } from '../http/rate-limits';
+import { DEFAULT_AUTH_FAILURES_PER_MINUTE } from '../config';
+import { failureLimiter, tooManyRequests, type FailureLimiter } from '../http/rate-limits';
 import { IdentityProviderUnavailable } from './oidc';
-import { verifyBearer, type AuthFailureReason, type Principal, type Role, type TokenVerifier } from './tokens';
+import type { AuthFailureReason, Principal, Role } from './principal';
+import { verifyBearer, type TokenVerifier } from './tokens';
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createLogger } from '../logger';
 import { createHttpServer, type HttpServer } from '../http/server';
-import { listenOnEphemeralPort } from '../http/testing';
+import { listenOnEphemeralPort } from '../testing/ports';
 import { mintToken, principalOf, registerAuth, sharedSecretVerifier, verifyBearer } from './index';
 
 const secret = 'a-test-secret-that-is-at-least-32-chars!';

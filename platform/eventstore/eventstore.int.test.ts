@@ -1,7 +1,7 @@
 import { jsonEvent, type EventStoreDBClient } from '@eventstore/db-client';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { startEmulatorWithClient, type EmulatorFixture } from '../../eventstore-emulator/testing';
+import { startEmulatorWithClient, type EmulatorFixture } from '../../eventstore-emulator/testing/fixture';
 import {
   UnreadableEventError,
   VersionConflictError,
@@ -10,9 +10,10 @@ import {
   deterministicEventId,
   deterministicEventIds,
   eventStoreReadinessCheck,
+  commandHandler,
   foldStream,
-  handleCommand,
   readStreamEvents,
+  type CommandHandlerOptions,
   type CausationMetadata,
   type Decider,
   type EventCodec,
@@ -104,11 +105,11 @@ test('catching up a folded state reads only the newer events and ends where a fu
 
   let decoded = 0;
   const countingCodec: EventCodec<CounterEvent> = { ...codec, decode: (stored) => (decoded++, codec.decode(stored)) };
-  const caughtUp = await catchUpStream(client, stream, counter, known, { codec: countingCodec });
+  const caughtUp = await catchUpStream(client, stream, counter, { known, codec: countingCodec });
   assert.is(decoded, 2, 'only the two events after the known revision were read');
   assert.equal(caughtUp, { state: { value: 6 + 3 }, revision: 4n });
   assert.equal(caughtUp, await foldStream(client, stream, counter, { codec }));
-  assert.equal(await catchUpStream(client, stream, counter, caughtUp, { codec }), caughtUp, 'nothing new: unchanged');
+  assert.equal(await catchUpStream(client, stream, counter, { known: caughtUp, codec }), caughtUp, 'nothing new: unchanged');
 });
 
 test('a stream that does not exist folds to the initial state at no_stream', async () => {
@@ -183,49 +184,71 @@ test('appending twice with the same deterministic ids writes the events once', a
   );
 });
 
-test('handleCommand with an idempotency key writes ids derived from the stream and the key', async () => {
+// ---- the command handler -----------------------------------------------------------------
+
+const counters = (options: Partial<CommandHandlerOptions<CounterCommand, CounterEvent, CounterState>> = {}) => commandHandler({ client, decider: counter, codec, ...options });
+
+test('with an idempotency key the handler writes ids derived from the stream and the key', async () => {
   const stream = newStream();
-  const outcome = await handleCommand(client, stream, counter, { type: 'Reset', reason: 'start' }, metadata, { retryOnConflict: false, idempotencyKey: 'key-9', codec });
-  assert.is(outcome.nextExpectedRevision, 1n);
+  const outcome = await counters().handle(stream, { type: 'Reset', reason: 'start' }, { metadata, idempotencyKey: 'key-9', retry: 'never' });
+  assert.is(outcome.revision, 1n);
+  const ids = [deterministicEventId(`${stream}/key-9`, 0), deterministicEventId(`${stream}/key-9`, 1)];
+  assert.equal(outcome.eventIds, ids);
   const { events } = await readStreamEvents(client, stream, { codec });
   assert.equal(
     events.map(({ id }) => id),
-    [deterministicEventId(`${stream}/key-9`, 0), deterministicEventId(`${stream}/key-9`, 1)],
+    ids,
   );
 });
 
-test('handleCommand loads, decides, appends, and answers the new state, revision and position', async () => {
+test('a repeat under the same idempotency key finds what the first wrote, and answers with it', async () => {
   const stream = newStream();
-  const first = await handleCommand(client, stream, counter, { type: 'Increment', by: 4 }, metadata, { retryOnConflict: true, codec });
+  const first = await counters().handle(stream, { type: 'Increment', by: 2 }, { metadata, idempotencyKey: 'once' });
+  await counters().handle(stream, { type: 'Increment', by: 5 }, { metadata });
+  const repeat = await counters().handle(stream, { type: 'Increment', by: 2 }, { metadata, idempotencyKey: 'once' });
+  assert.equal(repeat.events, [], 'not applied twice');
+  assert.equal([repeat.revision, repeat.position, repeat.state], [first.revision, first.position, { value: 7 }]);
+});
+
+test('an idempotency key derived from the decision names different ids for a different decision', async () => {
+  const stream = newStream();
+  const key = (events: readonly CounterEvent[]) => `after/x/${events.map((event) => event.type).join(',')}`;
+  const outcome = await counters().handle(stream, { type: 'Increment', by: 1 }, { metadata, idempotencyKey: key });
+  assert.equal(outcome.eventIds, [deterministicEventId(`${stream}/after/x/Incremented`, 0)]);
+});
+
+test('the handler loads, decides, appends, and answers the new state, revision and position', async () => {
+  const stream = newStream();
+  const first = await counters().handle(stream, { type: 'Increment', by: 4 }, { metadata });
   assert.equal(first.events, [{ type: 'Incremented', data: { by: 4 } }]);
   assert.equal(first.state, { value: 4 });
-  assert.is(first.nextExpectedRevision, 0n);
+  assert.is(first.revision, 0n);
   assert.is(first.attempts, 1);
   assert.ok(first.position, 'a write has a position');
 
-  const second = await handleCommand(client, stream, counter, { type: 'Increment', by: 1 }, metadata, { retryOnConflict: true, codec });
+  const second = await counters().handle(stream, { type: 'Increment', by: 1 }, { metadata });
   assert.equal(second.state, { value: 5 });
-  assert.is(second.nextExpectedRevision, 1n);
+  assert.is(second.revision, 1n);
 });
 
 test('a decision with no events appends nothing and keeps the revision', async () => {
   const stream = newStream();
-  await handleCommand(client, stream, counter, { type: 'Increment', by: 3 }, metadata, { retryOnConflict: true, codec });
-  const outcome = await handleCommand(client, stream, counter, { type: 'IncrementUpTo', limit: 3 }, metadata, { retryOnConflict: true, codec });
-  assert.equal(outcome, { events: [], state: { value: 3 }, nextExpectedRevision: 0n, position: undefined, attempts: 1 });
+  await counters().handle(stream, { type: 'Increment', by: 3 }, { metadata });
+  const outcome = await counters().handle(stream, { type: 'IncrementUpTo', limit: 3 }, { metadata });
+  assert.equal(outcome, { events: [], eventIds: [], state: { value: 3 }, revision: 0n, position: undefined, attempts: 1 });
 });
 
 test('20 concurrent increments of one counter all land, by retrying on conflict', async () => {
   const stream = newStream();
   const outcomes = await Promise.all(
     Array.from({ length: 20 }, (_, index) =>
-      handleCommand(fixture.newClient(), stream, counter, { type: 'Increment', by: 1 }, { ...metadata, causationId: `cmd-${index}` }, { retryOnConflict: true, codec }),
+      counters({ client: fixture.newClient() }).handle(stream, { type: 'Increment', by: 1 }, { metadata: { ...metadata, causationId: `cmd-${index}` } }),
     ),
   );
   const loaded = await foldStream(client, stream, counter, { codec });
   assert.equal(loaded, { state: { value: 20 }, revision: 19n });
   assert.equal(
-    outcomes.map(({ nextExpectedRevision }) => nextExpectedRevision).sort((a, b) => Number(a) - Number(b)),
+    outcomes.map(({ revision }) => revision).sort((a, b) => Number(a) - Number(b)),
     Array.from({ length: 20 }, (_, index) => BigInt(index)),
   );
   assert.ok(
@@ -234,11 +257,21 @@ test('20 concurrent increments of one counter all land, by retrying on conflict'
   );
 });
 
+test('one handler runs the commands on one stream one at a time: no conflict between them', async () => {
+  const stream = newStream();
+  const handler = counters();
+  const outcomes = await Promise.all(Array.from({ length: 10 }, () => handler.handle(stream, { type: 'Increment', by: 1 }, { metadata, retry: 'never' })));
+  assert.equal(
+    outcomes.map(({ revision, attempts }) => [revision, attempts]),
+    Array.from({ length: 10 }, (_, index) => [BigInt(index), 1]),
+  );
+});
+
 test('a conflict is retried on fresh state, whose decision may differ', async () => {
   const stream = newStream();
-  await handleCommand(client, stream, counter, { type: 'Increment', by: 1 }, metadata, { retryOnConflict: true, codec });
+  await counters().handle(stream, { type: 'Increment', by: 1 }, { metadata });
   // Another writer adds 100 between our read and our append; re-deciding on fresh state sees it.
-  const outcome = await handleCommand(interferingClient(1), stream, counter, { type: 'IncrementUpTo', limit: 50 }, metadata, { retryOnConflict: true, codec });
+  const outcome = await counters({ client: interferingClient(1) }).handle(stream, { type: 'IncrementUpTo', limit: 50 }, { metadata });
   assert.is(outcome.attempts, 2);
   assert.equal(outcome.events, [], 'at 101 the counter is past the limit, so nothing is left to do');
   assert.equal(await foldStream(client, stream, counter, { codec }), { state: { value: 101 }, revision: 1n });
@@ -246,9 +279,9 @@ test('a conflict is retried on fresh state, whose decision may differ', async ()
 
 test('without retry, a conflict is a VersionConflictError with stream, expected and actual revision', async () => {
   const stream = newStream();
-  await handleCommand(client, stream, counter, { type: 'Increment', by: 1 }, metadata, { retryOnConflict: false, codec });
+  await counters({ retry: 'never' }).handle(stream, { type: 'Increment', by: 1 }, { metadata });
   try {
-    await handleCommand(interferingClient(1), stream, counter, { type: 'Increment', by: 1 }, metadata, { retryOnConflict: false, codec });
+    await counters({ client: interferingClient(1), retry: 'never' }).handle(stream, { type: 'Increment', by: 1 }, { metadata });
     assert.unreachable('should have thrown');
   } catch (error) {
     assert.instance(error, VersionConflictError);
@@ -264,26 +297,23 @@ test('without retry, a conflict is a VersionConflictError with stream, expected 
 
 test('a caller-stated expected revision that the stream has moved past is a conflict, never retried', async () => {
   const stream = newStream();
-  await handleCommand(client, stream, counter, { type: 'Increment', by: 1 }, metadata, { retryOnConflict: true, codec });
-  await handleCommand(client, stream, counter, { type: 'Increment', by: 1 }, metadata, { retryOnConflict: true, codec });
+  await counters().handle(stream, { type: 'Increment', by: 1 }, { metadata });
+  await counters().handle(stream, { type: 'Increment', by: 1 }, { metadata });
   try {
-    await handleCommand(client, stream, counter, { type: 'Increment', by: 1 }, metadata, { retryOnConflict: true, expectedRevision: 0n, codec });
+    await counters().handle(stream, { type: 'Increment', by: 1 }, { metadata, expected: 0n });
     assert.unreachable('should have thrown');
   } catch (error) {
     assert.instance(error, VersionConflictError);
     assert.equal([(error as VersionConflictError).expectedRevision, (error as VersionConflictError).actualRevision], [0n, 1n]);
   }
-  const matching = await handleCommand(client, stream, counter, { type: 'Increment', by: 1 }, metadata, { retryOnConflict: true, expectedRevision: 1n, codec });
-  assert.is(matching.nextExpectedRevision, 2n);
+  const matching = await counters().handle(stream, { type: 'Increment', by: 1 }, { metadata, expected: 1n });
+  assert.is(matching.revision, 2n);
 });
 
 test('retries are bounded: a stream that keeps moving ends in VersionConflictError after maxAttempts', async () => {
   const stream = newStream();
   try {
-    await handleCommand(interferingClient(10), stream, counter, { type: 'Increment', by: 1 }, metadata, {
-      retryOnConflict: { maxAttempts: 3, initialDelayMs: 1, maxDelayMs: 5 },
-      codec,
-    });
+    await counters({ client: interferingClient(10), retry: { maxAttempts: 3, backoff: { initialMs: 1, maxMs: 5 } } }).handle(stream, { type: 'Increment', by: 1 }, { metadata });
     assert.unreachable('should have thrown');
   } catch (error) {
     assert.instance(error, VersionConflictError);
@@ -293,6 +323,108 @@ test('retries are bounded: a stream that keeps moving ends in VersionConflictErr
   }
   // Only the interfering writer's three events are there.
   assert.equal(await foldStream(client, stream, counter, { codec }), { state: { value: 300 }, revision: 2n });
+});
+
+test("expected 'existing': a stream without events is a conflict", async () => {
+  const stream = newStream();
+  try {
+    await counters({ retry: 'never' }).handle(stream, { type: 'Increment', by: 1 }, { metadata, expected: 'existing' });
+    assert.unreachable('should have thrown');
+  } catch (error) {
+    assert.instance(error, VersionConflictError);
+    assert.equal([(error as VersionConflictError).expectedRevision, (error as VersionConflictError).actualRevision], ['stream_exists', 'no_stream']);
+  }
+  await counters().handle(stream, { type: 'Increment', by: 1 }, { metadata });
+  assert.is((await counters().handle(stream, { type: 'Increment', by: 1 }, { metadata, expected: 'existing' })).revision, 1n);
+});
+
+/** A client that counts the reads of streams. */
+function countingReads(): { client: EventStoreDBClient; reads: () => number } {
+  let reads = 0;
+  const counted = new Proxy(client, {
+    get(target, property) {
+      const value: unknown = Reflect.get(target, property, target);
+      if (property !== 'readStream') return typeof value === 'function' ? value.bind(target) : value;
+      return (...args: Parameters<EventStoreDBClient['readStream']>) => {
+        reads++;
+        return target.readStream(...args);
+      };
+    },
+  });
+  return { client: counted, reads: () => reads };
+}
+
+test("expected 'new': decided on the initial state without reading; a stream that exists after all is read and decided on", async () => {
+  const stream = newStream();
+  const { client: counted, reads } = countingReads();
+  const created = await counters({ client: counted }).handle(stream, { type: 'Increment', by: 2 }, { metadata, expected: 'new' });
+  assert.equal([created.revision, reads()], [0n, 0]);
+
+  const again = await counters({ client: counted }).handle(stream, { type: 'IncrementUpTo', limit: 5 }, { metadata, expected: 'new' });
+  assert.equal([again.events, again.state, again.revision, again.attempts], [[{ type: 'Incremented', data: { by: 1 } }], { value: 3 }, 1n, 1]);
+  assert.is(reads(), 1, 'read once, after the append conflicted');
+
+  try {
+    await counters({ client: counted }).handle(stream, { type: 'Increment', by: 1 }, { metadata, expected: 'new', retry: 'never' });
+    assert.unreachable('without retry, a stream that exists is a conflict');
+  } catch (error) {
+    assert.instance(error, VersionConflictError);
+  }
+});
+
+test('with a cache: one read per stream, then appends only; a stale state conflicts, catches up the newer events and decides again', async () => {
+  const stream = newStream();
+  const { client: counted, reads } = countingReads();
+  const cached = counters({ client: counted, cache: { maxStreams: 10 } });
+  await cached.handle(stream, { type: 'Increment', by: 1 }, { metadata });
+  await cached.handle(stream, { type: 'Increment', by: 1 }, { metadata });
+  assert.is(reads(), 1);
+  assert.equal(cached.cached(stream), { state: { value: 2 }, revision: 1n });
+
+  await counters().handle(stream, { type: 'Increment', by: 10 }, { metadata }); // another writer
+  let decoded = 0;
+  const countingCodec: EventCodec<CounterEvent> = { ...codec, decode: (stored) => (decoded++, codec.decode(stored)) };
+  const catching = counters({ client: counted, cache: { maxStreams: 10 }, codec: countingCodec });
+  catching.seed(stream, { value: 2 }, 1n);
+  const outcome = await catching.handle(stream, { type: 'Increment', by: 1 }, { metadata });
+  assert.equal([outcome.state, outcome.revision, outcome.attempts], [{ value: 13 }, 3n, 1]);
+  assert.is(decoded, 1, 'only the event after the cached revision was read');
+});
+
+test('with a cache: a decision of nothing, or a refusal, on a state not read just now is taken again on the stream', async () => {
+  const stream = newStream();
+  await counters().handle(stream, { type: 'Increment', by: 3 }, { metadata });
+  const cached = counters({ cache: { maxStreams: 10 } });
+  await cached.load(stream);
+  await counters().handle(stream, { type: 'Reset', reason: 'another writer' }, { metadata }); // the stream is at 1 now
+  const outcome = await cached.handle(stream, { type: 'IncrementUpTo', limit: 2 }, { metadata });
+  assert.equal([outcome.events.length, outcome.state], [1, { value: 2 }], 'at 3 in memory nothing is left to do; on the stream, at 1, there is');
+
+  const refusing = commandHandler({
+    client,
+    codec,
+    cache: { maxStreams: 10 },
+    decider: {
+      ...counter,
+      decide: (command: CounterCommand, state: CounterState) => {
+        if (state.value > 10) throw new Error('too high');
+        return counter.decide(command, state);
+      },
+    },
+  });
+  refusing.seed(stream, { value: 50 }, 0n); // what the stream said before the reset, as far as this test goes
+  assert.equal((await refusing.handle(stream, { type: 'Increment', by: 1 }, { metadata })).state, { value: 3 });
+});
+
+test('with a cache of one stream, the one used longest ago is forgotten', async () => {
+  const [a, b] = [newStream(), newStream()];
+  const cached = counters({ cache: { maxStreams: 1 } });
+  await cached.handle(a, { type: 'Increment', by: 1 }, { metadata });
+  await cached.handle(b, { type: 'Increment', by: 1 }, { metadata });
+  assert.equal([cached.cached(a), cached.cached(b)], [undefined, { state: { value: 1 }, revision: 0n }]);
+  cached.seed(b, { value: 0 }, 0n);
+  cached.seed(b, { value: 9 }, -1n);
+  assert.equal(cached.cached(b), { state: { value: 0 }, revision: 0n }, 'an older revision never replaces a newer one');
 });
 
 test('the readiness check passes against a running server and fails fast against a dead one', async () => {

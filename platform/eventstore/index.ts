@@ -5,4 +5,5 @@ export * from './read-stream';
 export * from './append';
 export * from './event-ids';
 export * from './position';
-export * from './handle-command';
+export * from './command-handler';
+export type { ConflictRetry } from './conflict-retry';

@@ -23,7 +23,9 @@ import {
   type PersistentSubscriptionToAllSettings,
   type ResolvedEvent,
 } from '@eventstore/db-client';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../logger';
+import { backoffDelay } from '../retry';
 
 export interface PersistentGroupOptions {
   group: string;
@@ -50,7 +52,7 @@ export interface ConsumerOptions {
   bufferSize: number;
   /** Deliveries after which a failing message is parked (keep it ≤ the group's maxRetryCount). */
   maxRetryCount: number;
-  /** Backoff before a nack: min(max, initial × 2^retryCount). */
+  /** Backoff before a nack, growing with the message's retry count (no jitter: a redelivery schedule). */
   retryBackoff: { initialMs: number; maxMs: number };
   handle(event: ResolvedEvent): Promise<void>;
   logger: Logger;
@@ -64,8 +66,6 @@ export interface RunningConsumer {
   /** Stops taking messages; waits (at most `graceMs`) for those being handled. What is not acked is redelivered. */
   stop(graceMs?: number): Promise<void>;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function consumePersistentSubscriptionToAll(client: EventStoreDBClient, options: ConsumerOptions): RunningConsumer {
   const { logger } = options;
@@ -108,7 +108,7 @@ export function consumePersistentSubscriptionToAll(client: EventStoreDBClient, o
         await sub.nack('park', reason.slice(0, 500), resolved).catch(() => {});
         return;
       }
-      const delay = Math.min(options.retryBackoff.maxMs, options.retryBackoff.initialMs * 2 ** retryCount);
+      const delay = backoffDelay({ ...options.retryBackoff, jitter: 'none' }, retryCount + 1);
       logger.warn({ ...where, err: error, delayMs: delay }, 'event handling failed; retrying');
       options.onRetry?.(resolved, reason);
       await sleep(delay);
@@ -152,7 +152,7 @@ export function consumePersistentSubscriptionToAll(client: EventStoreDBClient, o
     async stop(graceMs = 3000) {
       stopped = true;
       flushAcks();
-      const grace = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
+      const grace = sleep(graceMs, undefined, { ref: false });
       await Promise.race([subscription?.unsubscribe().catch(() => {}), grace]);
       await Promise.race([Promise.allSettled([...inFlight]), grace]);
       flushAcks();

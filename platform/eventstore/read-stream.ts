@@ -5,18 +5,20 @@
  */
 import { StreamNotFoundError, type EventStoreDBClient } from '@eventstore/db-client';
 import { UnreadableEventError } from './errors';
-import { untypedCodec, type DomainEvent, type EventCodec, type RecordedDomainEvent, type StreamRevision } from './types';
+import { untypedCodec, type DomainEvent, type EventCodec, type RecordedDomainEvent, type StoredEvent, type StreamRevision } from './types';
 
 export interface ReadOptions<Event extends DomainEvent> {
   codec?: EventCodec<Event>;
   /** Read only the events from this revision on (default: from the start). */
   fromRevision?: bigint;
+  /** Read at most this many events: the server ends the read there, so it is still read to its end. */
+  maxCount?: number;
 }
 
-function schemaVersionIn(metadata: unknown): unknown {
-  return typeof metadata === 'object' && metadata !== null && !(metadata instanceof Uint8Array)
-    ? (metadata as { schemaVersion?: unknown }).schemaVersion
-    : undefined;
+/** An event as the client reads or delivers it, in the shape a codec decodes (its schema version is in its metadata). */
+export function storedEventOf({ type, data, metadata }: { type: string; data: unknown; metadata: unknown }): StoredEvent {
+  const schemaVersion = typeof metadata === 'object' && metadata !== null && !(metadata instanceof Uint8Array) ? (metadata as { schemaVersion?: unknown }).schemaVersion : undefined;
+  return { type, data, schemaVersion, metadata };
 }
 
 /**
@@ -26,13 +28,14 @@ function schemaVersionIn(metadata: unknown): unknown {
 export async function readStreamEvents<Event extends DomainEvent>(
   client: EventStoreDBClient,
   streamName: string,
-  { codec = untypedCodec<Event>(), fromRevision }: ReadOptions<Event> = {},
+  { codec = untypedCodec<Event>(), fromRevision, maxCount }: ReadOptions<Event> = {},
 ): Promise<{ events: RecordedDomainEvent<Event>[]; revision: StreamRevision }> {
   // Read everything first, decode afterwards: leaving a client read early (a throw inside the
   // loop) leaves its gRPC call unconsumed, and the client's dispose() then waits on it forever.
   const recordedEvents = [];
   try {
-    for await (const resolved of client.readStream(streamName, fromRevision === undefined ? {} : { fromRevision })) {
+    const range = { ...(fromRevision === undefined ? {} : { fromRevision }), ...(maxCount === undefined ? {} : { maxCount }) };
+    for await (const resolved of client.readStream(streamName, range)) {
       if (resolved.event) recordedEvents.push(resolved.event);
     }
   } catch (error) {
@@ -42,7 +45,7 @@ export async function readStreamEvents<Event extends DomainEvent>(
   const events = recordedEvents.map((recorded): RecordedDomainEvent<Event> => {
     let event: Event;
     try {
-      event = codec.decode({ type: recorded.type, data: recorded.data, schemaVersion: schemaVersionIn(recorded.metadata), metadata: recorded.metadata });
+      event = codec.decode(storedEventOf(recorded));
     } catch (cause) {
       throw new UnreadableEventError(streamName, recorded.revision, recorded.type, { cause });
     }
@@ -65,14 +68,29 @@ export interface FoldedStream<State> {
   revision: StreamRevision;
 }
 
+/**
+ * How a stream's events fold into a state. `revision` says where the event sits in the stream, for
+ * a fold that remembers it (the saga's checkout keeps the revision of its last driving event); a
+ * decider's `evolve(state, event)` fits as it is.
+ */
+export interface StreamFold<Event extends DomainEvent, State> {
+  initialState(): State;
+  evolve(state: State, event: Event, revision: bigint): State;
+}
+
+/** Catching a stream up: the state already folded (and the revision it reflects), and how to decode what is newer. */
+export interface CatchUpOptions<Event extends DomainEvent, State> extends Pick<ReadOptions<Event>, 'codec'> {
+  known: FoldedStream<State>;
+}
+
 /** The stream's current state (its events folded with `evolve`) and the revision it reflects. */
 export function foldStream<Event extends DomainEvent, State>(
   client: EventStoreDBClient,
   streamName: string,
-  decider: { initialState(): State; evolve(state: State, event: Event): State },
-  options: Omit<ReadOptions<Event>, 'fromRevision'> = {},
+  fold: StreamFold<Event, State>,
+  options: Pick<ReadOptions<Event>, 'codec'> = {},
 ): Promise<FoldedStream<State>> {
-  return catchUpStream(client, streamName, decider, { state: decider.initialState(), revision: 'no_stream' }, options);
+  return catchUpStream(client, streamName, fold, { ...options, known: { state: fold.initialState(), revision: 'no_stream' } });
 }
 
 /**
@@ -83,15 +101,14 @@ export function foldStream<Event extends DomainEvent, State>(
 export async function catchUpStream<Event extends DomainEvent, State>(
   client: EventStoreDBClient,
   streamName: string,
-  decider: { evolve(state: State, event: Event): State },
-  known: FoldedStream<State>,
-  options: Omit<ReadOptions<Event>, 'fromRevision'> = {},
+  fold: Pick<StreamFold<Event, State>, 'evolve'>,
+  { known, ...options }: CatchUpOptions<Event, State>,
 ): Promise<FoldedStream<State>> {
   const fromRevision = known.revision === 'no_stream' ? undefined : known.revision + 1n;
   const { events } = await readStreamEvents(client, streamName, { ...options, fromRevision });
   let { state, revision } = known;
   for (const recorded of events) {
-    state = decider.evolve(state, recorded.event);
+    state = fold.evolve(state, recorded.event, recorded.revision);
     revision = recorded.revision;
   }
   return { state, revision };

@@ -1,22 +1,14 @@
 /**
  * The shapes the event store adapter works with. Generic on purpose: any decider and any event
- * union `{ type, data }` fits, so the adapter never needs to know the shop's events.
+ * union `{ type, data }` fits, so the adapter never needs to know the shop's events. The decider,
+ * event and codec types are the domain's own (domain/shared), declared once there.
  */
 import type { Position } from '@eventstore/db-client';
+import type { DomainEvent, EventCodec } from '../../domain/shared/events';
 
 export type { Position } from '@eventstore/db-client';
-
-export interface DomainEvent {
-  readonly type: string;
-  readonly data: unknown;
-}
-
-/** `decide(command, state) → events`, `evolve(state, event) → state`, from `initialState()`. */
-export interface Decider<Command, Event extends DomainEvent, State> {
-  initialState(): State;
-  decide(command: Command, state: State): readonly Event[];
-  evolve(state: State, event: Event): State;
-}
+export type { Decider } from '../../domain/shared/decider';
+export type { DomainEvent, EventCodec, StoredEvent } from '../../domain/shared/events';
 
 /** What must travel with every event, so its origin can be traced (ARCHITECTURE: Streams and events). */
 export interface CausationMetadata {
@@ -37,26 +29,7 @@ export interface EventMetadata extends CausationMetadata {
 /** A stream's revision as last seen; `'no_stream'` when it has no events yet. */
 export type StreamRevision = bigint | 'no_stream';
 
-/**
- * How events are written and read back: the schema version each new event is stamped with, and
- * how a stored event becomes a typed one (upcast old versions, validate). A service passes the
- * domain's codec; `untypedCodec` trusts the stored shape and stamps version 1.
- */
-export interface EventCodec<Event extends DomainEvent> {
-  schemaVersionOf(event: Event): number;
-  /** Throws when the stored event is not one this code understands. */
-  decode(stored: StoredEvent): Event;
-}
-
-/** An event as read from the store, before the codec turns it into a typed domain event. */
-export interface StoredEvent {
-  readonly type: string;
-  readonly data: unknown;
-  /** From the metadata; `undefined` when the event has none. */
-  readonly schemaVersion: unknown;
-  readonly metadata: unknown;
-}
-
+/** For events whose shape is trusted as stored: every event is written as schema version 1. */
 export function untypedCodec<Event extends DomainEvent>(): EventCodec<Event> {
   return {
     schemaVersionOf: () => 1,

@@ -13,7 +13,7 @@
 import fastifyCors from '@fastify/cors';
 import { z } from 'zod';
 import { CORRELATION_ID_HEADER } from './correlation';
-import type { HttpServer } from './server';
+import type { HttpServer } from './http-server';
 
 /** Request headers a cross-origin caller may send (besides the CORS-safelisted ones). */
 export const CORS_ALLOWED_HEADERS = ['authorization', 'content-type', 'idempotency-key', 'x-min-position', CORRELATION_ID_HEADER] as const;

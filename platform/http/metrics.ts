@@ -5,7 +5,7 @@
  * without bound.
  */
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { HttpServer } from './server';
+import type { HttpServer } from './http-server';
 
 export { Registry } from 'prom-client';
 

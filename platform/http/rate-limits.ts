@@ -9,7 +9,7 @@
 import fastifyRateLimit from '@fastify/rate-limit';
 import type { FastifyRequest } from 'fastify';
 import { HttpProblem } from './problem';
-import type { HttpServer } from './server';
+import type { HttpServer } from './http-server';
 
 export const rateLimitedProblemType = 'urn:checkout:problem:rate-limited';
 
@@ -34,7 +34,6 @@ export interface FailureLimiter {
   count(key: string): Promise<FailureLimit>;
 }
 
-export const DEFAULT_AUTH_FAILURES_PER_MINUTE = 120;
 
 // Any fastify instance, whatever its type provider or logger type.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -11,7 +11,7 @@
  */
 import fastifyHelmet from '@fastify/helmet';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { HttpServer } from './server';
+import type { HttpServer } from './http-server';
 
 /** For JSON and problem answers: nothing may be loaded, framed, or submitted. */
 export const API_CSP = "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";

@@ -4,7 +4,6 @@
  * real server over real HTTP (and Chromium for the Swagger UI's policy).
  */
 import { request as httpRequest } from 'node:http';
-import { createServer } from 'node:net';
 import { chromium } from 'playwright-core';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -13,7 +12,7 @@ import { mintToken, principalOf, registerAuth } from '../auth';
 import { createLogger } from '../logger';
 import { perUserLimit } from './rate-limits';
 import { createHttpServer, type HttpServer } from './server';
-import { listenOnEphemeralPort } from './testing';
+import { freePort, listenOnEphemeralPort } from '../testing/ports';
 
 const secret = 'security-test-secret-0123456789abcdef';
 const logger = createLogger({ service: 'security-test', level: 'silent' });
@@ -188,14 +187,3 @@ test('the Swagger UI at /docs renders under its own strict CSP, with no violatio
 });
 
 test.run();
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}

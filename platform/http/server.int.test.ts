@@ -3,7 +3,8 @@ import * as assert from 'uvu/assert';
 import { z } from 'zod';
 import { HttpProblem, problemDetailsSchema } from './problem';
 import { createHttpServer, type HttpServer } from './server';
-import { createCapturingLogger, listenOnEphemeralPort } from './testing';
+import { createCapturingLogger } from '../testing/capturing-logger';
+import { listenOnEphemeralPort } from '../testing/ports';
 
 const { logger, lines } = createCapturingLogger();
 let app: HttpServer;

@@ -15,10 +15,9 @@
  * Register routes after `await createHttpServer(...)`; the documentation plugin must already be
  * loaded to see them.
  */
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import Fastify, { LogController } from 'fastify';
 import {
   createJsonSchemaTransform,
   jsonSchemaTransformObject,
@@ -41,9 +40,10 @@ import { rejectNulInParameters } from './nul-guard';
 import { problemDetailsSchema, problemTypes, statusTitle } from './problem';
 import { registerRateLimits } from './rate-limits';
 import { runReadinessChecks, type ReadinessCheck } from './readiness';
+import type { HttpServer } from './http-server';
 import { addAlwaysHeaders, DOCS_CSP, registerSecurityHeaders } from './security-headers';
 
-export type HttpServer = FastifyInstance<Server, IncomingMessage, ServerResponse, Logger, ZodTypeProvider>;
+export type { HttpServer } from './http-server';
 
 export interface HttpServerOptions {
   logger: Logger;
@@ -103,7 +103,9 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    parseJson(request, body as string, (error, value) => {
+    // Called with `done`, the default parser answers through it and returns nothing (its declared
+    // type also admits a promise-returning parser): there is no promise to wait for.
+    void parseJson(request, body as string, (error, value) => {
       if (error) return done(error, undefined);
       if (nestsDeeperThan(value, MAX_JSON_DEPTH)) return done(tooDeepError(), undefined);
       done(null, value);

@@ -1,10 +1,10 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHttpServer } from './server';
 import { installGracefulShutdown } from './shutdown';
-import { createCapturingLogger, listenOnEphemeralPort } from './testing';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { createCapturingLogger } from '../testing/capturing-logger';
+import { listenOnEphemeralPort } from '../testing/ports';
 
 test('on SIGTERM: the in-flight slow request finishes, new connections are refused, then close hooks run and exit(0)', async () => {
   const { logger } = createCapturingLogger();

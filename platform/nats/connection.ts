@@ -31,7 +31,10 @@ export async function connectNats({ url, name, timeoutMs = 2000 }: NatsOptions):
 
 export async function closeNats(connection: NatsConnection): Promise<void> {
   if (connection.isClosed()) return;
-  await connection.drain().catch(() => connection.close());
+  await connection.drain().catch(() => undefined);
+  // A drain begun while disconnected gives up without closing (the client swallows the failed
+  // flush), and the connection would go on reconnecting for ever.
+  if (!connection.isClosed()) await connection.close();
 }
 
 /** Ready when the server answers a round trip; `connection()` may answer none while (re)connecting. */

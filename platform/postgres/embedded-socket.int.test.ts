@@ -5,11 +5,13 @@
  * mid-transaction is rolled back and frees the session, one idle in a transaction is cut off,
  * and the advisory locks of the clients go when the last one does.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { connectEmbeddedPostgres, openEmbeddedPostgres, serveEmbeddedPostgres, type EmbeddedPostgres, type EmbeddedPostgresServer } from './index';
 import type { Knex } from 'knex';
+import { eventually } from '../testing/eventually';
 
 let database: EmbeddedPostgres;
 let server: EmbeddedPostgresServer;
@@ -35,13 +37,6 @@ async function connect(): Promise<pg.Client> {
   return client;
 }
 
-const until = async (what: string, condition: () => Promise<boolean>) => {
-  for (const deadline = Date.now() + 15_000; !(await condition()); ) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-};
-
 test('a client transaction and the process’s own never interleave', async () => {
   const client = await connect();
   try {
@@ -51,7 +46,7 @@ test('a client transaction and the process’s own never interleave', async () =
     const launcher = knex.transaction(async (trx) => {
       await trx.raw('insert into t values (2)');
     }).then(() => (launcherDone = true));
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await sleep(300);
     // The process's transaction waits for the client's, and did not fall into it.
     assert.is(launcherDone, false);
     assert.equal((await client.query('select n from t order by n')).rows, [{ n: 1 }]);
@@ -95,7 +90,7 @@ test('a client gone mid-transaction is rolled back and frees the session; one id
   idle.on('end', () => (ended = true));
   await idle.query('begin');
   await idle.query('insert into t values (3)');
-  await until('the idle client cut off', async () => ended);
+  await eventually('the idle client cut off', async () => ended);
   assert.equal((await knex('t').select('n')).map(({ n }) => n as number), [2]);
   await knex('t').del();
 });
@@ -107,7 +102,7 @@ test('the clients’ advisory locks go with the last of them', async () => {
   const held = async () => (await knex.raw(`select count(*)::int as n from pg_locks where locktype = 'advisory' and objid = 42`)).rows[0].n > 0;
   assert.ok(await held(), 'still held while another client is connected');
   await b.end();
-  await until('the lock released', async () => !(await held()));
+  await eventually('the lock released', async () => !(await held()));
 });
 
 test.run();

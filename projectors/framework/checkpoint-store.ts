@@ -22,7 +22,9 @@ export interface Checkpoint {
   readonly failure: string | undefined;
 }
 
-interface CheckpointRow {
+/** A row of the checkpoints table. */
+export interface CheckpointRow {
+  projection: string;
   commit_position: string | null;
   prepare_position: string | null;
   last_event_at: Date | null;
@@ -37,8 +39,9 @@ export class CheckpointMovedError extends Error {
   }
 }
 
-function positionOf(row: Pick<CheckpointRow, 'commit_position' | 'prepare_position'>): Position | undefined {
-  if (row.commit_position === null || row.prepare_position === null) return undefined;
+/** The position a row stands at (undefined: nothing applied, or no row). */
+export function positionOfRow(row: Pick<CheckpointRow, 'commit_position' | 'prepare_position'> | undefined): Position | undefined {
+  if (!row || row.commit_position === null || row.prepare_position === null) return undefined;
   return { commit: BigInt(row.commit_position), prepare: BigInt(row.prepare_position) };
 }
 
@@ -47,7 +50,7 @@ export async function loadCheckpoint(knex: Knex, projection: string): Promise<Ch
   await knex(CHECKPOINTS_TABLE).insert({ projection }).onConflict('projection').ignore();
   const row = (await knex(CHECKPOINTS_TABLE).where({ projection }).first()) as CheckpointRow;
   return {
-    position: positionOf(row),
+    position: positionOfRow(row),
     lastEventAt: row.last_event_at ?? undefined,
     eventsApplied: row.events_applied,
     failure: row.failure ?? undefined,
@@ -63,7 +66,7 @@ export async function lockCheckpoint(trx: Knex.Transaction, projection: string):
   const row = (await trx(CHECKPOINTS_TABLE).where({ projection }).forUpdate().first('commit_position', 'prepare_position')) as
     | Pick<CheckpointRow, 'commit_position' | 'prepare_position'>
     | undefined;
-  return row ? { found: true, position: positionOf(row) } : { found: false, position: undefined };
+  return row ? { found: true, position: positionOfRow(row) } : { found: false, position: undefined };
 }
 
 export interface Advance {
@@ -90,7 +93,7 @@ export async function advanceCheckpoint(trx: Knex.Transaction, projection: strin
 }
 
 /**
- * Moves several projections' checkpoints in one batch (a group's: runner.ts). Each moves from its
+ * Moves several projections' checkpoints in one batch (a group's: batch-commit.ts). Each moves from its
  * own position, as `advanceCheckpoint` moves one; any that another writer moved fails them all.
  * The rows are locked first in name order, the order the replay CLI's swap locks them in, so the
  * two never wait on each other in a cycle; then one statement moves them all.
@@ -131,8 +134,8 @@ export async function recordFailure(knex: Knex, projection: string, failure: str
 
 /** Every projection's position, for the query API's read-your-writes wait. */
 export async function checkpointPositions(knex: Knex): Promise<Map<string, Position | undefined>> {
-  const rows = (await knex(CHECKPOINTS_TABLE).select('projection', 'commit_position', 'prepare_position')) as (CheckpointRow & { projection: string })[];
-  return new Map(rows.map((row) => [row.projection, positionOf(row)]));
+  const rows = (await knex(CHECKPOINTS_TABLE).select('projection', 'commit_position', 'prepare_position')) as CheckpointRow[];
+  return new Map(rows.map((row) => [row.projection, positionOfRow(row)]));
 }
 
 /** Forget a projection's progress (a rebuild starts from the beginning of the log). */

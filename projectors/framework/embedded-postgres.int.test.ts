@@ -8,16 +8,18 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { startEmulatorWithClient } from '../../eventstore-emulator/testing';
+import { startEmulatorWithClient } from '../../eventstore-emulator/testing/fixture';
 import { createLogger } from '../../platform/logger';
 import { checkpointChannel, closePostgres, connectEmbeddedPostgres, connectPostgres, listenToChannel, openEmbeddedPostgres } from '../../platform/postgres';
-import { createTestSchema } from '../../platform/postgres/testing';
+import { eventually } from '../../platform/testing/eventually';
+import { createTestSchema } from '../../platform/testing/postgres-schema';
 import { migrateReadModels } from '../migrate';
 import { readModelMigrations } from '../migrations';
 import { allProjections } from '../projections';
-import { Shop, settle, snapshotReadModels } from '../testing';
+import { Shop, settle, snapshotReadModels } from '../testing/fixture';
 import { acquireAdvisoryLock } from './advisory-lock';
 import { advanceCheckpoint, loadCheckpoint } from './checkpoint-store';
 import { ProjectionRunner } from './runner';
@@ -125,7 +127,10 @@ test('a failed batch leaves neither its rows nor its checkpoint behind', async (
 test('one session, shared: a transaction is never entered by another query, and a query waiting on its own open transaction times out instead of hanging', async () => {
   const embedded = await openEmbeddedPostgres();
   const projectors = connectPostgres({ url: embedded.url });
-  const queries = connectEmbeddedPostgres(embedded, { acquireConnectionTimeoutMs: 300 });
+  // Waiting its turn for the session has no deadline worth testing here (a busy machine makes
+  // turns slow); the instance that waits on its own transaction is impatient on purpose.
+  const queries = connectEmbeddedPostgres(embedded, { acquireConnectionTimeoutMs: 60_000 });
+  const impatient = connectEmbeddedPostgres(embedded, { acquireConnectionTimeoutMs: 300 });
   try {
     await projectors.raw('create table seen (n int)');
     const order: string[] = [];
@@ -134,7 +139,7 @@ test('one session, shared: a transaction is never entered by another query, and 
     const writing = projectors.transaction(async (trx) => {
       await trx('seen').insert({ n: 1 });
       insideTransaction();
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await sleep(100);
       await trx('seen').insert({ n: 2 });
       order.push('committed');
     });
@@ -153,17 +158,17 @@ test('one session, shared: a transaction is never entered by another query, and 
       Array.from({ length: 20 }, (_, i) =>
         (i % 2 ? projectors : queries).transaction(async (trx) => {
           const before = Number((await trx('seen').count({ n: '*' }).first())!.n);
-          await new Promise((resolve) => setTimeout(resolve, 2));
+          await sleep(2);
           await trx('seen').insert({ n: before + 1 });
         }),
       ),
     );
     assert.equal(((await projectors('seen').orderBy('n').pluck('n')) as number[]).slice(-3), [20, 21, 22]);
 
-    const selfWait = await queries
+    const selfWait = await impatient
       .transaction(async (trx) => {
         await trx('seen').insert({ n: 0 });
-        await queries('seen').count(); // outside the transaction that holds the session
+        await impatient('seen').count(); // outside the transaction that holds the session
       })
       .then(
         () => undefined,
@@ -172,6 +177,7 @@ test('one session, shared: a transaction is never entered by another query, and 
     assert.is(selfWait?.name, 'KnexTimeoutError');
     assert.is(Number((await projectors('seen').where({ n: 0 }).count({ n: '*' }).first())!.n), 0, 'rolled back');
   } finally {
+    await closePostgres(impatient);
     await closePostgres(queries);
     await closePostgres(projectors);
     await embedded.close();
@@ -192,8 +198,7 @@ test('checkpoint moves are announced with LISTEN/NOTIFY, as on the server', asyn
       await trx('projection_checkpoints').insert({ projection: 'orders', commit_position: '7', prepare_position: '7' });
       assert.equal(payloads, [], 'not before the commit');
     });
-    const deadline = Date.now() + 2000;
-    while (payloads.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    await eventually('the commit to be announced', () => payloads.length > 0);
     assert.equal(payloads.map((payload) => JSON.parse(payload)), [{ projection: 'orders', commit: '7', prepare: '7', failed: false }]);
     await listener.close();
   } finally {
@@ -212,7 +217,7 @@ test('the lock that stands for the advisory lock: one holder at a time, the next
     await other.acquired; // another projection's lock is another lock
     let secondHeld = false;
     void second.acquired.then(() => (secondHeld = true));
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sleep(50);
     assert.is(secondHeld, false);
     await first.release();
     assert.match((await first.lost).message, /released/);

@@ -8,6 +8,7 @@
  * its buffer; both are held back here until those events are queued, so the order is the log's.
  */
 import { START, streamNameFilter, type AllStreamResolvedEvent, type AllStreamSubscription, type EventStoreDBClient, type Position } from '@eventstore/db-client';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ItemQueue } from './item-queue';
 import type { RawEvent } from './types';
 
@@ -38,6 +39,21 @@ function schemaVersionIn(metadata: unknown): unknown {
     : undefined;
 }
 
+/** A record of `$all` as the projections read it. */
+export function rawEventOf(recorded: NonNullable<AllStreamResolvedEvent['event']>, position: Position): RawEvent {
+  return {
+    id: recorded.id,
+    streamName: recorded.streamId,
+    revision: recorded.revision,
+    position,
+    type: recorded.type,
+    data: recorded.data,
+    metadata: recorded.metadata,
+    schemaVersion: schemaVersionIn(recorded.metadata),
+    recordedAt: recorded.created,
+  };
+}
+
 export class EventFeed implements FeedSource {
   private readonly queue = new ItemQueue<FeedItem>();
   private ended = false;
@@ -55,7 +71,7 @@ export class EventFeed implements FeedSource {
         checkpointInterval: options.checkpointInterval ?? 1,
         checkpointReached: async (subscription, position) => {
           // Events before this checkpoint may still be buffered in the client: queue them first.
-          while (subscription.readableLength > 0 && !this.ended) await new Promise((resolve) => setTimeout(resolve, 1));
+          while (subscription.readableLength > 0 && !this.ended) await sleep(1);
           this.push({ kind: 'checkpoint', position });
         },
       }),
@@ -75,20 +91,7 @@ export class EventFeed implements FeedSource {
     if (recorded?.position) {
       // System records ($metadata of our streams, $streamDeleted tombstones) share the prefixes.
       if (!recorded.type.startsWith('$')) {
-        this.push({
-          kind: 'event',
-          event: {
-            id: recorded.id,
-            streamName: recorded.streamId,
-            revision: recorded.revision,
-            position: recorded.position,
-            type: recorded.type,
-            data: recorded.data,
-            metadata: recorded.metadata,
-            schemaVersion: schemaVersionIn(recorded.metadata),
-            recordedAt: recorded.created,
-          },
-        });
+        this.push({ kind: 'event', event: rawEventOf(recorded, recorded.position) });
       } else {
         this.push({ kind: 'checkpoint', position: recorded.position });
       }

@@ -7,7 +7,7 @@ import { jsonEvent } from '@eventstore/db-client';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { allProjections } from '../projections';
-import { lastPositionIn, settle, snapshotReadModels, withProjectorFixture, type ProjectorTestFixture } from '../testing';
+import { lastPositionIn, settle, snapshotReadModels, withProjectorFixture, type ProjectorTestFixture } from '../testing/fixture';
 import { resetCheckpoint } from './checkpoint-store';
 
 interface CheckpointRow {

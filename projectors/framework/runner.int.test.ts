@@ -1,10 +1,12 @@
 import { jsonEvent } from '@eventstore/db-client';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { eventually } from '../../platform/testing/eventually';
 import { productsProjection } from '../projections/products';
-import { lastPositionIn, settle, withProjectorFixture, type ProjectorTestFixture } from '../testing';
+import { lastPositionIn, settle, withProjectorFixture, type ProjectorTestFixture } from '../testing/fixture';
 
 async function metricValue(f: ProjectorTestFixture, name: string, labels: Record<string, string>): Promise<number | undefined> {
   const metric = await f.registry.getSingleMetric(name)?.get();
@@ -100,12 +102,13 @@ test('catching up, events are applied in big batches; live, each commits within 
         Array.from({ length: 20 }, () => jsonEvent({ type: 'StockReceived', data: { sku: 'A', quantity: 1 }, metadata: { schemaVersion: 1 } })),
       );
     }
-    const runner = f.runner(productsProjection, { batch: { maxEvents: 500, lingerMs: 5 } }).start();
+    // A catch-up linger longer than any stall of a busy machine, so that only `maxEvents` and the
+    // caught-up marker cut batches; were it used live, every lone event would wait it out.
+    const runner = f.runner(productsProjection, { batch: { maxEvents: 500, lingerMs: 5, catchUpLingerMs: 60_000 } }).start();
     await settle(f.es.client, [runner]);
     const batches = (await f.registry.getSingleMetric('projector_batch_events')?.get())?.values.find((value) => (value as { metricName?: string }).metricName === 'projector_batch_events_count')?.value;
-    // Ideally 3 (500 + 500 + 201); a loaded machine delivers slower than the catch-up linger and
-    // cuts a few more. One transaction per event (or per append) would be 1201 (or 61).
-    assert.ok(batches !== undefined && batches <= 12, `1201 events in ${batches} transactions`);
+    // 500 + 500 + 201. One transaction per event (or per append) would be 1201 (or 61).
+    assert.is(batches, 3, `1201 events in ${batches} transactions`);
     assert.is((await f.db.knex('products').where({ sku: 'A' }).first()).on_hand, 1200);
     if (process.env.SHOW_FIGURES) console.log(`catch-up: 1201 events in ${batches} transactions`);
 
@@ -119,7 +122,8 @@ test('catching up, events are applied in big batches; live, each commits within 
     }
     latencies.sort((a, b) => a - b);
     if (process.env.SHOW_FIGURES) console.log(`live: append → committed, median ${latencies[5]!.toFixed(1)} ms, max ${latencies[9]!.toFixed(1)} ms`);
-    assert.ok(latencies[5]! < 100, `live events commit promptly (median ${latencies[5]} ms)`);
+    // Far below the catch-up linger: live, a lone event does not wait for company.
+    assert.ok(latencies[9]! < 10_000, `live events commit without waiting out the catch-up linger (max ${latencies[9]} ms)`);
   });
 });
 
@@ -129,7 +133,12 @@ test('only one instance writes: a second one waits for the lock, then takes over
     const first = f.runner(productsProjection).start();
     await settle(f.es.client, [first]);
     const second = f.runner(productsProjection, { client: f.es.newClient() }).start();
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await eventually('the second instance to wait in pg_advisory_lock', async () => {
+      const { rows } = (await f.db.knex.raw(`select 1 from pg_locks where locktype = 'advisory' and not granted and objsubid = 1 and objid = ((hashtext(?)::bigint & 4294967295)::text)::oid`, [
+        `projector:${f.db.schema}:products`,
+      ])) as { rows: unknown[] };
+      return rows.length === 1;
+    });
     assert.is(second.state, 'waiting_for_lock');
 
     await f.shop.inventory({ type: 'ReceiveStock', data: { sku: 'A', quantity: 1 } });
@@ -154,7 +163,7 @@ test('losing the lock (its connection killed) makes the runner start over from i
       [`projector:${f.db.schema}:products`],
     )) as { rows: unknown[] };
     assert.is(rows.length, 1, 'the lock was found and its session ended');
-    await runner.waitUntil((each) => each.state === 'retrying' || each.state === 'waiting_for_lock' || each.state === 'catching_up', 5000);
+    await runner.waitUntil((each) => each.state === 'retrying' || each.state === 'waiting_for_lock' || each.state === 'catching_up');
     for (let i = 0; i < 5; i++) await f.shop.inventory({ type: 'ReceiveStock', data: { sku: 'A', quantity: 1 } });
     await settle(f.es.client, [runner]);
     assert.is(runner.state, 'live');
@@ -183,8 +192,8 @@ test('a long-running runner lets go of the batches it applied: memory does not g
     for (let i = 0; i < 20; i++) await f.shop.inventory({ type: 'ReceiveStock', data: { sku: 'A', quantity: 1 } });
     await settle(f.es.client, [runner]);
     assert.is((await f.db.knex('products').where({ sku: 'A' }).first()).on_hand, 21);
-    for (let i = 0; i < 3 && firstBatch?.deref(); i++) {
-      await new Promise((resolve) => setTimeout(resolve, 10)); // a WeakRef holds its target until the job ends
+    for (let i = 0; i < 10 && firstBatch?.deref(); i++) {
+      await sleep(10); // a WeakRef holds its target until the job ends
       collectGarbage();
     }
     assert.ok(firstBatch, 'the first batch was applied');
@@ -200,8 +209,11 @@ test('the lag metrics count the events not yet applied and how far behind in sec
     assert.equal(lag?.events, 2);
     runner.start();
     await settle(f.es.client, [runner]);
-    await new Promise((resolve) => setTimeout(resolve, 1100)); // the probe is cached for a second
-    lag = (await f.metrics.lags()).get('products');
+    // The probe is cached for a second: asked again until it is read afresh.
+    lag = await eventually('the lag probe to see the projection caught up', async () => {
+      const now = (await f.metrics.lags()).get('products');
+      return now?.events === 0 ? now : undefined;
+    });
     assert.equal(lag, { events: 0, seconds: 0 });
     const text = await f.registry.metrics();
     assert.match(text, 'projector_lag_events{projection="products"} 0');

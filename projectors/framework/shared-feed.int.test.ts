@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { allProjections } from '../projections';
-import { settle, snapshotReadModels, startProjectorTestFixture, type ProjectorTestFixture } from '../testing';
+import { settle, snapshotReadModels, startProjectorTestFixture, type ProjectorTestFixture } from '../testing/fixture';
 import { SharedFeed } from './shared-feed';
 import type { ProjectionRunner } from './runner';
 
@@ -47,12 +47,12 @@ test('a member asking again (its runner restarted) gets a subscription of its ow
   const feed = new SharedFeed(f.es.client, { after: undefined });
   feed.join('a', ['inventory-']).join('b', ['order-']);
   const first = feed.feedFor('a', ['inventory-'], undefined);
-  const item = await first.next(5_000);
+  const item = await first.next(30_000);
   assert.is(item?.kind, 'event');
   const position = item?.kind === 'event' ? item.event.position : undefined;
   // The shared subscription cannot go back: a second request is served on its own, after `position`.
   const again = feed.feedFor('a', ['inventory-'], position);
-  const next = await again.next(5_000);
+  const next = await again.next(30_000);
   assert.ok(next?.kind === 'event' && next.event.position.commit > position!.commit);
   await again.close();
   await feed.close();

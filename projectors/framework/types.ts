@@ -1,7 +1,7 @@
 /**
  * What a projection is: a name, the streams it follows, the event types it applies, and
  * `apply(trx, events)`, which writes a whole batch with multi-row statements. The framework
- * (runner.ts) reads the log, batches, locks, checkpoints and handles errors around it.
+ * (group.ts) reads the log, batches, locks, checkpoints and handles errors around it.
  */
 import type { Knex } from 'knex';
 import type { Position } from '@eventstore/db-client';

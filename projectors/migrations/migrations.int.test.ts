@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { migrateToLatest, rollbackAll } from '../../platform/postgres';
-import { createTestSchema, type TestSchema } from '../../platform/postgres/testing';
+import { createTestSchema, type TestSchema } from '../../platform/testing/postgres-schema';
 import { readModelMigrations } from './index';
 
 let db: TestSchema;

@@ -4,8 +4,10 @@ import { randomBytes } from 'node:crypto';
 import { connect, type NatsConnection, type Subscription } from 'nats';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { notificationsProjection, type NotificationPayload } from '../projections/notifications';
-import { settle, startProjectorTestFixture, type ProjectorTestFixture } from '../testing';
+import { eventually } from '../../platform/testing/eventually';
+import { notificationsProjection } from '../projections/notifications';
+import type { NotificationPayload } from '../projections/notification-outbox';
+import { settle, startProjectorTestFixture, type ProjectorTestFixture } from '../testing/fixture';
 import { OutboxPublisher } from './publisher';
 
 const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
@@ -96,14 +98,6 @@ function publisher({ f, prefix, stream }: Setup, natsUrl: string): OutboxPublish
   });
 }
 
-async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
 const distinctIds = (received: NotificationPayload[]) => new Set(received.map(({ id }) => id));
 
 test('notifications reach NATS on their subjects, in order per user, and are marked sent', async () => {
@@ -117,9 +111,9 @@ test('notifications reach NATS on their subjects, in order per user, and are mar
     await f.shop.checkout('o1', 'c1', [{ sku: 'A', quantity: 6, price: 1000 }]);
     await f.shop.checkout('o2', 'user.with*odd>chars', [{ sku: 'A', quantity: 1, price: 1000 }], 'decline');
     await settle(f.es.client, [runner]);
-    await until(() => distinctIds(received).size === 4, '4 notifications');
+    await eventually('4 notifications', () => distinctIds(received).size === 4);
     const unsent = await f.db.knex('notification_outbox').whereNull('sent_at').count({ n: '*' }).first();
-    await until(async () => Number((await f.db.knex('notification_outbox').whereNull('sent_at').count({ n: '*' }).first())!.n) === 0, 'all marked sent');
+    await eventually('all marked sent', async () => Number((await f.db.knex('notification_outbox').whereNull('sent_at').count({ n: '*' }).first())!.n) === 0);
     assert.ok(unsent !== undefined);
     const byUser = (userId: string) => received.filter((message) => message.userId === userId).map(({ type, seq }) => `${seq}:${type}`);
     assert.equal(byUser('c1'), ['1:OrderConfirmed']);
@@ -144,11 +138,11 @@ test('with NATS unreachable at start and again mid-way, nothing is lost: all arr
   try {
     const runner = f.runner(notificationsProjection({ lowStockThreshold: 5 })).start();
     // The relay's port is closed: the publisher starts with NATS unreachable.
-    notifier = publisher(setup, `nats://127.0.0.1:${relay.port}`).start();
+    const unreachable = (notifier = publisher(setup, `nats://127.0.0.1:${relay.port}`).start());
     await f.shop.addProduct('A', 1000, 100);
     for (let i = 1; i <= 5; i++) await f.shop.checkout(`o${i}`, `c${i % 2}`, [{ sku: 'A', quantity: 1, price: 1000 }], i % 2 ? 'confirm' : 'decline');
     await settle(f.es.client, [runner]);
-    await new Promise((resolve) => setTimeout(resolve, 800));
+    await eventually('the notifier to fail and wait to retry', () => unreachable.state === 'retrying');
     assert.is(received.length, 0, 'nothing could be sent');
     // Between attempts it waits out its backoff, then takes its lock and connects again: on a
     // loaded machine the sample may land in either; what matters is that it is not publishing.
@@ -157,16 +151,16 @@ test('with NATS unreachable at start and again mid-way, nothing is lost: all arr
     assert.is(total, 3 + 2 * 2);
 
     await relay.up();
-    await until(() => distinctIds(received).size === total, `${total} notifications after NATS came back`);
+    await eventually(`${total} notifications after NATS came back`, () => distinctIds(received).size === total);
 
     // Down again while more notifications are written, then back.
     await relay.down();
     for (let i = 6; i <= 9; i++) await f.shop.checkout(`o${i}`, `c${i % 2}`, [{ sku: 'A', quantity: 1, price: 1000 }], 'confirm');
     await settle(f.es.client, [runner]);
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await eventually('the notifier to notice the outage', () => unreachable.state === 'retrying');
     await relay.up();
-    await until(() => distinctIds(received).size === total + 4, 'the notifications written during the second outage');
-    await until(async () => Number((await f.db.knex('notification_outbox').whereNull('sent_at').count({ n: '*' }).first())!.n) === 0, 'all marked sent');
+    await eventually('the notifications written during the second outage', () => distinctIds(received).size === total + 4);
+    await eventually('all marked sent', async () => Number((await f.db.knex('notification_outbox').whereNull('sent_at').count({ n: '*' }).first())!.n) === 0);
     const rows = await f.db.knex('notifications').pluck('notification_id');
     assert.equal(distinctIds(received), new Set(rows), 'every notification arrived');
   } finally {

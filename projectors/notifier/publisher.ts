@@ -13,11 +13,13 @@
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Knex } from 'knex';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ReadinessCheck } from '../../platform/http/readiness';
 import type { Logger } from '../../platform/logger';
 import { natsNotificationSink, type NotificationSink, type PublishingSession } from '../../platform/notification-bus';
+import { backoffDelay, type Backoff } from '../../platform/retry';
 import { acquireAdvisoryLock, type AdvisoryLock } from '../framework/advisory-lock';
-import { outboxChannel } from '../projections/notifications';
+import { outboxChannel } from '../projections/notification-outbox';
 
 export interface NotifierOptions {
   knex: Knex;
@@ -39,6 +41,7 @@ export interface NotifierOptions {
   pollMs?: number;
   /** Per publish ack (default 2000 ms). */
   publishTimeoutMs?: number;
+  /** The wait after a failure doubles from `initialMs` (default 200) up to `maxMs` (default 5000). */
   retry?: { initialMs?: number; maxMs?: number };
 }
 
@@ -127,7 +130,8 @@ export class OutboxPublisher {
 
   private async run(): Promise<void> {
     const { initialMs = 200, maxMs = 5000 } = this.options.retry ?? {};
-    let delay = initialMs;
+    const backoff: Backoff = { initialMs, maxMs, jitter: 'none' };
+    let failures = 0;
     while (!this.stopping) {
       let lock: AdvisoryLock | undefined;
       try {
@@ -145,14 +149,14 @@ export class OutboxPublisher {
           throw error;
         });
         lockLost.catch(() => undefined);
-        await Promise.race([this.publishUntilFailure(session, () => (delay = initialMs)), lockLost]);
+        await Promise.race([this.publishUntilFailure(session, () => (failures = 0)), lockLost]);
       } catch (error) {
         if (this.stopping) break;
         this.failures?.inc();
+        const delay = backoffDelay(backoff, ++failures);
         this.logger.warn({ err: error, retryInMs: delay }, 'notifier interrupted; unsent notifications stay in the outbox');
         this.setState('retrying');
-        await this.sleep(delay);
-        delay = Math.min(delay * 2, maxMs);
+        await this.pause(delay);
       } finally {
         if (this.publishing) await this.publishing.close().catch(() => undefined);
         this.publishing = undefined;
@@ -172,7 +176,7 @@ export class OutboxPublisher {
     while (!this.stopping && !session.over) {
       const sent = await this.publishRound(bus);
       onSuccess();
-      if (sent === 0) await this.sleep(this.options.pollMs ?? 1000);
+      if (sent === 0) await this.pause(this.options.pollMs ?? 1000);
     }
   }
 
@@ -204,20 +208,14 @@ export class OutboxPublisher {
     return sent.length;
   }
 
-  private async sleep(ms: number): Promise<void> {
-    if (this.nudged) {
-      this.nudged = false;
-      return;
+  /** Waits `ms`, less when stopping or nudged (a nudge that came before returns at once). */
+  private async pause(ms: number): Promise<void> {
+    if (!this.nudged) {
+      const woken = new AbortController();
+      this.wake = () => woken.abort();
+      await sleep(ms, undefined, { signal: woken.signal }).catch(() => undefined);
+      this.wake = undefined;
     }
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wake = done;
-    });
-    this.wake = undefined;
     this.nudged = false;
   }
 }

@@ -8,7 +8,7 @@
  */
 import { checkoutEvents, readCheckoutEvent } from '../../domain/checkout/events';
 import type { ProjectedEvent, Projection } from '../framework/types';
-import { json, unique } from './support';
+import { applyToRows, json } from './support';
 
 export type CheckoutStatus = 'in_progress' | 'compensating' | 'completed' | 'compensated';
 
@@ -48,36 +48,30 @@ export const checkoutProgressProjection: Projection<CheckoutEvent> = {
   handles: (type) => Object.hasOwn(checkoutEvents, type),
   knows: (type) => Object.hasOwn(checkoutEvents, type),
   read: (raw) => readCheckoutEvent({ type: raw.type, data: raw.data, schemaVersion: raw.schemaVersion }),
-  async apply(trx, events) {
-    const orderIds = unique(events.map(({ streamName }) => streamName.slice(STREAM_PREFIX.length)));
-    const existing = (await trx('checkout_progress').whereIn('order_id', orderIds)) as CheckoutRow[];
-    const rows = new Map(existing.map((row) => [row.order_id, row]));
-    const changed = new Set<string>();
-    for (const projected of events) {
-      const orderId = projected.streamName.slice(STREAM_PREFIX.length);
-      const row = rows.get(orderId);
-      const rev = Number(projected.revision);
-      if (row && rev <= row.revision) continue;
-      const step = stepOf(projected);
-      rows.set(orderId, {
-        order_id: orderId,
-        status: statusAfter[step.type] ?? (row?.status === 'compensating' ? 'compensating' : 'in_progress'),
-        current_step: step.type,
-        steps: [...(row?.steps ?? []), step],
-        started_at: row?.started_at ?? step.at,
-        updated_at: step.at,
-        revision: rev,
-        last_position: projected.position.commit.toString(),
-      });
-      changed.add(orderId);
-    }
-    if (changed.size === 0) return;
-    await trx('checkout_progress')
-      .insert([...changed].map((id) => ({ ...rows.get(id)!, steps: json(rows.get(id)!.steps) })))
-      .onConflict('order_id')
-      .merge();
-  },
+  apply: applyToRows<CheckoutEvent, CheckoutRow, 'order_id'>({
+    table: 'checkout_progress',
+    key: 'order_id',
+    keyOf: ({ streamName }) => streamName.slice(STREAM_PREFIX.length),
+    evolve: evolveRow,
+    toRecord: (row) => ({ ...row, steps: json(row.steps) }),
+  }),
 };
+
+function evolveRow(row: CheckoutRow | undefined, projected: ProjectedEvent<CheckoutEvent>): CheckoutRow | undefined {
+  const rev = Number(projected.revision);
+  if (row && rev <= row.revision) return undefined;
+  const step = stepOf(projected);
+  return {
+    order_id: projected.streamName.slice(STREAM_PREFIX.length),
+    status: statusAfter[step.type] ?? (row?.status === 'compensating' ? 'compensating' : 'in_progress'),
+    current_step: step.type,
+    steps: [...(row?.steps ?? []), step],
+    started_at: row?.started_at ?? step.at,
+    updated_at: step.at,
+    revision: rev,
+    last_position: projected.position.commit.toString(),
+  };
+}
 
 function stepOf({ event, revision, recordedAt }: ProjectedEvent<CheckoutEvent>): CheckoutStep {
   const data: Record<string, unknown> = {};

@@ -13,7 +13,7 @@ export interface ProjectionSettings {
   writeOutbox?: boolean;
 }
 
-export function allProjections({ lowStockThreshold, writeOutbox = true }: ProjectionSettings): Projection<any>[] {
+export function allProjections({ lowStockThreshold, writeOutbox = true }: ProjectionSettings): Projection[] {
   return [ordersProjection, productsProjection, checkoutProgressProjection, salesProjection, notificationsProjection({ lowStockThreshold, writeOutbox })];
 }
 

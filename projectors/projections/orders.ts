@@ -3,10 +3,9 @@
  * timeline of what happened when. The row keeps the revision of each stream it reflects, so an
  * event at or below it (a replay) changes nothing.
  */
-import type { Knex } from 'knex';
-import type { DomainEvent, OrderEvent, PaymentEvent } from '../../domain';
+import type { ShopEvent, OrderEvent, PaymentEvent } from '../../domain';
 import { InconsistentEventError, type ProjectedEvent, type Projection } from '../framework/types';
-import { domainEvents, handlesTypes, json, unique } from './support';
+import { applyToRows, domainEvents, handlesTypes, json } from './support';
 
 export interface TimelineEntry {
   type: string;
@@ -51,36 +50,21 @@ const handled = [
   'PaymentTimedOut',
 ] as const;
 
-type Handled = Extract<DomainEvent, { type: (typeof handled)[number] }>;
+type Handled = Extract<ShopEvent, { type: (typeof handled)[number] }>;
 
-export const ordersProjection: Projection<DomainEvent> = {
+export const ordersProjection: Projection<ShopEvent> = {
   name: 'orders',
   streamPrefixes: ['order-', 'payment-'],
   handles: handlesTypes(handled),
   ...domainEvents,
-  async apply(trx, events) {
-    const orderIds = unique(events.map(({ event }) => (event as Handled).data.orderId));
-    const existing = (await trx('orders').whereIn('order_id', orderIds)) as OrderRow[];
-    const rows = new Map(existing.map((row) => [row.order_id, row]));
-    const changed = new Set<string>();
-    for (const projected of events as ProjectedEvent<Handled>[]) {
-      const row = evolveRow(rows.get(projected.event.data.orderId), projected);
-      if (row) {
-        rows.set(row.order_id, row);
-        changed.add(row.order_id);
-      }
-    }
-    await save(trx, [...changed].map((id) => rows.get(id)!));
-  },
+  apply: applyToRows<Handled, OrderRow, 'order_id'>({
+    table: 'orders',
+    key: 'order_id',
+    keyOf: ({ event }) => event.data.orderId,
+    evolve: evolveRow,
+    toRecord: (row) => ({ ...row, lines: json(row.lines), timeline: json(row.timeline) }),
+  }),
 };
-
-async function save(trx: Knex.Transaction, rows: OrderRow[]): Promise<void> {
-  if (rows.length === 0) return;
-  await trx('orders')
-    .insert(rows.map((row) => ({ ...row, lines: json(row.lines), timeline: json(row.timeline) })))
-    .onConflict('order_id')
-    .merge();
-}
 
 /** The row after `projected`, or undefined when the event changes nothing (already applied). */
 function evolveRow(row: OrderRow | undefined, projected: ProjectedEvent<Handled>): OrderRow | undefined {

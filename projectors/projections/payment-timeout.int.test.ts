@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { settle, startProjectorTestFixture, type ProjectorTestFixture } from '../testing';
+import { settle, startProjectorTestFixture, type ProjectorTestFixture } from '../testing/fixture';
 import { ordersProjection } from './orders';
 
 let f: ProjectorTestFixture;

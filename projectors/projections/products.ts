@@ -2,10 +2,10 @@
  * Products with their stock, from `inventory-{sku}` streams. `available` (on hand − reserved) is
  * a generated column. The row keeps the stream revision it reflects; older events change nothing.
  */
-import type { DomainEvent, InventoryEvent } from '../../domain';
+import type { ShopEvent, InventoryEvent } from '../../domain';
 import type { ProjectedEvent, Projection } from '../framework/types';
 import { InconsistentEventError } from '../framework/types';
-import { domainEvents, handlesTypes, unique } from './support';
+import { applyToRows, domainEvents, handlesTypes } from './support';
 
 export interface ProductRow {
   sku: string;
@@ -22,29 +22,19 @@ export interface ProductRow {
 
 const handled = ['ProductRegistered', 'ProductPriceChanged', 'StockReceived', 'StockReserved', 'StockReleased', 'StockCommitted'] as const;
 
-export const productsProjection: Projection<DomainEvent> = {
+export const productsProjection: Projection<ShopEvent> = {
   name: 'products',
   streamPrefixes: ['inventory-'],
   handles: handlesTypes(handled),
   ...domainEvents,
-  async apply(trx, events) {
-    const skus = unique(events.map(({ event }) => (event as InventoryEvent).data.sku));
-    const existing = (await trx('products').whereIn('sku', skus).select('sku', 'name', 'price_amount', 'currency', 'on_hand', 'reserved', 'sold', 'updated_at', 'revision', 'last_position')) as ProductRow[];
-    const rows = new Map(existing.map((row) => [row.sku, row]));
-    const changed = new Set<string>();
-    for (const projected of events as ProjectedEvent<InventoryEvent>[]) {
-      const row = evolveRow(rows.get(projected.event.data.sku), projected);
-      if (row) {
-        rows.set(row.sku, row);
-        changed.add(row.sku);
-      }
-    }
-    if (changed.size === 0) return;
-    await trx('products')
-      .insert([...changed].map((sku) => rows.get(sku)!))
-      .onConflict('sku')
-      .merge();
-  },
+  apply: applyToRows<InventoryEvent, ProductRow, 'sku'>({
+    table: 'products',
+    key: 'sku',
+    // Not `available`: a generated column, which an upsert cannot write.
+    columns: ['sku', 'name', 'price_amount', 'currency', 'on_hand', 'reserved', 'sold', 'updated_at', 'revision', 'last_position'],
+    keyOf: ({ event }) => event.data.sku,
+    evolve: evolveRow,
+  }),
 };
 
 function evolveRow(row: ProductRow | undefined, projected: ProjectedEvent<InventoryEvent>): ProductRow | undefined {

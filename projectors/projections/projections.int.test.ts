@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { resetCheckpoint } from '../framework/checkpoint-store';
 import type { ProjectionRunner } from '../framework/runner';
-import { settle, snapshotReadModels, startProjectorTestFixture, type ProjectorTestFixture } from '../testing';
+import { settle, snapshotReadModels, startProjectorTestFixture, type ProjectorTestFixture } from '../testing/fixture';
 import type { Position } from '../framework/types';
 import { allProjections, notificationsProjection } from './index';
 

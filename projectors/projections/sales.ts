@@ -4,7 +4,7 @@
  * order's lines (from OrderPlaced) and marks them `sold_on` when it counts them, so a replayed
  * confirmation finds nothing left to count.
  */
-import type { DomainEvent, OrderEvent } from '../../domain';
+import type { ShopEvent, OrderEvent } from '../../domain';
 import type { ProjectedEvent, Projection } from '../framework/types';
 import { domainEvents, handlesTypes } from './support';
 
@@ -21,7 +21,7 @@ interface CountedLine {
   sold_on: string;
 }
 
-export const salesProjection: Projection<DomainEvent> = {
+export const salesProjection: Projection<ShopEvent> = {
   name: 'sales',
   streamPrefixes: ['order-'],
   handles: handlesTypes(['OrderPlaced', 'OrderConfirmed']),

@@ -4,18 +4,20 @@
  * stops them, each after the batch in flight, and answers where each stands.
  */
 import type { Knex } from 'knex';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ProjectionRunner } from '../framework/runner';
 import { SharedFeed } from '../framework/shared-feed';
 import type { Position, Projection } from '../framework/types';
 import { CHECKPOINTS_TABLE } from '../framework/checkpoint-store';
 import type { ReplayContext } from './context';
 import { ExitCode, ReplayError } from './errors';
-import type { Progress } from './progress';
+import { waitForLiveToReach } from './live-checkpoints';
+import { createProgress, type Progress } from './progress';
 
 export interface BuildOptions {
   shadowKnex: Knex;
   shadowSchema: string;
-  projections: readonly Projection<any>[];
+  projections: readonly Projection[];
   batchSize: number;
   progress: Progress;
   /** The number of events to apply, when it can be estimated (answered afresh on every tick). */
@@ -48,7 +50,7 @@ export async function buildShadow(context: ReplayContext, options: BuildOptions)
       progress.update(await eventsApplied(shadowKnex, projections), await options.expectedEvents());
       if (signal?.aborted) throw new ReplayError('interrupted; the shadow keeps what it has built: run the same command again to resume', ExitCode.interrupted);
       if (runners.every((runner) => runner.state === 'live')) break;
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await sleep(200);
     }
   } finally {
     await Promise.all(runners.map((runner) => runner.stop()));
@@ -60,7 +62,43 @@ export async function buildShadow(context: ReplayContext, options: BuildOptions)
   return new Map(runners.map((runner) => [runner.projection.name, runner.position]));
 }
 
-export async function eventsApplied(knex: Knex, projections: readonly Projection<any>[]): Promise<number> {
+/** What a rebuild and a verify ask of their shadow. */
+export interface ShadowRunOptions {
+  /** A partial replay's start; undefined: the start of the log. */
+  from?: bigint | undefined;
+  batchSize?: number | undefined;
+  /** How long to wait for a live writer to reach the shadow (default 5 s). */
+  liveWaitMs?: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * Fills the shadow of `projections` (each prepared: shadow-schema.ts), then waits until the live
+ * projections reach it. Answers where the shadow stands and the live projections still behind it
+ * (their writer is stopped, failed or far behind).
+ */
+export async function buildShadowToLive(
+  context: ReplayContext,
+  shadow: { knex: Knex; schema: string; label: string },
+  projections: readonly Projection[],
+  options: ShadowRunOptions,
+): Promise<{ shadowAt: Map<string, Position | undefined>; behind: string[] }> {
+  const shadowAt = await buildShadow(context, {
+    shadowKnex: shadow.knex,
+    shadowSchema: shadow.schema,
+    projections,
+    batchSize: options.batchSize ?? context.defaultBatchSize,
+    progress: createProgress({ label: shadow.label, stream: context.stderr, tty: context.interactive }),
+    // What the live projections applied is what the shadow has to: a fair total. A partial
+    // replay has no such figure.
+    expectedEvents: async () => (options.from === undefined ? eventsApplied(context.knex, projections) : undefined),
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  return { shadowAt, behind: await waitForLiveToReach(context.knex, shadowAt, options.liveWaitMs ?? 5000) };
+}
+
+/** The events the checkpoint rows of `projections` count as applied, in all. */
+export async function eventsApplied(knex: Knex, projections: readonly Projection[]): Promise<number> {
   const row = (await knex(CHECKPOINTS_TABLE)
     .whereIn(
       'projection',

@@ -7,12 +7,13 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { migrateToLatest } from '../../platform/postgres';
-import { createTestSchema } from '../../platform/postgres/testing';
+import { eventually } from '../../platform/testing/eventually';
+import { createTestSchema } from '../../platform/testing/postgres-schema';
 import { readModelMigrations } from '../migrations';
 import { allProjections } from '../projections';
-import { settle, snapshotReadModels, startProjectorTestFixture, type ProjectorTestFixture } from '../testing';
+import { settle, snapshotReadModels, startProjectorTestFixture, type ProjectorTestFixture } from '../testing/fixture';
 import { tablesNeverRebuilt, tablesOfProjection } from './read-model-tables';
-import { dropShadows, replayEnvironment, runCli, startCli } from './testing';
+import { dropShadows, replayEnvironment, runCli, startCli } from '../testing/replay';
 
 let f: ProjectorTestFixture;
 let env: Record<string, string>;
@@ -105,11 +106,9 @@ test('a second rebuild while one runs: refused in one line; status shows it runn
   await holder('projection_checkpoints').where({ projection: 'orders' }).forUpdate().select('projection');
   const first = startCli(env, ['rebuild', '--all', '--yes', '--batch-size', '2']);
   try {
-    const deadline = Date.now() + 30_000;
-    while (!/rebuild: \d+/.test(first.stderr())) {
-      if (Date.now() > deadline) throw new Error(`the first rebuild did not start: ${first.stderr()}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await eventually('the first rebuild to start', () => /rebuild: \d+/.test(first.stderr()), { timeoutMs: 60_000 }).catch((error: Error) => {
+      throw new Error(`${error.message}: ${first.stderr()}`);
+    });
     const before = await snapshotReadModels(f.db.knex);
     const second = await runCli(env, ['rebuild', 'orders', '--yes']);
     assert.is(second.code, 4, second.stderr);

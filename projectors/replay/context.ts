@@ -135,7 +135,7 @@ async function checkEventStore(client: EventStoreDBClient, url: string): Promise
 }
 
 /** The projections as a rebuild runs them: the outbox is left alone (docs/REPLAY.md). */
-export function rebuildProjections(context: Pick<ReplayContext, 'lowStockThreshold'>, names: readonly string[]): Projection<any>[] {
+export function rebuildProjections(context: Pick<ReplayContext, 'lowStockThreshold'>, names: readonly string[]): Projection[] {
   return allProjections({ lowStockThreshold: context.lowStockThreshold, writeOutbox: false }).filter(({ name }) => names.includes(name));
 }
 

@@ -6,13 +6,14 @@
  */
 import { FORWARDS, START, type EventStoreDBClient } from '@eventstore/db-client';
 import type { Knex } from 'knex';
+import { rawEventOf } from '../framework/event-feed';
+import { readFor } from '../framework/read-event';
 import { CannotApplyEventError, type Position, type ProjectedEvent, type Projection, type RawEvent } from '../framework/types';
-import { storableEvent } from '../framework/storable-text';
 
 const PAGE = 500;
 
 /** Answers how many events it applied. */
-export async function foldRange(trx: Knex.Transaction, client: EventStoreDBClient, projection: Projection<any>, after: Position | undefined, through: Position): Promise<number> {
+export async function foldRange(trx: Knex.Transaction, client: EventStoreDBClient, projection: Projection, { after, through }: { after: Position | undefined; through: Position }): Promise<number> {
   let applied = 0;
   let pending: ProjectedEvent[] = [];
   const flush = async () => {
@@ -22,7 +23,8 @@ export async function foldRange(trx: Knex.Transaction, client: EventStoreDBClien
     pending = [];
   };
   for await (const raw of readRange(client, projection.streamPrefixes, after, through)) {
-    const event = readEvent(projection, raw);
+    const event = readFor(projection, raw);
+    if (event instanceof CannotApplyEventError) throw event;
     if (event) pending.push(event);
     if (pending.length >= PAGE) await flush();
   }
@@ -45,33 +47,10 @@ export async function* readRange(client: EventStoreDBClient, prefixes: readonly 
       if (after && event.position.commit <= after.commit) continue; // forwards reads include their start
       if (event.position.commit > through.commit) continue;
       if (event.type.startsWith('$') || !prefixes.some((prefix) => event.streamId.startsWith(prefix))) continue;
-      page.push({
-        id: event.id,
-        streamName: event.streamId,
-        revision: event.revision,
-        position: event.position,
-        type: event.type,
-        data: event.data,
-        metadata: event.metadata,
-        schemaVersion: (event.metadata as { schemaVersion?: unknown } | undefined)?.schemaVersion,
-        recordedAt: event.created,
-      });
+      page.push(rawEventOf(event, event.position));
     }
     yield* page;
     if (read < PAGE || !last || last.commit >= through.commit || (from !== START && last.commit === from.commit)) return;
     from = last;
-  }
-}
-
-/** As the runner reads: passes by what the projection does not apply, refuses what it cannot read. */
-function readEvent(projection: Projection<any>, raw: RawEvent): ProjectedEvent | undefined {
-  if (!projection.handles(raw.type)) {
-    if (projection.knows(raw.type)) return undefined;
-    throw new CannotApplyEventError(projection.name, raw, `unknown event type '${raw.type}' in a stream this projection follows`);
-  }
-  try {
-    return { event: projection.read(storableEvent(raw)), id: raw.id, streamName: raw.streamName, revision: raw.revision, position: raw.position, recordedAt: raw.recordedAt };
-  } catch (error) {
-    throw new CannotApplyEventError(projection.name, raw, error instanceof Error ? error.message : String(error), { cause: error });
   }
 }

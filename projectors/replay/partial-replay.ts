@@ -13,6 +13,7 @@ import { BACKWARDS, END, type EventStoreDBClient } from '@eventstore/db-client';
 import type { Knex } from 'knex';
 import { CHECKPOINTS_TABLE } from '../framework/checkpoint-store';
 import type { Position } from '../framework/types';
+import type { ReplayContext } from './context';
 import { ExitCode, ReplayError } from './errors';
 import { readRange } from './fold-range';
 
@@ -44,7 +45,7 @@ export function assertPartialReplaySupported(names: readonly string[]): void {
  * entities born at or after it, and the checkpoint just before it. Runs in the shadow's
  * transaction (search path: the shadow schema).
  */
-export async function seedPartialReplay(trx: Knex.Transaction, client: EventStoreDBClient, liveSchema: string, name: string, from: bigint): Promise<void> {
+export async function seedPartialReplay(trx: Knex.Transaction, { client, schema: liveSchema }: Pick<ReplayContext, 'client' | 'schema'>, name: string, from: bigint): Promise<void> {
   const { table, key, bornIn } = partialReplays[name]!;
   const startAfter = await recordBefore(client, from);
   // Copy first, then look for births: an entity born while copying is then surely found.

@@ -3,12 +3,14 @@
  * to completion: the result is what an uninterrupted rebuild gives, and no event was applied
  * twice. The seed is printed; REPLAY_KILL_SEED replays a failing run.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { seededRandom } from '../../test/support/seeded-random';
+import { eventually } from '../../platform/testing/eventually';
+import { seededRandom } from '../../platform/testing/seeded-random';
 import { allProjections } from '../projections';
-import { settle, snapshotReadModels, startProjectorTestFixture, type ProjectorTestFixture } from '../testing';
-import { comparable, dropShadows, eventsAppliedBy, freshFold, replayEnvironment, startCli } from './testing';
+import { settle, snapshotReadModels, startProjectorTestFixture, type ProjectorTestFixture } from '../testing/fixture';
+import { comparable, dropShadows, eventsAppliedBy, freshFold, replayEnvironment, startCli } from '../testing/replay';
 
 const KILLS = Number(process.env.REPLAY_KILLS ?? 4);
 const seed = Number(process.env.REPLAY_KILL_SEED ?? Date.now() % 100_000);
@@ -43,14 +45,13 @@ test(`a rebuild SIGKILLed ${KILLS} times, then run to completion, equals an unin
   const env = replayEnvironment(f);
   const args = ['rebuild', '--all', '--yes', '--batch-size', '7'];
 
-  let progressAtKills: number[] = [];
+  const progressAtKills: number[] = [];
   for (let kill = 0; kill < KILLS; kill++) {
     const run = startCli(env, args);
     // Somewhere in the work: after the shadow has some progress (or, for the first, possibly before).
     const before = await shadowProgress();
-    const deadline = Date.now() + 30_000;
-    while (kill > 0 && (await shadowProgress()) <= before && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
-    await new Promise((resolve) => setTimeout(resolve, (kill === 0 ? 700 : 0) + random() * 600));
+    if (kill > 0) await eventually('the resumed rebuild to make progress', async () => (await shadowProgress()) > before, { timeoutMs: 60_000, intervalMs: 20 });
+    await sleep((kill === 0 ? 700 : 0) + random() * 600);
     run.child.kill('SIGKILL');
     const { signal, stderr } = await run.done;
     if (signal !== 'SIGKILL') throw new Error(`the rebuild ended before it was killed (${signal}): ${stderr}`);
@@ -68,7 +69,6 @@ test(`a rebuild SIGKILLed ${KILLS} times, then run to completion, equals an unin
   for (const table of Object.keys(fresh.snapshot)) assert.equal(live[table], fresh.snapshot[table], `${table} equals an uninterrupted rebuild`);
   assert.equal(await eventsAppliedBy(f.db.knex), fresh.applied, 'as many events applied per projection as in one go: none twice, none skipped');
   assert.is(await shadowProgress(), 0, 'the shadow is gone after the swap');
-  progressAtKills = [];
 });
 
 test.run();

@@ -6,10 +6,11 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { eventually } from '../../platform/testing/eventually';
 import { allProjections } from '../projections';
-import { settle, snapshotReadModels, startProjectorTestFixture, type ProjectorTestFixture } from '../testing';
+import { settle, snapshotReadModels, startProjectorTestFixture, type ProjectorTestFixture } from '../testing/fixture';
 import { rebuild } from './rebuild';
-import { comparable, dropShadows, eventsAppliedBy, freshFold, testContext } from './testing';
+import { comparable, dropShadows, eventsAppliedBy, freshFold, testContext } from '../testing/replay';
 
 let f: ProjectorTestFixture;
 
@@ -98,10 +99,11 @@ test('rebuild --all while checkouts flow: tables equal a fresh fold, no reader s
     await context.close();
   }
   const swappedWhileFlowing = orders;
-  for (let i = 0; i < 5; i++) await new Promise((resolve) => setTimeout(resolve, 50)); // a few more checkouts on the new tables
+  await eventually('a few more checkouts on the new tables', () => orders >= swappedWhileFlowing + 3);
   flowing = false;
   await flow;
   await settle(f.es.client, runners);
+  await eventually('the poller to have looked often', () => looks > 20);
   polling = false;
   await poller;
 

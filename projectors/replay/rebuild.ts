@@ -6,25 +6,19 @@
  */
 import type { Knex } from 'knex';
 import { closePostgres, connectPostgres } from '../../platform/postgres';
-import { buildShadow } from './build-shadow';
+import { buildShadowToLive, eventsApplied, type ShadowRunOptions } from './build-shadow';
 import { rebuildProjections, type ReplayContext } from './context';
 import { ExitCode, ReplayError } from './errors';
-import { checkpointRows, waitForLiveToReach } from './live-checkpoints';
 import { assertPartialReplaySupported, seedPartialReplay } from './partial-replay';
-import { createProgress } from './progress';
 import { takeReplayLock } from './replay-lock';
 import { ensureShadowSchema, prepareShadowProjection, shadowSchemaOf } from './shadow-schema';
 import { planSwap, swapShadowIn, validateForeignKeys, type SwapResult } from './swap';
 
-export interface RebuildOptions {
+/** Once `liveWaitMs` has passed, the swap goes ahead with a live writer still behind the shadow. */
+export interface RebuildOptions extends ShadowRunOptions {
   projections: readonly string[];
-  from?: bigint | undefined;
-  batchSize?: number | undefined;
   /** Swap without asking. */
   yes: boolean;
-  /** How long to wait for a live writer to reach the shadow before swapping anyway (default 5 s). */
-  liveWaitMs?: number;
-  signal?: AbortSignal;
 }
 
 export interface RebuildResult extends SwapResult {
@@ -53,7 +47,7 @@ export async function rebuild(context: ReplayContext, options: RebuildOptions): 
     const resumed: string[] = [];
     for (const name of names) {
       const start = await prepareShadowProjection(shadowKnex, name, { from: options.from, lowStockThreshold: context.lowStockThreshold }, async (trx) => {
-        if (options.from !== undefined) await seedPartialReplay(trx, context.client, context.schema, name, options.from);
+        if (options.from !== undefined) await seedPartialReplay(trx, context, name, options.from);
       });
       if (start.resumed) {
         resumed.push(name);
@@ -62,29 +56,17 @@ export async function rebuild(context: ReplayContext, options: RebuildOptions): 
     }
 
     const projections = rebuildProjections(context, names);
-    const shadowAt = await buildShadow(context, {
-      shadowKnex,
-      shadowSchema,
-      projections,
-      batchSize: options.batchSize ?? context.defaultBatchSize,
-      progress: createProgress({ label: 'rebuild', stream: context.stderr, tty: context.interactive }),
-      // What the live projections applied is what the shadow has to: a fair total. A partial
-      // replay has no such figure.
-      expectedEvents: async () => (options.from === undefined ? sum([...(await checkpointRows(context.knex, names)).values()].map((row) => Number(row.events_applied))) : undefined),
-      ...(options.signal ? { signal: options.signal } : {}),
-    });
-    const behind = await waitForLiveToReach(context.knex, shadowAt, options.liveWaitMs ?? 5000);
+    const { behind } = await buildShadowToLive(context, { knex: shadowKnex, schema: shadowSchema, label: 'rebuild' }, projections, options);
     if (behind.length > 0) context.stderr.write(`live ${behind.join(', ')} behind the shadow and not moving: the swap moves ${behind.length > 1 ? 'their' : 'its'} checkpoint forward to the shadow's\n`);
 
     const swapped = await swapShadowIn(context, { shadowSchema, projections, plan });
     const problems = await validateForeignKeys(context);
-    const eventsApplied = sum([...(await checkpointRows(context.knex, names)).values()].map((row) => Number(row.events_applied)));
     return {
       ...swapped,
       schema: context.schema,
       shadowSchema,
       resumed,
-      eventsApplied,
+      eventsApplied: await eventsApplied(context.knex, projections),
       seconds: (performance.now() - started) / 1000,
       warnings: problems.map((problem) => `a foreign key onto the rebuilt tables does not hold and stays NOT VALID: ${problem}`),
     };
@@ -99,10 +81,6 @@ async function confirm(context: ReplayContext, what: string, tables: number, yes
   if (!context.interactive) throw new ReplayError(`refusing to swap ${tables} tables without confirmation: no terminal to ask on, pass --yes`, ExitCode.declined);
   const answer = await context.ask(`${what}.\nswap ${tables} tables? [y/N] `);
   if (!/^y(es)?$/i.test(answer.trim())) throw new ReplayError('not confirmed; nothing was changed', ExitCode.declined);
-}
-
-function sum(values: readonly number[]): number {
-  return values.reduce((total, value) => total + value, 0);
 }
 
 export function describeRebuild(result: RebuildResult): string {

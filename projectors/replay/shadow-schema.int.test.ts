@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { closePostgres, connectPostgres, migrateToLatest } from '../../platform/postgres';
-import { createTestSchema, TEST_DATABASE_URL } from '../../platform/postgres/testing';
+import { createTestSchema, TEST_DATABASE_URL } from '../../platform/testing/postgres-schema';
 import { readModelMigrations } from '../migrations';
 import type { ReplayContext } from './context';
 import { dropSchema, ensureShadowSchema } from './shadow-schema';

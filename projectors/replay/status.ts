@@ -6,7 +6,8 @@
 import { Registry } from 'prom-client';
 import { LAG_SCAN_LIMIT, ProjectorMetrics } from '../framework/metrics';
 import type { ReplayContext } from './context';
-import { checkpointRows, positionOfRow } from './live-checkpoints';
+import { positionOfRow } from '../framework/checkpoint-store';
+import { checkpointRows } from './live-checkpoints';
 import { isReplayRunning } from './replay-lock';
 import { schemaExists, shadowSchemaOf } from './shadow-schema';
 import { allProjections } from '../projections';

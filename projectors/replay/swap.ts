@@ -17,13 +17,14 @@
  * writers go on) and try again a moment later, rather than hold everyone.
  */
 import type { Knex } from 'knex';
-import { CHECKPOINTS_TABLE, lockCheckpoint } from '../framework/checkpoint-store';
+import { retry, type Backoff } from '../../platform/retry';
+import { CHECKPOINTS_TABLE, lockCheckpoint, positionOfRow } from '../framework/checkpoint-store';
 import type { Position, Projection } from '../framework/types';
-import { outboxChannel, outboxRowFor, type NotificationRow } from '../projections/notifications';
+import { outboxChannel, outboxRowFor, type NotificationRow } from '../projections/notification-outbox';
 import type { ReplayContext } from './context';
 import { ExitCode, ReplayError } from './errors';
 import { foldRange } from './fold-range';
-import { checkpointRows, isBefore, positionOfRow } from './live-checkpoints';
+import { checkpointRows, isBefore } from './live-checkpoints';
 import { tablesOf } from './read-model-tables';
 
 export interface SwapPlan {
@@ -72,29 +73,30 @@ async function viewsOver(knex: Knex | Knex.Transaction, schema: string, tables: 
 export interface SwapOptions {
   shadowSchema: string;
   /** The shadow's projections (writeOutbox false), used to fold the last events in. */
-  projections: readonly Projection<any>[];
+  projections: readonly Projection[];
   plan: SwapPlan;
   lockTimeoutMs?: number;
   attempts?: number;
 }
 
+/** Between attempts: about eight seconds in all over the default 30 attempts, as long as a reader in the way may take. */
+const SWAP_BACKOFF: Backoff = { initialMs: 50, maxMs: 600 };
+
 export async function swapShadowIn(context: ReplayContext, options: SwapOptions): Promise<SwapResult> {
   const { attempts = 30 } = options;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await swapOnce(context, options);
-    } catch (error) {
-      const code = (error as { code?: unknown }).code;
+  try {
+    return await retry(() => swapOnce(context, options), { maxAttempts: attempts, backoff: SWAP_BACKOFF }, {
       // 55P03 lock_not_available (our lock_timeout), 40P01 deadlock: someone else was in the way.
-      if ((code !== '55P03' && code !== '40P01') || attempt >= attempts) {
-        if (code === '55P03') throw new ReplayError(`could not take the tables for the swap in ${attempts} attempts (a long transaction is using them?); nothing was swapped, the shadow is kept`, ExitCode.failed);
-        throw error;
-      }
-      context.logger.info({ attempt, code }, 'the swap was in the way of another transaction; trying again');
-      await new Promise((resolve) => setTimeout(resolve, 50 * Math.min(attempt, 6) + Math.random() * 50));
-    }
+      shouldRetry: (error) => codeOf(error) === '55P03' || codeOf(error) === '40P01',
+      onRetry: (error, attempt) => context.logger.info({ attempt, code: codeOf(error) }, 'the swap was in the way of another transaction; trying again'),
+    });
+  } catch (error) {
+    if (codeOf(error) === '55P03') throw new ReplayError(`could not take the tables for the swap in ${attempts} attempts (a long transaction is using them?); nothing was swapped, the shadow is kept`, ExitCode.failed);
+    throw error;
   }
 }
+
+const codeOf = (error: unknown): unknown => (error as { code?: unknown } | undefined)?.code;
 
 async function swapOnce(context: ReplayContext, { shadowSchema, projections, plan, lockTimeoutMs = 5000 }: SwapOptions): Promise<SwapResult> {
   const live = context.schema;
@@ -139,7 +141,7 @@ async function swapOnce(context: ReplayContext, { shadowSchema, projections, pla
       let folded = 0;
       let position = shadowAt;
       if (isBefore(shadowAt, liveAt)) {
-        folded = await foldRange(trx, context.client, projection, shadowAt, liveAt!);
+        folded = await foldRange(trx, context.client, projection, { after: shadowAt, through: liveAt! });
         position = liveAt;
       }
       // The folded events are the newest applied, the same the live writer applied last.

@@ -6,8 +6,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { allProjections } from '../projections';
-import { settle, snapshotReadModels, startProjectorTestFixture, type ProjectorTestFixture } from '../testing';
-import { dropShadows, replayEnvironment, runCli } from './testing';
+import { settle, snapshotReadModels, startProjectorTestFixture, type ProjectorTestFixture } from '../testing/fixture';
+import { dropShadows, replayEnvironment, runCli } from '../testing/replay';
 
 let f: ProjectorTestFixture;
 let env: Record<string, string>;

@@ -5,24 +5,20 @@
  * sees are the same commit's, while the live writers go on undisturbed.
  */
 import { closePostgres, connectPostgres } from '../../platform/postgres';
-import { buildShadow } from './build-shadow';
+import { buildShadowToLive, type ShadowRunOptions } from './build-shadow';
 import { compareTable, describeDifference, type TableComparison } from './compare-tables';
 import { rebuildProjections, type ReplayContext } from './context';
 import { ExitCode, ReplayError } from './errors';
 import { foldRange } from './fold-range';
-import { checkpointRows, isBefore, positionOfRow, waitForLiveToReach } from './live-checkpoints';
+import { positionOfRow } from '../framework/checkpoint-store';
+import { checkpointRows, isBefore } from './live-checkpoints';
 import { assertPartialReplaySupported, seedPartialReplay } from './partial-replay';
-import { createProgress } from './progress';
 import { tablesOfProjection } from './read-model-tables';
 import { takeReplayLock } from './replay-lock';
 import { dropSchema, ensureShadowSchema, prepareShadowProjection, shadowSchemaOf } from './shadow-schema';
 
-export interface VerifyOptions {
+export interface VerifyOptions extends ShadowRunOptions {
   projections: readonly string[];
-  from?: bigint | undefined;
-  batchSize?: number | undefined;
-  liveWaitMs?: number;
-  signal?: AbortSignal;
 }
 
 export interface VerifyResult {
@@ -45,21 +41,11 @@ export async function verify(context: ReplayContext, options: VerifyOptions): Pr
     try {
       for (const name of names) {
         await prepareShadowProjection(shadowKnex, name, { from: options.from, lowStockThreshold: context.lowStockThreshold }, async (trx) => {
-          if (options.from !== undefined) await seedPartialReplay(trx, context.client, context.schema, name, options.from);
+          if (options.from !== undefined) await seedPartialReplay(trx, context, name, options.from);
         });
       }
       const projections = rebuildProjections(context, names);
-      const shadowAt = await buildShadow(context, {
-        shadowKnex,
-        shadowSchema,
-        projections,
-        batchSize: options.batchSize ?? context.defaultBatchSize,
-        progress: createProgress({ label: 'verify', stream: context.stderr, tty: context.interactive }),
-        expectedEvents: async () =>
-          options.from === undefined ? [...(await checkpointRows(context.knex, names)).values()].reduce((total, row) => total + Number(row.events_applied), 0) : undefined,
-        ...(options.signal ? { signal: options.signal } : {}),
-      });
-      const behind = await waitForLiveToReach(context.knex, shadowAt, options.liveWaitMs ?? 5000);
+      const { behind } = await buildShadowToLive(context, { knex: shadowKnex, schema: shadowSchema, label: 'verify' }, projections, options);
       if (behind.length > 0) {
         throw new ReplayError(`cannot compare ${behind.join(', ')} at the same checkpoint: the live projection is behind the rebuild and not moving (is the projectors service running?)`, ExitCode.failed);
       }
@@ -72,7 +58,7 @@ export async function verify(context: ReplayContext, options: VerifyOptions): Pr
           for (const projection of projections) {
             const liveAt = positionOfRow(live.get(projection.name));
             const shadowAt = positionOfRow(shadow.get(projection.name));
-            if (isBefore(shadowAt, liveAt)) await foldRange(trx, context.client, projection, shadowAt, liveAt!);
+            if (isBefore(shadowAt, liveAt)) await foldRange(trx, context.client, projection, { after: shadowAt, through: liveAt! });
             comparedAt[projection.name] = liveAt?.commit.toString() ?? null;
           }
           const tables: TableComparison[] = [];

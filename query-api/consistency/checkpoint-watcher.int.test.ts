@@ -1,7 +1,9 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { eventually } from '../../platform/testing/eventually';
 import { migrateToLatest } from '../../platform/postgres';
-import { createTestSchema, type TestSchema } from '../../platform/postgres/testing';
+import { createTestSchema, type TestSchema } from '../../platform/testing/postgres-schema';
 import { readModelMigrations } from '../../projectors/migrations';
 import { CheckpointWatcher } from './checkpoint-watcher';
 
@@ -27,13 +29,12 @@ const position = (commit: number) => ({ commit: BigInt(commit), prepare: BigInt(
 
 async function untilListening(watcher: CheckpointWatcher): Promise<void> {
   // The first wait starts the LISTEN connection; wait until the server has it registered.
-  for (let i = 0; i < 200; i++) {
+  await eventually('the watcher listening', async () => {
     const rows = await db.knex.raw(`select count(*)::int as n from pg_stat_activity where query ilike 'listen %' and query like ?`, [`%${db.schema}%`]);
-    if ((rows.rows[0] as { n: number }).n > 0) return;
+    if ((rows.rows[0] as { n: number }).n > 0) return true;
     watcher.start();
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error('the watcher never listened');
+    return false;
+  });
 }
 
 test('a checkpoint move announced at commit answers a waiting request at once, without polling', async () => {
@@ -44,7 +45,7 @@ test('a checkpoint move announced at commit answers a waiting request at once, w
     await untilListening(watcher);
     const started = performance.now();
     const waiting = watcher.waitFor(['orders'], position(100), 5_000);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sleep(50);
     await moveCheckpoint('orders', 99);
     await moveCheckpoint('orders', 100);
     const outcome = await waiting;

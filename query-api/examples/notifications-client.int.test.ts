@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { insertNotification, publishNotification, startQueryApi, type RunningQueryApi } from '../testing';
+import { insertNotification, publishNotification, startQueryApi, type RunningQueryApi } from '../testing/fixture';
 import type { Notification } from '../notifications/notification-store';
 
 let api: RunningQueryApi;

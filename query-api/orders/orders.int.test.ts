@@ -1,6 +1,7 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { insertOrder, setCheckpoint, startQueryApi, type RunningQueryApi } from '../testing';
+import { insertOrder, setCheckpoint, startQueryApi, type RunningQueryApi } from '../testing/fixture';
 
 let api: RunningQueryApi;
 let alice: string;
@@ -137,7 +138,7 @@ test('read your writes: a request with X-Min-Position waits until the orders pro
   const orderId = 'ryw-order';
   const started = Date.now();
   const pending = api.get(`/orders/${orderId}`, { token: alice, headers: { 'x-min-position': '120' } });
-  await new Promise((resolve) => setTimeout(resolve, 250));
+  await sleep(250);
   // The projection commits the order and its checkpoint together, as it does.
   await api.knex.transaction(async (trx) => {
     await insertOrder(trx, { customerId: 'alice', orderId, position: 120n });

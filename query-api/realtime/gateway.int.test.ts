@@ -1,10 +1,12 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { eventually } from '../../platform/testing/eventually';
 import { io } from 'socket.io-client';
 import { mintToken } from '../../platform/auth';
 import type { Notification } from '../notifications/notification-store';
-import { insertNotification, publishNotification, startQueryApi, TEST_JWT_SECRET, type RunningQueryApi } from '../testing';
-import { connectClient, type TestClient } from './socket-testing';
+import { insertNotification, publishNotification, startQueryApi, TEST_JWT_SECRET, type RunningQueryApi } from '../testing/fixture';
+import { connectClient, type TestClient } from '../testing/socket-client';
 
 let api: RunningQueryApi;
 const open: TestClient[] = [];
@@ -60,7 +62,7 @@ test('a customer receives their own notification; another customer and an admin 
   await publishNotification(api.nats, api.subjectPrefix, lowStock);
   assert.equal(await ida.waitFor(1), [forIda]);
   assert.equal(await admin.waitFor(1), [lowStock], 'the admin room gets admin notifications only');
-  await new Promise((resolve) => setTimeout(resolve, 100));
+  await sleep(100);
   assert.equal(henry.received, [forHenry], 'henry got neither ida’s nor the admin’s');
   assert.equal(ida.received, [forIda]);
 });
@@ -75,7 +77,7 @@ test('a message whose payload names another user than its subject is delivered t
   const forJack = await insertNotification(api.knex, { userId: 'jack', position: 21n });
   await publishNotification(api.nats, api.subjectPrefix, forJack);
   assert.equal(await jack.waitFor(1), [forJack]);
-  await new Promise((resolve) => setTimeout(resolve, 50));
+  await sleep(50);
   assert.equal(kate.received, []);
 });
 
@@ -104,7 +106,7 @@ test('a client offline during the events gets the missed ones on reconnect, in o
   const fresh = await insertNotification(api.knex, { userId: 'lena', position: 35n });
   await publishNotification(api.nats, api.subjectPrefix, fresh);
   assert.equal(await back.waitFor(4), [missed1, missed2, missed3, fresh]);
-  await new Promise((resolve) => setTimeout(resolve, 100));
+  await sleep(100);
   assert.equal(back.received.map(({ id }) => id), [missed1.id, missed2.id, missed3.id, fresh.id], 'missed3 was not sent twice');
 });
 
@@ -118,14 +120,14 @@ test('live notifications arriving during a catch-up are held, sent after it in o
     await trx.raw('lock table notifications in access exclusive mode');
     const fresh = await insertNotification(trx, { userId: 'sam', position: 62n });
     connecting = connect('sam', { lastNotificationId: seen.id });
-    await new Promise((resolve) => setTimeout(resolve, 300)); // connected, catch-up query waiting on the lock
+    await sleep(300); // connected, catch-up query waiting on the lock
     await publishNotification(api.nats, api.subjectPrefix, fresh); // live, during the catch-up
     await publishNotification(api.nats, api.subjectPrefix, missed); // a late copy of a missed one
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
     await trx.commit();
     const sam = await connecting;
     assert.equal(await sam.waitFor(2), [missed, fresh]);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
     assert.equal(sam.received.map(({ id }) => id), [missed.id, fresh.id]);
     assert.equal(sam.caughtUp, [{ count: 2, more: false, unknownLastNotificationId: false }]);
   } finally {
@@ -136,7 +138,7 @@ test('live notifications arriving during a catch-up are held, sent after it in o
 test('a last id that is not the user’s own catches up nothing and says so', async () => {
   const other = await insertNotification(api.knex, { userId: 'nora', position: 40n });
   const oscar = await connect('oscar', { lastNotificationId: other.id });
-  await new Promise((resolve) => setTimeout(resolve, 100));
+  await sleep(100);
   assert.equal(oscar.caughtUp, [{ count: 0, more: false, unknownLastNotificationId: true }]);
   assert.equal(oscar.received, []);
 });
@@ -159,7 +161,7 @@ test('after NATS reconnects, sockets are cut and their clients catch up on what 
   try {
     await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
     await publishNotification(api.nats, api.subjectPrefix, first);
-    await until(() => received.length === 1);
+    await eventually('the first notification', () => received.length === 1);
 
     // Published while this instance is away from NATS: lost for live delivery.
     const reconnected = (async () => {
@@ -168,19 +170,11 @@ test('after NATS reconnects, sockets are cut and their clients catch up on what 
     await api.nats.reconnect();
     const lost = await insertNotification(api.knex, { userId: 'rita', position: 51n });
     await reconnected;
-    await until(() => received.length === 2);
+    await eventually('the missed notification after reconnecting', () => received.length === 2);
     assert.equal(received, [first.id, lost.id]);
   } finally {
     socket.disconnect();
   }
 });
-
-async function until(predicate: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 test.run();

@@ -1,13 +1,13 @@
 /**
- * The query API verifying an identity provider's tokens (a local one: platform/auth/testing.ts),
+ * The query API verifying an identity provider's tokens (a local one: platform/testing/identity-provider.ts),
  * over real HTTP and at the socket.io handshake and in-band refresh: the same verifier decides both.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { oidcVerifier } from '../../platform/auth';
-import { startTestIdentityProvider, type TestIdentityProvider } from '../../platform/auth/testing';
-import { startQueryApi, type RunningQueryApi } from '../testing';
-import { connectClient } from './socket-testing';
+import { startTestIdentityProvider, type TestIdentityProvider } from '../../platform/testing/identity-provider';
+import { startQueryApi, type RunningQueryApi } from '../testing/fixture';
+import { connectClient } from '../testing/socket-client';
 
 let provider: TestIdentityProvider;
 let api: RunningQueryApi;

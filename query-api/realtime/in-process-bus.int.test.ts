@@ -4,11 +4,12 @@
  * row, reaches the sockets of the user it names and nobody else's; one under another prefix
  * reaches no one.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mintToken } from '../../platform/auth';
-import { listenOnEphemeralPort } from '../../platform/http/testing';
+import { listenOnEphemeralPort } from '../../platform/testing/ports';
 import { createLogger } from '../../platform/logger';
 import { subjectToken } from '../../platform/nats';
 import { InProcessNotificationBus, type PublishingSession } from '../../platform/notification-bus';
@@ -16,7 +17,7 @@ import { closePostgres, connectPostgres, migrateToLatest, openEmbeddedPostgres, 
 import { readModelMigrations } from '../../projectors/migrations';
 import { buildQueryApi, type QueryApi } from '../app';
 import type { Notification } from '../notifications/notification-store';
-import { connectClient, type TestClient } from './socket-testing';
+import { connectClient, type TestClient } from '../testing/socket-client';
 
 const SECRET = 'in-process-bus-test-secret-0123456789abcdef';
 const PREFIX = 'notifications';
@@ -97,7 +98,7 @@ test('an id with characters a subject cannot hold still reaches that user; anoth
   const forOdd = notificationFor('user.with*odd>chars');
   await publish(forOdd);
   await odd.waitFor(1);
-  await new Promise((resolve) => setTimeout(resolve, 50));
+  await sleep(50);
   assert.equal(odd.received, [forOdd]);
   assert.equal(plain.received, []);
 });

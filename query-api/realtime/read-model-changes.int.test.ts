@@ -6,7 +6,7 @@
 import { io, type Socket } from 'socket.io-client';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { insertOrder, setCheckpoint, startQueryApi, type RunningQueryApi } from '../testing';
+import { insertOrder, setCheckpoint, startQueryApi, type RunningQueryApi } from '../testing/fixture';
 
 let api: RunningQueryApi;
 const sockets: Socket[] = [];

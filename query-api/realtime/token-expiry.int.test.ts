@@ -6,10 +6,11 @@
 import { decodeJwt } from 'jose';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { eventually } from '../../platform/testing/eventually';
 import { mintToken } from '../../platform/auth';
-import { insertNotification, publishNotification, startQueryApi, TEST_JWT_SECRET, type RunningQueryApi } from '../testing';
+import { insertNotification, publishNotification, startQueryApi, TEST_JWT_SECRET, type RunningQueryApi } from '../testing/fixture';
 import type { RefreshAnswer, TokenExpired } from './gateway';
-import { connectClient, type TestClient } from './socket-testing';
+import { connectClient, type TestClient } from '../testing/socket-client';
 
 let api: RunningQueryApi;
 const open: TestClient[] = [];
@@ -36,14 +37,6 @@ async function connect(token: string): Promise<TestClient & { expired: TokenExpi
 
 function refresh(client: TestClient, payload: unknown): Promise<RefreshAnswer> {
   return client.socket.timeout(5000).emitWithAck('refresh-token', payload) as Promise<RefreshAnswer>;
-}
-
-async function until(predicate: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 let position = 100n;
@@ -82,7 +75,7 @@ test('a socket refreshed in-band before expiry keeps its rooms and goes on recei
   const answer = await refresh(uma, { token: fresh });
   assert.equal(answer, { ok: true, expiresAt: new Date(expiryOf(fresh)).toISOString() });
 
-  await until(() => Date.now() > expiryOf(first) + 1500, 'the first token to be well expired');
+  await eventually('the first token to be well expired', () => Date.now() > expiryOf(first) + 1500);
   assert.ok(uma.socket.connected, 'still connected after the first token expired');
   const later = await notify('uma');
   assert.equal(await uma.waitFor(1, 5000), [later]);

@@ -19,6 +19,7 @@
  * shows card tokens and a refund moves money: neither is anyone's but the saga's.
  */
 import { timingSafeEqual } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 
 export type AuthorizationStatus = 'authorized' | 'declined' | 'captured' | 'voided' | 'refunded';
@@ -92,8 +93,6 @@ export function createPaymentSandbox(options: PaymentSandboxOptions): PaymentSan
   const calls: Record<string, number> = { authorize: 0, capture: 0, void: 0, refund: 0 };
   let latencyMs = options.latencyMs ?? 0;
   let sequence = 0;
-
-  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
   /** Runs `operation` once per Idempotency-Key and replays its answer afterwards. */
   function idempotent(operation: string, handle: (body: Record<string, unknown>, key: string, params: Record<string, string>) => Answer | 'hang' | 'unavailable') {

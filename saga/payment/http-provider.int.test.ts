@@ -6,8 +6,9 @@
 import type { AddressInfo } from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { rejectionOf } from '../../platform/testing/rejection';
 import { createPaymentSandbox, type PaymentSandbox } from '../payment-sandbox/server';
-import { TEST_SANDBOX_KEY as key } from '../testing-process';
+import { TEST_SANDBOX_KEY as key } from '../testing/saga-process';
 import { httpPaymentProvider, type HttpPaymentProvider } from './http-provider';
 import { TransientPaymentError } from './port';
 
@@ -27,15 +28,6 @@ test.after(async () => {
   await sandbox.app.close();
 });
 
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the call to fail');
-}
-
 test('authorize, capture, refund; the same key answers the same authorization', async () => {
   const first = await provider.authorize({ idempotencyKey: 'o1/authorize', token: 'tok_ok', amount });
   assert.is(first.result, 'approved');
@@ -53,7 +45,7 @@ test('a decline (402) and a refused capture (409) are answers, not errors', asyn
 
 test('503 is transient: tok_flaky fails twice, then approves under the same key', async () => {
   for (let attempt = 1; attempt <= 2; attempt++) {
-    const error = await rejection(provider.authorize({ idempotencyKey: 'o4/authorize', token: 'tok_flaky', amount }));
+    const error = await rejectionOf(provider.authorize({ idempotencyKey: 'o4/authorize', token: 'tok_flaky', amount }));
     assert.instance(error, TransientPaymentError);
     assert.match((error as Error).message, /answered 503/);
   }
@@ -62,7 +54,7 @@ test('503 is transient: tok_flaky fails twice, then approves under the same key'
 
 test('no answer within the timeout is transient, and so is an aborted call; the provider still works after', async () => {
   const started = performance.now();
-  const timedOut = await rejection(provider.authorize({ idempotencyKey: 'o5/authorize', token: 'tok_timeout', amount }));
+  const timedOut = await rejectionOf(provider.authorize({ idempotencyKey: 'o5/authorize', token: 'tok_timeout', amount }));
   const waited = performance.now() - started;
   assert.instance(timedOut, TransientPaymentError);
   assert.ok(waited >= 250 && waited < 3000, `gave up after ${waited.toFixed(0)} ms with a 300 ms timeout`);
@@ -70,7 +62,7 @@ test('no answer within the timeout is transient, and so is an aborted call; the 
   const controller = new AbortController();
   const call = provider.authorize({ idempotencyKey: 'o6/authorize', token: 'tok_timeout', amount }, controller.signal);
   setTimeout(() => controller.abort(new Error('the payment deadline fired')), 20);
-  assert.instance(await rejection(call), TransientPaymentError);
+  assert.instance(await rejectionOf(call), TransientPaymentError);
   // The sandbox remembered the hanging authorization: the saga voids it.
   assert.is((await provider.void({ authorizationKey: 'o6/authorize', idempotencyKey: 'o6/void' })).result, 'voided');
 });
@@ -82,11 +74,11 @@ test('a provider nobody listens on is transient; a 4xx it does not expect is not
   await closed.app.close();
   const nowhere = httpPaymentProvider({ baseUrl: `http://127.0.0.1:${port}`, key, timeoutMs: 300 });
   try {
-    assert.instance(await rejection(nowhere.authorize({ idempotencyKey: 'o7/authorize', token: 'tok_ok', amount })), TransientPaymentError);
+    assert.instance(await rejectionOf(nowhere.authorize({ idempotencyKey: 'o7/authorize', token: 'tok_ok', amount })), TransientPaymentError);
   } finally {
     await nowhere.close();
   }
-  const empty = await rejection(provider.authorize({ idempotencyKey: '', token: 'tok_ok', amount }));
+  const empty = await rejectionOf(provider.authorize({ idempotencyKey: '', token: 'tok_ok', amount }));
   assert.not.instance(empty, TransientPaymentError);
   assert.match((empty as Error).message, /answered 400/);
 });
@@ -118,7 +110,7 @@ test('the sandbox wants its key: without it 401, with another key 401, and a pro
 
   const wrongKey = httpPaymentProvider({ baseUrl, key: 'w'.repeat(40), timeoutMs: 300 });
   try {
-    const refused = await rejection(wrongKey.authorize({ idempotencyKey: 'o8/authorize', token: 'tok_ok', amount }));
+    const refused = await rejectionOf(wrongKey.authorize({ idempotencyKey: 'o8/authorize', token: 'tok_ok', amount }));
     assert.not.instance(refused, TransientPaymentError);
     assert.match((refused as Error).message, /answered 401/);
   } finally {

@@ -15,6 +15,13 @@ export interface HttpPaymentProvider extends PaymentProvider {
   close(): Promise<void>;
 }
 
+/** One POST to the provider: where, under which idempotency key, with what JSON body. */
+interface ProviderRequest {
+  path: string;
+  idempotencyKey: string;
+  body: unknown;
+}
+
 /**
  * Uses undici's connection pool rather than `fetch` or `node:http`: two calls per checkout, and
  * per call `fetch` costs several times the CPU (streams, signals, the Response object) and
@@ -26,8 +33,8 @@ export function httpPaymentProvider({ baseUrl, key, timeoutMs }: HttpPaymentProv
   const pool = new Pool(url.origin, { headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
   const prefix = url.pathname.replace(/\/$/, '');
 
-  /** POSTs `body`; resolves with the status and body text, rejects when there is no complete answer. */
-  async function post(path: string, idempotencyKey: string, body: unknown, signal?: AbortSignal): Promise<{ status: number; text: string }> {
+  /** POSTs the request; resolves with the status and body text, rejects when there is no complete answer. */
+  async function post({ path, idempotencyKey, body }: ProviderRequest, signal?: AbortSignal): Promise<{ status: number; text: string }> {
     const response = await pool.request({
       method: 'POST',
       path: `${prefix}${path}`,
@@ -38,10 +45,11 @@ export function httpPaymentProvider({ baseUrl, key, timeoutMs }: HttpPaymentProv
     return { status: response.statusCode, text: await response.body.text() };
   }
 
-  async function call<T>(path: string, idempotencyKey: string, body: unknown, accept: readonly number[], signal?: AbortSignal): Promise<T> {
+  async function call<T>(request: ProviderRequest, accept: readonly number[], signal?: AbortSignal): Promise<T> {
+    const { path } = request;
     let answer: { status: number; text: string };
     try {
-      answer = await post(path, idempotencyKey, body, signal);
+      answer = await post(request, signal);
     } catch (error) {
       throw new TransientPaymentError(`payment provider did not answer ${path}: ${(error as Error).message}`, { cause: error });
     }
@@ -59,9 +67,9 @@ export function httpPaymentProvider({ baseUrl, key, timeoutMs }: HttpPaymentProv
   return {
     close: () => pool.destroy(),
     authorize: ({ idempotencyKey, token, amount }, signal) =>
-      call<AuthorizationAnswer>('/v1/authorizations', idempotencyKey, { token, amount: amount.amount, currency: amount.currency }, [200, 201, 402], signal),
-    capture: ({ authorizationKey, idempotencyKey }, signal) => call<CaptureAnswer>(`/v1/authorizations/${encoded(authorizationKey)}/capture`, idempotencyKey, {}, [200, 409], signal),
-    void: ({ authorizationKey, idempotencyKey }, signal) => call<VoidAnswer>(`/v1/authorizations/${encoded(authorizationKey)}/void`, idempotencyKey, {}, [200, 409], signal),
-    refund: ({ authorizationKey, idempotencyKey }, signal) => call<RefundAnswer>(`/v1/authorizations/${encoded(authorizationKey)}/refund`, idempotencyKey, {}, [200], signal),
+      call<AuthorizationAnswer>({ path: '/v1/authorizations', idempotencyKey, body: { token, amount: amount.amount, currency: amount.currency } }, [200, 201, 402], signal),
+    capture: ({ authorizationKey, idempotencyKey }, signal) => call<CaptureAnswer>({ path: `/v1/authorizations/${encoded(authorizationKey)}/capture`, idempotencyKey, body: {} }, [200, 409], signal),
+    void: ({ authorizationKey, idempotencyKey }, signal) => call<VoidAnswer>({ path: `/v1/authorizations/${encoded(authorizationKey)}/void`, idempotencyKey, body: {} }, [200, 409], signal),
+    refund: ({ authorizationKey, idempotencyKey }, signal) => call<RefundAnswer>({ path: `/v1/authorizations/${encoded(authorizationKey)}/refund`, idempotencyKey, body: {} }, [200], signal),
   };
 }

@@ -5,14 +5,14 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 
-/** The same place test/support/browser.ts launches from. */
+/** The same place test/testing/browser.ts launches from. */
 export function chromiumPath(env: NodeJS.ProcessEnv): string {
   return env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 }
 
-/** Whether a test file drives a browser (it imports playwright-core or the browser test support). */
+/** Whether a test file drives a browser: it imports playwright-core or the browser test support (test/testing/browser.ts). */
 export function drivesBrowser(path: string): boolean {
-  return /playwright-core|support\/browser/.test(readFileSync(path, 'utf8'));
+  return /\bfrom\s+'(playwright-core|[./]*(test\/)?testing\/browser)'/.test(readFileSync(path, 'utf8'));
 }
 
 /** One line naming what to do, or undefined when Chromium is there. */

@@ -131,7 +131,7 @@ export async function startEmbeddedPostgres(binaries: EmbeddedPostgres, target: 
   };
   try {
     const admin = { host: target.host, port: target.port, user: target.user, database: 'postgres' };
-    await waitUntilReady(server, () => answers(admin), 60_000, output, 'postgres');
+    await waitUntilReady(server, () => answers(admin), { what: 'postgres', timeoutMs: 60_000, output });
     if (!['postgres', 'template0', 'template1'].includes(target.database)) {
       await withClient(admin, (client) => client.query(`create database ${client.escapeIdentifier(target.database)}`));
     }

@@ -38,7 +38,7 @@ export async function startNatsServer(binary: string, target: NatsTarget): Promi
   };
   try {
     const url = `nats://${target.shown}`;
-    await waitUntilReady(server, async () => (await probeNats(url, 1000)).state === 'up', 30_000, output, 'nats-server');
+    await waitUntilReady(server, async () => (await probeNats(url, 1000)).state === 'up', { what: 'nats-server', timeoutMs: 30_000, output });
     return started;
   } catch (error) {
     await started.stop();

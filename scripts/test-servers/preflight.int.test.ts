@@ -5,11 +5,12 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { delimiter, dirname } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { findOnPath } from './nats-server';
+import { freePort } from '../../platform/testing/ports';
 
 const root = new URL('../..', import.meta.url).pathname;
 // Small, and needs both servers: a query API over a Postgres schema, with NATS notifications.
@@ -51,16 +52,6 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs:
       clearTimeout(timer);
       resolve({ code, output, seconds: (Date.now() - started) / 1000 });
     });
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
   });
 }
 

@@ -21,7 +21,7 @@ export interface Preflight {
   readonly found: string[];
   /** What `start` will start. */
   readonly missing: string[];
-  /** Variables to hand the test processes: test/support/nats-server.ts runs NATS_SERVER_BINARY (default /usr/sbin/nats-server), so it gets the one on the PATH. */
+  /** Variables to hand the test processes: test/testing/nats-server.ts runs NATS_SERVER_BINARY (default /usr/sbin/nats-server), so it gets the one on the PATH. */
   readonly env: Record<string, string>;
   /** Starts what is missing; rejects (having stopped what it started) with a one-line cause. */
   start(log: (line: string) => void): Promise<TestServers>;

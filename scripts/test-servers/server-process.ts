@@ -2,6 +2,7 @@
  * A server the preflight started for one run: its process, its scratch directory, and a stop that
  * always ends both (a graceful signal, then SIGKILL), so a run never leaves a server behind.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 
@@ -45,15 +46,23 @@ export async function stopServer(child: ChildProcess, directory: string, signal:
   rmSync(directory, { recursive: true, force: true });
 }
 
+export interface ReadyWait {
+  /** The server's name in the error, e.g. `postgres`. */
+  what: string;
+  timeoutMs: number;
+  /** What the process wrote so far, to quote its last line. */
+  output: () => string;
+}
+
 /** Calls `ready` until it answers true, the process exits, or the deadline passes. */
-export async function waitUntilReady(child: ChildProcess, ready: () => Promise<boolean>, timeoutMs: number, output: () => string, what: string): Promise<void> {
+export async function waitUntilReady(child: ChildProcess, ready: () => Promise<boolean>, { what, timeoutMs, output }: ReadyWait): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let hasExited = false;
   void exited(child).then(() => (hasExited = true));
   while (Date.now() < deadline) {
     if (hasExited) throw new Error(`${what} exited (${child.exitCode ?? child.signalCode}): ${lastLine(output())}`);
     if (await ready()) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
   }
   throw new Error(`${what} did not answer within ${timeoutMs / 1000} s: ${lastLine(output())}`);
 }

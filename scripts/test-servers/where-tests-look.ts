@@ -1,7 +1,7 @@
 /**
  * Where the test files look for PostgreSQL and NATS: `DATABASE_URL` and `NATS_URL`, or the same
- * defaults as the test helpers (platform/postgres/testing.ts, query-api/testing.ts,
- * test/support/system.ts; where-tests-look.unit.test.ts holds them equal). The preflight checks
+ * defaults as the test helpers (platform/testing/postgres-schema.ts, query-api/testing/fixture.ts,
+ * test/testing/system.ts; where-tests-look.unit.test.ts holds them equal). The preflight checks
  * exactly these and starts a missing server on exactly this port, so every test file, including
  * those that read the variables themselves, meets the server the preflight vouched for.
  */

@@ -23,8 +23,8 @@ test('every test file and helper that falls back from DATABASE_URL or NATS_URL f
       fallbacks.push({ file: relative(root, path), variable: match[1]!, value: match[2]! });
     }
   }
-  assert.ok(fallbacks.some(({ file }) => file === 'platform/postgres/testing.ts'), 'found the Postgres test helper');
-  assert.ok(fallbacks.some(({ file }) => file === 'query-api/testing.ts'), 'found the query API test helper');
+  assert.ok(fallbacks.some(({ file }) => file === 'platform/testing/postgres-schema.ts'), 'found the Postgres test helper');
+  assert.ok(fallbacks.some(({ file }) => file === 'query-api/testing/fixture.ts'), 'found the query API test helper');
   for (const { file, variable, value } of fallbacks) {
     assert.is(value, variable === 'DATABASE_URL' ? DEFAULT_DATABASE_URL : DEFAULT_NATS_URL, `${file}: ${variable} fallback`);
   }

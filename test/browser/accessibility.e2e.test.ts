@@ -7,10 +7,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Locator } from 'playwright-core';
-import { assertAccessible, DESKTOP, launchBrowser, openPage, PHONE, type Browser, type Page, type WatchedPage } from '../support/browser';
-import { eventually, placeOrder, query, stockProduct } from '../support/customer';
-import { startSystem, type RunningSystem } from '../support/system';
-import { addToCart, orderStatus, SHOWS_WITHIN_MS, signIn } from './testing/console';
+import { assertAccessible, DESKTOP, launchBrowser, openPage, PHONE, type Browser, type Page, type WatchedPage } from '../testing/browser';
+import { eventually } from '../../platform/testing/eventually';
+import { placeOrder, query, stockProduct } from '../testing/customer';
+import { startSystem, type RunningSystem } from '../testing/system';
+import { addToCart, orderStatus, SHOWS_WITHIN_MS, signIn } from '../testing/console';
 
 let system: RunningSystem;
 let browser: Browser;

@@ -7,10 +7,10 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { launchBrowser, openPage, type Browser } from '../support/browser';
-import { placeOrder } from '../support/customer';
-import { startSystem, type RunningSystem } from '../support/system';
-import { openFromNavigation, SHOWS_WITHIN_MS, signIn } from './testing/console';
+import { launchBrowser, openPage, type Browser } from '../testing/browser';
+import { placeOrder } from '../testing/customer';
+import { startSystem, type RunningSystem } from '../testing/system';
+import { openFromNavigation, SHOWS_WITHIN_MS, signIn } from '../testing/console';
 
 /** The projectors' default LOW_STOCK_THRESHOLD: available stock at or below it is low. */
 const LOW_STOCK_THRESHOLD = 5;

@@ -11,10 +11,10 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { launchBrowser, openPage, type Browser, type WatchedPage } from '../support/browser';
-import { stockProduct } from '../support/customer';
-import { startSystem, type RunningSystem } from '../support/system';
-import { serveStaticOrigin, type StaticOrigin } from './testing/static-origin';
+import { launchBrowser, openPage, type Browser, type WatchedPage } from '../testing/browser';
+import { stockProduct } from '../testing/customer';
+import { startSystem, type RunningSystem } from '../testing/system';
+import { serveStaticOrigin, type StaticOrigin } from '../testing/static-origin';
 
 let system: RunningSystem;
 let browser: Browser;

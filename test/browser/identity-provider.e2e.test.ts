@@ -1,6 +1,6 @@
 /**
  * Signing in to the console through an identity provider, in real Chromium on the real system:
- * a small local OIDC provider (platform/auth/testing.ts — discovery, JWKS, an authorize endpoint
+ * a small local OIDC provider (platform/testing/identity-provider.ts — discovery, JWKS, an authorize endpoint
  * that signs in its test user at once, a token endpoint checking PKCE) whose access tokens every
  * service verifies against its JWKS. The shopper clicks "Sign in with …", comes back signed in,
  * shops and sees the order confirmed; an answer whose `state` was tampered with is refused.
@@ -8,11 +8,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { oidcVerifier } from '../../platform/auth';
-import { startTestIdentityProvider, type TestIdentityProvider } from '../../platform/auth/testing';
-import { launchBrowser, openPage, type Browser } from '../support/browser';
-import { stockProduct } from '../support/customer';
-import { startSystem, type RunningSystem } from '../support/system';
-import { addToCart, openFromNavigation, orderStatus, placeOrderWith, SHOWS_WITHIN_MS, waitUntilLive } from './testing/console';
+import { startTestIdentityProvider, type TestIdentityProvider } from '../../platform/testing/identity-provider';
+import { launchBrowser, openPage, type Browser } from '../testing/browser';
+import { stockProduct } from '../testing/customer';
+import { startSystem, type RunningSystem } from '../testing/system';
+import { addToCart, openFromNavigation, orderStatus, placeOrderWith, SHOWS_WITHIN_MS, waitUntilLive } from '../testing/console';
 
 let provider: TestIdentityProvider;
 let system: RunningSystem;

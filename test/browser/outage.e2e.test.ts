@@ -5,11 +5,11 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { launchBrowser, openPage, type Browser } from '../support/browser';
-import { stockProduct } from '../support/customer';
-import { startSystem, type RunningSystem } from '../support/system';
-import { openFromNavigation, SHOWS_WITHIN_MS, signIn, waitUntilLive } from './testing/console';
-import { installSocketCut } from './testing/socket-cut';
+import { launchBrowser, openPage, type Browser } from '../testing/browser';
+import { stockProduct } from '../testing/customer';
+import { startSystem, type RunningSystem } from '../testing/system';
+import { openFromNavigation, SHOWS_WITHIN_MS, signIn, waitUntilLive } from '../testing/console';
+import { installSocketCut } from '../testing/socket-cut';
 
 let system: RunningSystem;
 let browser: Browser;

@@ -6,10 +6,10 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { launchBrowser, openPage, type Browser } from '../support/browser';
-import { stockProduct } from '../support/customer';
-import { startSystem, type RunningSystem } from '../support/system';
-import { addToCart, navLink, openFromNavigation, orderStatus, placeOrderWith, SHOWS_WITHIN_MS, signIn } from './testing/console';
+import { launchBrowser, openPage, type Browser } from '../testing/browser';
+import { stockProduct } from '../testing/customer';
+import { startSystem, type RunningSystem } from '../testing/system';
+import { addToCart, navLink, openFromNavigation, orderStatus, placeOrderWith, SHOWS_WITHIN_MS, signIn } from '../testing/console';
 
 let system: RunningSystem;
 let browser: Browser;

@@ -8,11 +8,12 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { launchBrowser, openPage, type Browser, type WatchedPage } from '../support/browser';
-import { eventually, query, stockProduct } from '../support/customer';
-import { startSystem, type RunningSystem } from '../support/system';
-import { addToCart, liveState, navLink, openFromNavigation, orderStatus, placeOrderWith, SHOWS_WITHIN_MS, signIn, unreadCount, waitUntilLive } from './testing/console';
-import { installSocketCut, type SocketCut } from './testing/socket-cut';
+import { launchBrowser, openPage, type Browser, type WatchedPage } from '../testing/browser';
+import { eventually } from '../../platform/testing/eventually';
+import { query, stockProduct } from '../testing/customer';
+import { startSystem, type RunningSystem } from '../testing/system';
+import { addToCart, liveState, navLink, openFromNavigation, orderStatus, placeOrderWith, SHOWS_WITHIN_MS, signIn, unreadCount, waitUntilLive } from '../testing/console';
+import { installSocketCut, type SocketCut } from '../testing/socket-cut';
 
 let system: RunningSystem;
 let browser: Browser;

@@ -3,10 +3,11 @@
  * `/metrics` moves to that listener and the public port no longer serves it, as on every other
  * service (platform/http/metrics-listener.ts). The APIs need not be up: only /health is asked.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn } from 'node:child_process';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { freePort } from '../../saga/testing-process';
+import { freePort } from '../../platform/testing/ports';
 
 const root = new URL('../..', import.meta.url).pathname;
 
@@ -25,7 +26,7 @@ test('METRICS_PORT: /metrics on OPS_HOST:METRICS_PORT only', async () => {
     let up = false;
     for (const deadline = Date.now() + 60_000; !up && Date.now() < deadline && child.exitCode === null; ) {
       up = await fetch(`http://127.0.0.1:${metricsPort}/metrics`).then((response) => response.ok, () => false);
-      if (!up) await new Promise((resolve) => setTimeout(resolve, 100));
+      if (!up) await sleep(100);
     }
     assert.ok(up, `the metrics listener never answered:\n${output}`);
     const metrics = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);

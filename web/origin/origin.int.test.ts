@@ -18,7 +18,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { HttpServer } from '../../platform/http';
 import { createLogger } from '../../platform/logger';
-import { launchBrowser, watchPage, type Browser } from '../../test/support/browser';
+import { launchBrowser, watchPage, type Browser } from '../../test/testing/browser';
 import { buildWebOrigin, type DevSignIn } from './app';
 import { contentSecurityPolicy } from './console-files';
 import { UNREACHABLE_PROBLEM_TYPE } from './proxy';
@@ -117,7 +117,10 @@ test.before(async () => {
 test.after(async () => {
   await browser?.close();
   await origin.close();
-  await new Promise((resolve) => sockets.close(resolve));
+  // The callback waits for the HTTP server to close too; the promise only for socket.io's part.
+  await new Promise((resolve, reject) => {
+    sockets.close(resolve).catch(reject);
+  });
   command.server.close();
   rmSync(distDir, { recursive: true, force: true });
 });

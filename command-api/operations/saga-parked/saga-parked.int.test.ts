@@ -6,9 +6,10 @@
 import { jsonEvent, type PersistentSubscriptionToAll, type ResolvedEvent } from '@eventstore/db-client';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { startEmulatorWithClient } from '../../../eventstore-emulator/testing';
+import { eventually } from '../../../platform/testing/eventually';
+import { startEmulatorWithClient } from '../../../eventstore-emulator/testing/fixture';
 import { ensurePersistentSubscriptionToAll } from '../../../platform/eventstore/persistent-subscription';
-import { startCommandApi, type CommandApiFixture } from '../../testing';
+import { startCommandApi, type CommandApiFixture } from '../../testing/fixture';
 
 const GROUP = 'parked-test-saga';
 const EVENT_TYPE = 'ParkedTestHappened';
@@ -25,14 +26,6 @@ test.after(async () => {
   await api.close();
   await api.emulator.close();
 });
-
-async function eventually(condition: () => Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 const parkedCount = async () => Number((await api.client.getPersistentSubscriptionToAllInfo(GROUP)).stats.parkedMessageCount);
 
@@ -83,7 +76,7 @@ test('parked events are listed newest first (at most 100, with the full count), 
   });
   subscription.on('error', () => {});
   try {
-    await eventually(async () => (await parkedCount()) === 103, '103 parked events');
+    await eventually('103 parked events', async () => (await parkedCount()) === 103);
 
     const listed = await api.call('GET', '/operations/saga/parked', { token: admin });
     assert.is(listed.status, 200);
@@ -106,8 +99,8 @@ test('parked events are listed newest first (at most 100, with the full count), 
     parking = false;
     const replay = await api.call('POST', '/operations/saga/parked/replay', { token: admin });
     assert.equal([replay.status, replay.body], [202, { status: 'replaying', parkedCount: 103 }]);
-    await eventually(async () => redelivered.size === 103, 'every parked event delivered again');
-    await eventually(async () => (await parkedCount()) === 0, 'the parked count back to 0');
+    await eventually('every parked event delivered again', async () => redelivered.size === 103);
+    await eventually('the parked count back to 0', async () => (await parkedCount()) === 0);
     const after = await api.call('GET', '/operations/saga/parked', { token: admin });
     assert.equal(after.body, { group: GROUP, parkedCount: 0, items: [] });
   } finally {

@@ -1,6 +1,5 @@
-import { orderDecider, orderStream } from '../../../domain';
+import { orderStream } from '../../../domain';
 import type { CausationMetadata } from '../../../platform/eventstore';
-import { orderCodec } from '../../../platform/eventstore/domain-codecs';
 import { runCommand, writtenJson, type CommandDeps } from '../../shared/command';
 import type { CommandAnswer, Execution } from '../../shared/idempotency';
 
@@ -16,19 +15,13 @@ export async function requestOrderCancellation(
   execution: Execution | undefined,
 ): Promise<CommandAnswer> {
   const { orderId, customerId } = input;
+  // The saga writes to the same stream; deciding again on its latest event is exactly right (a
+  // confirmation that won the race makes the request order_already_final).
   const written = await runCommand(
-    deps,
+    deps.orders,
     orderStream(orderId),
-    orderDecider,
     { type: 'RequestOrderCancellation', data: { orderId, requestedBy: customerId, requestedAt: deps.clock().toISOString() } },
-    {
-      metadata,
-      execution,
-      // The saga writes to the same stream; deciding again on its latest event is exactly right
-      // (a confirmation that won the race makes the request order_already_final).
-      retryOnConflict: deps.retryPolicy,
-      codec: orderCodec,
-      },
+    { metadata, execution },
   );
   return { status: 202, body: { orderId, ...writtenJson(written) } };
 }

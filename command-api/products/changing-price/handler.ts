@@ -1,6 +1,5 @@
-import { inventoryDecider, inventoryStream, type Money } from '../../../domain';
+import { inventoryStream, type Money } from '../../../domain';
 import type { CausationMetadata } from '../../../platform/eventstore';
-import { inventoryCodec } from '../../../platform/eventstore/domain-codecs';
 import { runCommand, writtenJson, type CommandDeps } from '../../shared/command';
 import type { CommandAnswer, Execution } from '../../shared/idempotency';
 
@@ -14,12 +13,7 @@ export async function changeProductPrice(
   metadata: CausationMetadata,
   execution: Execution | undefined,
 ): Promise<CommandAnswer> {
-  const written = await runCommand(deps, inventoryStream(input.sku), inventoryDecider, { type: 'ChangeProductPrice', data: input }, {
-    metadata,
-    execution,
-    // The new price does not depend on what else happened to the stream: decide again on conflict.
-    retryOnConflict: deps.retryPolicy,
-    codec: inventoryCodec,
-  });
+  // The new price does not depend on what else happened to the stream: decided again on conflict.
+  const written = await runCommand(deps.inventory, inventoryStream(input.sku), { type: 'ChangeProductPrice', data: input }, { metadata, execution });
   return { status: 200, body: { sku: input.sku, ...writtenJson(written) } };
 }

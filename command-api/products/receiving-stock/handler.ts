@@ -1,6 +1,5 @@
-import { inventoryDecider, inventoryStream } from '../../../domain';
+import { inventoryStream } from '../../../domain';
 import type { CausationMetadata } from '../../../platform/eventstore';
-import { inventoryCodec } from '../../../platform/eventstore/domain-codecs';
 import { runCommand, writtenJson, type CommandDeps } from '../../shared/command';
 import type { CommandAnswer, Execution } from '../../shared/idempotency';
 
@@ -11,13 +10,9 @@ export async function receiveStock(
   metadata: CausationMetadata,
   execution: Execution | undefined,
 ): Promise<CommandAnswer> {
-  const written = await runCommand(deps, inventoryStream(input.sku), inventoryDecider, { type: 'ReceiveStock', data: input }, {
-    metadata,
-    execution,
-    // Receiving adds to whatever is there: a decision that holds on any later state. Inventory
-    // streams are the hot ones (every order reserves on them), so conflicts are expected here.
-    retryOnConflict: deps.retryPolicy,
-    codec: inventoryCodec,
-  });
+  // Receiving adds to whatever is there: a decision that holds on any later state, decided again
+  // on conflict. Inventory streams are the hot ones (every order reserves on them), so conflicts
+  // are expected here.
+  const written = await runCommand(deps.inventory, inventoryStream(input.sku), { type: 'ReceiveStock', data: input }, { metadata, execution });
   return { status: 200, body: { sku: input.sku, ...writtenJson(written) } };
 }

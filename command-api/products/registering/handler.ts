@@ -1,6 +1,5 @@
-import { inventoryDecider, inventoryStream, type Money } from '../../../domain';
+import { inventoryStream, type Money } from '../../../domain';
 import type { CausationMetadata } from '../../../platform/eventstore';
-import { inventoryCodec } from '../../../platform/eventstore/domain-codecs';
 import { runCommand, writtenJson, type CommandDeps } from '../../shared/command';
 import type { CommandAnswer, Execution } from '../../shared/idempotency';
 
@@ -17,12 +16,7 @@ export async function registerProduct(
   metadata: CausationMetadata,
   execution: Execution | undefined,
 ): Promise<CommandAnswer> {
-  const written = await runCommand(deps, inventoryStream(input.sku), inventoryDecider, { type: 'RegisterProduct', data: input }, {
-    metadata,
-    execution,
-    // Deciding again on a stream someone just created answers already_registered: safe.
-    retryOnConflict: deps.retryPolicy,
-    codec: inventoryCodec,
-  });
+  // Deciding again on a stream someone just created answers already_registered: safe.
+  const written = await runCommand(deps.inventory, inventoryStream(input.sku), { type: 'RegisterProduct', data: input }, { metadata, execution });
   return { status: 201, body: { sku: input.sku, ...writtenJson(written) } };
 }

@@ -11,8 +11,12 @@ import {
 } from '@eventstore/db-client';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { startEmulatorWithClient } from '../../testing';
-import { confirmed, consume, type Delivered, delay, errorOf, eventually, numbered, rejectionOf, unique } from './test-support';
+import { startEmulatorWithClient } from '../../testing/fixture';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { eventually } from '../../../platform/testing/eventually';
+import { confirmed, consume, type Delivered, errorOf } from '../../testing/persistent-subscriptions';
+import { numbered, uniqueStream } from '../../testing/events';
+import { rejectionOf } from '../../../platform/testing/rejection';
 
 // Spec section 5, items 48–54 (timeouts, competing connections, drops), through the real client.
 const fixture = await startEmulatorWithClient({ persistentTickMs: 100 });
@@ -22,7 +26,7 @@ test.after(() => fixture.close());
 const fromStart = (changes = {}) => persistentSubscriptionToStreamSettingsFromDefaults({ startFrom: START, ...changes });
 
 test('48. messageTimeout 1000 ms, no ack → redelivered with retryCount 1 within 2 s', async () => {
-  const stream = unique('timeout');
+  const stream = uniqueStream('timeout');
   await client.appendToStream(stream, numbered(1));
   await client.createPersistentSubscriptionToStream(stream, 'g', fromStart({ messageTimeout: 1000 }));
 
@@ -43,7 +47,7 @@ test('48. messageTimeout 1000 ms, no ack → redelivered with retryCount 1 withi
 });
 
 test('49. two connections, RoundRobin, bufferSize 10 → both receive, never more than 10 unacked each', async () => {
-  const stream = unique('competing');
+  const stream = uniqueStream('competing');
   await client.createPersistentSubscriptionToStream(stream, 'g', fromStart());
 
   const other = fixture.newClient();
@@ -83,7 +87,7 @@ test('49. two connections, RoundRobin, bufferSize 10 → both receive, never mor
   // Both are connected before anything is written, so neither can take everything alone.
   await Promise.all([confirmed(first), confirmed(second)]);
   await client.appendToStream(stream, numbered(100));
-  await eventually(async () => received.size === 100 && (await client.getPersistentSubscriptionToStreamInfo(stream, 'g')).stats.outstandingMessagesCount === 0, 'all 100 acked');
+  await eventually('all 100 acked', async () => received.size === 100 && (await client.getPersistentSubscriptionToStreamInfo(stream, 'g')).stats.outstandingMessagesCount === 0);
   await Promise.all([first.unsubscribe(), second.unsubscribe()]);
   const [a, b] = await finished;
 
@@ -94,7 +98,7 @@ test('49. two connections, RoundRobin, bufferSize 10 → both receive, never mor
 });
 
 test('49. Pinned keeps each source stream on one connection; DispatchToSingle fills the first one first', async () => {
-  const target = unique('pinned');
+  const target = uniqueStream('pinned');
   // An odd number of streams, so plain rotation would move each stream between connections.
   const streams = Array.from({ length: 5 }, (_, i) => `${target}-${i}`);
   // A `$all` group filtered to these streams, so events of several source streams interleave.
@@ -118,8 +122,8 @@ test('49. Pinned keeps each source stream on one connection; DispatchToSingle fi
   const runs = [run(first, 1), run(second, 2)];
   // Written round-robin over the streams once both are connected (buckets move when connections join).
   for (let i = 0; i < 5; i++) for (const stream of streams) await client.appendToStream(stream, numbered(1, 'Numbered', i));
-  await eventually(() => delivered === 25, '25 deliveries');
-  await delay(100);
+  await eventually('25 deliveries', () => delivered === 25);
+  await sleep(100);
   await Promise.all([first.unsubscribe(), second.unsubscribe()]);
   await Promise.all(runs);
   assert.is(delivered, 25);
@@ -127,7 +131,7 @@ test('49. Pinned keeps each source stream on one connection; DispatchToSingle fi
   assert.equal(new Set([...owners.values()].flatMap((connections) => [...connections])), new Set([1, 2]), 'both connections serve streams');
   assert.ok([...owners.values()].every((connections) => connections.size === 1), 'each stream on one connection');
 
-  const single = unique('single');
+  const single = uniqueStream('single');
   await client.appendToStream(single, numbered(5));
   await client.createPersistentSubscriptionToStream(single, 'g', fromStart({ consumerStrategyName: 'DispatchToSingle' }));
   const a = client.subscribeToPersistentSubscriptionToStream(single, 'g', { bufferSize: 10 });
@@ -140,15 +144,15 @@ test('49. Pinned keeps each source stream on one connection; DispatchToSingle fi
     consume(b, async (event) => void (byConnection.b++, await b.ack(event))),
   ];
   await client.appendToStream(single, numbered(5, 'Numbered', 5));
-  await eventually(() => byConnection.a + byConnection.b === 10, '10 deliveries');
-  await delay(100);
+  await eventually('10 deliveries', () => byConnection.a + byConnection.b === 10);
+  await sleep(100);
   await Promise.all([a.unsubscribe(), b.unsubscribe()]);
   await Promise.all(runsSingle);
   assert.equal(byConnection, { a: 10, b: 0 });
 });
 
 test('50. a closed connection’s unacked messages go to the other with retryCount + 1', async () => {
-  const stream = unique('handover');
+  const stream = uniqueStream('handover');
   await client.appendToStream(stream, numbered(5));
   await client.createPersistentSubscriptionToStream(stream, 'g', fromStart());
 
@@ -157,7 +161,7 @@ test('50. a closed connection’s unacked messages go to the other with retryCou
   const leavingDone = consume(leaving, (event) => {
     held.push(event); // never acked
   });
-  await eventually(() => held.length === 5, 'all 5 held by the leaving connection');
+  await eventually('all 5 held by the leaving connection', () => held.length === 5);
 
   const staying = fixture.newClient().subscribeToPersistentSubscriptionToStream(stream, 'g');
   const stayingReady = confirmed(staying);
@@ -168,7 +172,7 @@ test('50. a closed connection’s unacked messages go to the other with retryCou
     if (taken.length === 5) return 'stop';
   });
   await stayingReady;
-  await delay(100);
+  await sleep(100);
   assert.is(taken.length, 0, 'nothing for the staying connection while the other holds everything');
   await leaving.unsubscribe();
   await leavingDone;
@@ -184,7 +188,7 @@ test('50. a closed connection’s unacked messages go to the other with retryCou
 });
 
 test('51. maxSubscriberCount 1 → second connection gets MaximumSubscribersReached', async () => {
-  const stream = unique('max');
+  const stream = uniqueStream('max');
   await client.createPersistentSubscriptionToStream(stream, 'g', fromStart({ maxSubscriberCount: 1 }));
   const first = client.subscribeToPersistentSubscriptionToStream(stream, 'g');
   await confirmed(first);
@@ -209,7 +213,7 @@ async function sevenAckedCheckpointAtFour(stream: string): Promise<PersistentSub
     if (event.event!.revision < 7n) await subscription.ack(event);
     if (++received === 10) break;
   }
-  await eventually(async () => (await client.getPersistentSubscriptionToStreamInfo(stream, 'g')).stats.outstandingMessagesCount === 3, '7 acks');
+  await eventually('7 acks', async () => (await client.getPersistentSubscriptionToStreamInfo(stream, 'g')).stats.outstandingMessagesCount === 3);
   const info = await client.getPersistentSubscriptionToStreamInfo(stream, 'g');
   assert.is(info.stats.lastCheckpointedEventRevision, 4n);
   return subscription;
@@ -222,7 +226,7 @@ async function revisionsAfterReconnect(stream: string, count: number): Promise<A
     seen.push([event.event!.revision, event.retryCount]);
     await again.ack(event);
     if (seen.length === count) {
-      await delay(200);
+      await sleep(200);
       return 'stop';
     }
   });
@@ -230,7 +234,7 @@ async function revisionsAfterReconnect(stream: string, count: number): Promise<A
 }
 
 test('52. update while connected → dropped; reconnecting continues from the checkpoint', async () => {
-  const stream = unique('update');
+  const stream = uniqueStream('update');
   const subscription = await sevenAckedCheckpointAtFour(stream);
   const dropped = errorOf(subscription);
   await client.updatePersistentSubscriptionToStream(stream, 'g', fromStart({ checkPointLowerBound: 10, checkPointUpperBound: 5, messageTimeout: 12_345 }));
@@ -250,7 +254,7 @@ test('52. update while connected → dropped; reconnecting continues from the ch
 });
 
 test('53. delete while connected → dropped; subscribing again → does-not-exist; re-created group starts afresh', async () => {
-  const stream = unique('delete');
+  const stream = uniqueStream('delete');
   const subscription = await sevenAckedCheckpointAtFour(stream);
   const dropped = errorOf(subscription);
   await client.deletePersistentSubscriptionToStream(stream, 'g');
@@ -267,7 +271,7 @@ test('53. delete while connected → dropped; subscribing again → does-not-exi
 });
 
 test('54. restartPersistentSubscriptionSubsystem → dropped; reconnect resumes after the checkpoint', async () => {
-  const stream = unique('restart');
+  const stream = uniqueStream('restart');
   const subscription = await sevenAckedCheckpointAtFour(stream);
   const dropped = errorOf(subscription);
   await client.restartPersistentSubscriptionSubsystem();
@@ -284,7 +288,7 @@ test('54. restartPersistentSubscriptionSubsystem → dropped; reconnect resumes 
 });
 
 test('54. the checkpoint stops just before the oldest unacked message, then catches up', async () => {
-  const stream = unique('oldest');
+  const stream = uniqueStream('oldest');
   await client.appendToStream(stream, numbered(10));
   await client.createPersistentSubscriptionToStream(stream, 'g', fromStart({ checkPointLowerBound: 1, checkPointAfter: 100 }));
   const subscription = client.subscribeToPersistentSubscriptionToStream(stream, 'g');
@@ -294,12 +298,12 @@ test('54. the checkpoint stops just before the oldest unacked message, then catc
     else await subscription.ack(event);
   });
   const checkpoint = async () => (await client.getPersistentSubscriptionToStreamInfo(stream, 'g')).stats.lastCheckpointedEventRevision;
-  await eventually(async () => (await checkpoint()) === 4n, 'checkpoint at 4');
-  await delay(500);
+  await eventually('checkpoint at 4', async () => (await checkpoint()) === 4n);
+  await sleep(500);
   assert.is(await checkpoint(), 4n);
 
   await subscription.ack(held!);
-  await eventually(async () => (await checkpoint()) === 9n, 'checkpoint at 9');
+  await eventually('checkpoint at 9', async () => (await checkpoint()) === 9n);
   await subscription.unsubscribe();
   await done;
 });

@@ -10,8 +10,12 @@ import {
 } from '@eventstore/db-client';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { startEmulatorWithClient } from '../../testing';
-import { confirmed, consume, delay, eventually, numbered, rejectionOf, unique } from './test-support';
+import { startEmulatorWithClient } from '../../testing/fixture';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { eventually } from '../../../platform/testing/eventually';
+import { confirmed, consume } from '../../testing/persistent-subscriptions';
+import { numbered, uniqueStream } from '../../testing/events';
+import { rejectionOf } from '../../../platform/testing/rejection';
 
 // Spec section 5, items 55 and 57 (info, `$all` groups), through the real client.
 const fixture = await startEmulatorWithClient({ persistentTickMs: 100 });
@@ -19,7 +23,7 @@ const { client } = fixture;
 test.after(() => fixture.close());
 
 test('55. info: settings deep-equal the created ones; connectionName; checkpoint and known revisions after 500 acks and 2 s', async () => {
-  const stream = unique('info');
+  const stream = uniqueStream('info');
   const created = {
     start: persistentSubscriptionToStreamSettingsFromDefaults({ startFrom: START }),
     end: persistentSubscriptionToStreamSettingsFromDefaults({ startFrom: END, consumerStrategyName: 'Pinned', maxSubscriberCount: 3 }),
@@ -53,8 +57,8 @@ test('55. info: settings deep-equal the created ones; connectionName; checkpoint
     await subscription.ack(event);
     acked++;
   }, 20_000);
-  await eventually(() => acked === 500, '500 acks');
-  await delay(2200);
+  await eventually('500 acks', () => acked === 500);
+  await sleep(2200);
 
   const info = await client.getPersistentSubscriptionToStreamInfo(stream, 'start');
   assert.is(info.connections.length, 1);
@@ -77,13 +81,13 @@ test('55. info: settings deep-equal the created ones; connectionName; checkpoint
 });
 
 test('57. $all group with a stream-prefix filter from start: only matching events at their append positions', async () => {
-  const prefix = unique('order');
+  const prefix = uniqueStream('order');
   const expected = new Map<string, Position>();
   for (let i = 0; i < 6; i++) {
     const matching = `${prefix}-${i % 2}`;
     const result = await client.appendToStream(matching, jsonEvent({ type: 'Placed', data: { i } }));
     expected.set(`${matching}/${result.nextExpectedRevision}`, result.position!);
-    await client.appendToStream(unique('other'), jsonEvent({ type: 'Placed', data: { i } }));
+    await client.appendToStream(uniqueStream('other'), jsonEvent({ type: 'Placed', data: { i } }));
   }
   await client.createPersistentSubscriptionToAll('orders', persistentSubscriptionToAllSettingsFromDefaults({ startFrom: START }), {
     filter: streamNameFilter({ prefixes: [prefix] }),
@@ -96,7 +100,7 @@ test('57. $all group with a stream-prefix filter from start: only matching event
     seen.push({ key: `${event.event!.streamId}/${event.event!.revision}`, position: event.event!.position!, commitPosition: event.commitPosition });
     await subscription.ack(event);
     if (seen.length === 8) {
-      await delay(300);
+      await sleep(300);
       return 'stop';
     }
   });
@@ -104,7 +108,7 @@ test('57. $all group with a stream-prefix filter from start: only matching event
   // Two live ones, one matching the filter.
   const live = await client.appendToStream(`${prefix}-live`, jsonEvent({ type: 'Placed', data: {} }));
   expected.set(`${prefix}-live/0`, live.position!);
-  await client.appendToStream(unique('other'), jsonEvent({ type: 'Placed', data: {} }));
+  await client.appendToStream(uniqueStream('other'), jsonEvent({ type: 'Placed', data: {} }));
   const live2 = await client.appendToStream(`${prefix}-live`, jsonEvent({ type: 'Placed', data: {} }));
   expected.set(`${prefix}-live/1`, live2.position!);
   await done;
@@ -120,7 +124,7 @@ test('57. $all group with a stream-prefix filter from start: only matching event
 });
 
 test('57. $all startFrom START, END and a position round-trip through info', async () => {
-  const appended = await client.appendToStream(unique('pos'), numbered(1));
+  const appended = await client.appendToStream(uniqueStream('pos'), numbered(1));
   const starts = { start: START, end: END, position: appended.position! } as const;
   for (const [group, startFrom] of Object.entries(starts)) {
     const settings = persistentSubscriptionToAllSettingsFromDefaults({ startFrom });

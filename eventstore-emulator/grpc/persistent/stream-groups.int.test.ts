@@ -12,8 +12,12 @@ import {
 } from '@eventstore/db-client';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { startEmulatorWithClient } from '../../testing';
-import { confirmed, consume, type Delivered, delay, eventually, numbered, rejectionOf, unique } from './test-support';
+import { startEmulatorWithClient } from '../../testing/fixture';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { eventually } from '../../../platform/testing/eventually';
+import { confirmed, consume, type Delivered } from '../../testing/persistent-subscriptions';
+import { numbered, uniqueStream } from '../../testing/events';
+import { rejectionOf } from '../../../platform/testing/rejection';
 
 // Spec section 5, items 42–47, 56 and 58 (stream groups), through the real client.
 const fixture = await startEmulatorWithClient({ persistentTickMs: 100 });
@@ -23,7 +27,7 @@ test.after(() => fixture.close());
 const fromStart = (changes = {}) => persistentSubscriptionToStreamSettingsFromDefaults({ startFrom: START, ...changes });
 
 test('42. stream group from start: one confirmation, every event once with retryCount 0, acked', async () => {
-  const stream = unique('order');
+  const stream = uniqueStream('order');
   await client.appendToStream(stream, numbered(4));
   await client.createPersistentSubscriptionToStream(stream, 'g', fromStart());
 
@@ -50,7 +54,7 @@ test('42. stream group from start: one confirmation, every event once with retry
 });
 
 test('43. from revision 1 then 4 more → 7 deliveries; from end → only the 4 appended after create', async () => {
-  const fromRevision = unique('rev');
+  const fromRevision = uniqueStream('rev');
   await client.appendToStream(fromRevision, numbered(4));
   await client.createPersistentSubscriptionToStream(fromRevision, 'g', fromStart({ startFrom: 1n }));
   await client.appendToStream(fromRevision, numbered(4, 'Numbered', 4));
@@ -63,7 +67,7 @@ test('43. from revision 1 then 4 more → 7 deliveries; from end → only the 4 
   });
   assert.equal(revisions, [1n, 2n, 3n, 4n, 5n, 6n, 7n]);
 
-  const fromEnd = unique('end');
+  const fromEnd = uniqueStream('end');
   await client.appendToStream(fromEnd, numbered(4));
   await client.createPersistentSubscriptionToStream(fromEnd, 'g', persistentSubscriptionToStreamSettingsFromDefaults({ startFrom: END }));
   // Two are written before any client connects: they must still be delivered.
@@ -83,7 +87,7 @@ test('43. from revision 1 then 4 more → 7 deliveries; from end → only the 4 
 });
 
 test('44. create twice → PersistentSubscriptionExistsError; missing group → does-not-exist with the server message', async () => {
-  const stream = unique('twice');
+  const stream = uniqueStream('twice');
   await client.createPersistentSubscriptionToStream(stream, 'g', fromStart());
   const exists = await rejectionOf(client.createPersistentSubscriptionToStream(stream, 'g', fromStart()));
   assert.instance(exists, PersistentSubscriptionExistsError);
@@ -98,7 +102,7 @@ test('44. create twice → PersistentSubscriptionExistsError; missing group → 
 });
 
 test('45. skip 20 and retry 20 → 20 + 40 + 1 deliveries', async () => {
-  const stream = unique('nack');
+  const stream = uniqueStream('nack');
   await client.appendToStream(stream, [...numbered(20, 'skip-event'), ...numbered(20, 'retry-event'), jsonEvent({ type: 'finish-test', data: {} })]);
   await client.createPersistentSubscriptionToStream(stream, 'g', fromStart());
 
@@ -127,7 +131,7 @@ test('45. skip 20 and retry 20 → 20 + 40 + 1 deliveries', async () => {
 });
 
 test('46. maxRetryCount 5, always retried → retryCount 0..5, then parked', async () => {
-  const stream = unique('retry');
+  const stream = uniqueStream('retry');
   await client.appendToStream(stream, numbered(1));
   await client.createPersistentSubscriptionToStream(stream, 'g', fromStart({ maxRetryCount: 5 }));
 
@@ -137,8 +141,8 @@ test('46. maxRetryCount 5, always retried → retryCount 0..5, then parked', asy
     retryCounts.push(event.retryCount);
     await subscription.nack(RETRY, 'again', event);
   }, 3000).catch(() => undefined);
-  await eventually(async () => (await client.getPersistentSubscriptionToStreamInfo(stream, 'g')).stats.parkedMessageCount === 1n, 'parking');
-  await delay(300);
+  await eventually('parking', async () => (await client.getPersistentSubscriptionToStreamInfo(stream, 'g')).stats.parkedMessageCount === 1n);
+  await sleep(300);
   await subscription.unsubscribe();
   await collecting;
 
@@ -162,7 +166,7 @@ async function parkAllThenReplay(stream: string, stopAt: number | undefined): Pr
       parked++;
       await subscription.nack(PARK, 'Park it', event);
       if (event.event?.type === 'finish-test') {
-        await eventually(async () => (await client.getPersistentSubscriptionToStreamInfo(stream, 'g')).stats.parkedMessageCount === 20n, '20 parked');
+        await eventually('20 parked', async () => (await client.getPersistentSubscriptionToStreamInfo(stream, 'g')).stats.parkedMessageCount === 20n);
         replaying = true;
         await client.replayParkedMessagesToStream(stream, 'g', stopAt === undefined ? {} : { stopAt });
       }
@@ -173,9 +177,9 @@ async function parkAllThenReplay(stream: string, stopAt: number | undefined): Pr
     if (stopAt === undefined && event.event?.type === 'finish-test') return 'stop';
   });
   if (stopAt !== undefined) {
-    await eventually(() => replayed.length >= stopAt, `${stopAt} replayed`);
+    await eventually(`${stopAt} replayed`, () => replayed.length >= stopAt);
     // Nothing more may come.
-    await delay(500);
+    await sleep(500);
     await subscription.unsubscribe();
   }
   await done;
@@ -183,7 +187,7 @@ async function parkAllThenReplay(stream: string, stopAt: number | undefined): Pr
 }
 
 test('47. park 20, replay → 20 redelivered; with stopAt 4 → 4', async () => {
-  const all = await parkAllThenReplay(unique('replay-all'), undefined);
+  const all = await parkAllThenReplay(uniqueStream('replay-all'), undefined);
   assert.is(all.parked, 20);
   assert.is(all.replayed.length, 20);
   assert.equal(
@@ -192,7 +196,7 @@ test('47. park 20, replay → 20 redelivered; with stopAt 4 → 4', async () => 
   );
   assert.ok(all.replayed.every((event) => event.retryCount === 0 && event.link?.type === '$>'));
 
-  const stream = unique('replay-4');
+  const stream = uniqueStream('replay-4');
   const some = await parkAllThenReplay(stream, 4);
   assert.is(some.parked, 20);
   assert.equal(
@@ -208,14 +212,14 @@ test('56. list on a stream without groups → does-not-exist; listAll with none 
   const empty = await startEmulatorWithClient();
   try {
     assert.equal(await empty.client.listAllPersistentSubscriptions(), []);
-    const stream = unique('nogroups');
+    const stream = uniqueStream('nogroups');
     const error = await rejectionOf(empty.client.listPersistentSubscriptionsToStream(stream));
     assert.instance(error, PersistentSubscriptionDoesNotExistError);
     assert.is(error.message, `5 NOT_FOUND: Subscription group  on stream ${stream} does not exist.`);
 
     await empty.client.createPersistentSubscriptionToStream(stream, 'a', fromStart());
     await empty.client.createPersistentSubscriptionToStream(stream, 'b', fromStart());
-    await empty.client.createPersistentSubscriptionToStream(unique('other'), 'c', fromStart());
+    await empty.client.createPersistentSubscriptionToStream(uniqueStream('other'), 'c', fromStart());
     const listed = await empty.client.listPersistentSubscriptionsToStream(stream);
     assert.equal(listed.map((info) => info.groupName), ['a', 'b']);
     assert.is((await empty.client.listAllPersistentSubscriptions()).length, 3);
@@ -225,8 +229,8 @@ test('56. list on a stream without groups → does-not-exist; listAll with none 
 });
 
 test('58. resolveLinkTos over $> links: event = target, acks by link id work', async () => {
-  const target = unique('target');
-  const links = unique('links');
+  const target = uniqueStream('target');
+  const links = uniqueStream('links');
   await client.appendToStream(target, numbered(3));
   await client.appendToStream(
     links,
@@ -241,7 +245,7 @@ test('58. resolveLinkTos over $> links: event = target, acks by link id work', a
     await subscription.ack(event);
     if (seen.length === 3) {
       // Acked by link id: nothing may time out and come back.
-      await delay(700);
+      await sleep(700);
       return 'stop';
     }
   });

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Metadata, credentials } from '@grpc/grpc-js';
@@ -17,18 +18,12 @@ import {
   jsonEvent,
   type AppendResult,
 } from '@eventstore/db-client';
-import { startEmulatorWithClient, type EmulatorFixture } from '../../testing';
+import { startEmulatorWithClient, type EmulatorFixture } from '../../testing/fixture';
 import { serverFeatures, serverFeaturesGrpc, shared, streams } from '../proto';
-import {
-  jsonEvents,
-  lastAllPosition,
-  rawStreamsClient,
-  readAllRecords,
-  readStreamEvents,
-  rejectionOf,
-  spyOnReceived,
-  uniqueStream,
-} from './append-test-support';
+import { jsonEvents, uniqueStream } from '../../testing/events';
+import { lastAllPosition, readAllRecords, readStreamEvents } from '../../testing/client-reads';
+import { rawStreamsClient, spyOnReceived } from '../../testing/raw-grpc';
+import { rejectionOf } from '../../../platform/testing/rejection';
 
 let fixture: EmulatorFixture;
 /** Same emulator, `throwOnAppendFailure=false`: failures resolve `{success: false}`. */
@@ -325,7 +320,7 @@ test('16. deadline 1 ms with 30 000 events → DeadlineExceededError on BatchApp
   const overAppend = await rejectionOf(fixture.client.appendToStream(stream, events, { deadline: 1, ...viaAppend }));
   assert.instance(overAppend, DeadlineExceededError);
   // Whatever the server still had in flight has had time to land by now.
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  await sleep(300);
   assert.is(fixture.emulator.log.streamStatus(stream), 'absent');
   // The shared BatchAppend call survived the per-append error.
   assert.is((await fixture.client.appendToStream(stream, jsonEvents(1))).nextExpectedRevision, 0n);

@@ -10,9 +10,10 @@ import { streamIdentifierOf } from './proposed-event-proto';
  * The messages are the server's: the name of the details type.
  */
 
-function packedStatus(statusCode: number, message: string, details: Message, typeName: string, typePackage = 'event_store.client'): Status {
+/** `details` packed as `typeName`, fully qualified: by default the client's type the message names. */
+function packedStatus(statusCode: number, message: string, details: Message, typeName = `event_store.client.${message}`): Status {
   const packed = new anyPb.Any();
-  packed.pack(details.serializeBinary(), `${typePackage}.${typeName}`);
+  packed.pack(details.serializeBinary(), typeName);
   const result = new status.Status();
   result.setCode(statusCode);
   result.setMessage(message);
@@ -29,34 +30,34 @@ export const batchAppendErrors = {
     else if (expected === 'no_stream') details.setExpectedNoStream(new emptyPb.Empty());
     else if (expected === 'stream_exists') details.setExpectedStreamExists(new emptyPb.Empty());
     else details.setExpectedStreamPosition(expected.toString());
-    return packedStatus(code.Code.ALREADY_EXISTS, 'WrongExpectedVersion', details, 'WrongExpectedVersion');
+    return packedStatus(code.Code.ALREADY_EXISTS, 'WrongExpectedVersion', details);
   },
 
   streamDeleted(streamName: string): Status {
     const details = new shared.StreamDeleted();
     details.setStreamIdentifier(streamIdentifierOf(streamName));
-    return packedStatus(code.Code.NOT_FOUND, 'StreamDeleted', details, 'StreamDeleted');
+    return packedStatus(code.Code.NOT_FOUND, 'StreamDeleted', details);
   },
 
   maximumAppendSizeExceeded(maxAppendSize: number): Status {
     const details = new shared.MaximumAppendSizeExceeded();
     details.setMaxappendsize(maxAppendSize);
-    return packedStatus(code.Code.INVALID_ARGUMENT, 'MaximumAppendSizeExceeded', details, 'MaximumAppendSizeExceeded');
+    return packedStatus(code.Code.INVALID_ARGUMENT, 'MaximumAppendSizeExceeded', details);
   },
 
   timeout(): Status {
-    return packedStatus(code.Code.DEADLINE_EXCEEDED, 'Timeout', new shared.Timeout(), 'Timeout');
+    return packedStatus(code.Code.DEADLINE_EXCEEDED, 'Timeout', new shared.Timeout());
   },
 
   /** The client shows `message` only as "Could not recognize BadRequest"; the reason is in the details. */
   badRequest(reason: string): Status {
     const details = new shared.BadRequest();
     details.setMessage(reason);
-    return packedStatus(code.Code.INVALID_ARGUMENT, 'BadRequest', details, 'BadRequest');
+    return packedStatus(code.Code.INVALID_ARGUMENT, 'BadRequest', details);
   },
 
   /** An emulator fault: the server packs an empty `google.protobuf.Empty` and puts the reason in `message`. */
   internal(message: string): Status {
-    return packedStatus(code.Code.INTERNAL, message, new emptyPb.Empty(), 'Empty', 'google.protobuf');
+    return packedStatus(code.Code.INTERNAL, message, new emptyPb.Empty(), 'google.protobuf.Empty');
   },
 };

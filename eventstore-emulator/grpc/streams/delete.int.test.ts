@@ -11,8 +11,13 @@ import {
   WrongExpectedVersionError,
   type JSONRecordedEvent,
 } from '@eventstore/db-client';
-import { startEmulatorWithClient, type EmulatorFixture } from '../../testing';
-import { jsonEvents, readStreamEvents, rejectionOf, uniqueStream } from './append-test-support';
+import { startEmulatorWithClient, type EmulatorFixture } from '../../testing/fixture';
+import { jsonEvents, uniqueStream } from '../../testing/events';
+import { readStreamEvents } from '../../testing/client-reads';
+import { rejectionOf } from '../../../platform/testing/rejection';
+
+/** A tombstone's `$tb` (Int64.MaxValue, 9223372036854775807) as the client's JSON.parse reads it: rounded to 2^63. */
+const TOMBSTONE_TB_PARSED = Number('9223372036854775807');
 
 let fixture: EmulatorFixture;
 
@@ -55,7 +60,7 @@ test('28. deleteStream then readStream → StreamNotFoundError; $$s holds {"$tb"
   assert.is(metadata.length, 1);
   assert.is(metadata[0]!.type, '$metadata');
   assert.is(metadata[0]!.isJson, true);
-  assert.equal(metadata[0]!.data, { $tb: 9223372036854775807 });
+  assert.equal(metadata[0]!.data, { $tb: TOMBSTONE_TB_PARSED });
   // The client's JSON.parse rounds the number; the stored text is exact.
   const stored = fixture.emulator.log.streamRecord(`$$${stream}`, 0n)!;
   assert.is(Buffer.from(stored.data).toString('utf8'), '{"$tb":9223372036854775807}');
@@ -88,7 +93,7 @@ test('29. delete with a wrong exact revision → WEV (expected 2n); no_stream on
   assert.ok(deleted.position);
   // A metastream shows only its latest `$metadata` (the server reads metastreams with `$maxCount` 1);
   // the earlier one is still in the log.
-  assert.equal((await readMetadataEvents(metadataOnly)).map((e) => e.data), [{ $tb: 9223372036854775807 }]);
+  assert.equal((await readMetadataEvents(metadataOnly)).map((e) => e.data), [{ $tb: TOMBSTONE_TB_PARSED }]);
   assert.is(fixture.emulator.log.currentRevision(`$$${metadataOnly}`), 1n);
 
   const correct = await fixture.client.deleteStream(stream, { expectedRevision: 3n });

@@ -16,7 +16,13 @@ import { EMPTY_STREAM_NAME, streamNameFromProto } from './proposed-event-proto';
 
 type DeleteOptions = DeleteReq.Options | TombstoneReq.Options;
 
-type ParsedOptions = { error: ServiceError } | { error?: undefined; streamName: string; expected: ExpectedRevision };
+/** The stream a delete is for and the revision it expects. */
+interface DeleteTarget {
+  streamName: string;
+  expected: ExpectedRevision;
+}
+
+type ParsedOptions = { error: ServiceError } | ({ error?: undefined } & DeleteTarget);
 
 function parseOptions(options: DeleteOptions | undefined, request: 'DeleteReq' | 'TombstoneReq'): ParsedOptions {
   if (!options) return { error: errors.invalidArgument(`Required field Options not set.`) };
@@ -30,8 +36,7 @@ function parseOptions(options: DeleteOptions | undefined, request: 'DeleteReq' |
 
 function answer<Response>(
   operation: () => DeleteOutcome,
-  streamName: string,
-  expected: ExpectedRevision,
+  { streamName, expected }: DeleteTarget,
   respond: (position: bigint) => Response,
   callback: sendUnaryData<Response>,
 ): void {
@@ -62,7 +67,7 @@ export function deleteHandler(context: EmulatorContext): handleUnaryCall<DeleteR
       position.setPreparePosition(at.toString());
       return new streams.DeleteResp().setPosition(position);
     };
-    answer(() => context.log.deleteStream(streamName, expected), streamName, expected, respond, callback);
+    answer(() => context.log.deleteStream(streamName, expected), parsed, respond, callback);
   };
 }
 
@@ -77,6 +82,6 @@ export function tombstoneHandler(context: EmulatorContext): handleUnaryCall<Tomb
       position.setPreparePosition(at.toString());
       return new streams.TombstoneResp().setPosition(position);
     };
-    answer(() => context.log.tombstoneStream(streamName, expected), streamName, expected, respond, callback);
+    answer(() => context.log.tombstoneStream(streamName, expected), parsed, respond, callback);
   };
 }

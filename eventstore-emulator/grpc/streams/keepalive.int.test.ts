@@ -1,9 +1,10 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { EventStoreDBClient, NO_STREAM } from '@eventstore/db-client';
 import { startEmulator, type RunningEmulator } from '../../emulator';
-import { jsonEvents, uniqueStream } from './append-test-support';
+import { jsonEvents, uniqueStream } from '../../testing/events';
 
 /**
  * Item 3: the client pings every 10 s while its BatchAppend call is open and wants an ack
@@ -76,7 +77,7 @@ test('3. an idle connection survives 60+ s of keepalive pings; a later call succ
   assert.is(relay.connections, 1);
 
   relay.bytes = 0;
-  await new Promise((resolve) => setTimeout(resolve, 62_000));
+  await sleep(62_000);
   // Six pings and six acks of 17 bytes each: proof the idle connection was being pinged.
   assert.ok(relay.bytes >= 6 * 2 * 17, `only ${relay.bytes} bytes while idle`);
 

@@ -1,12 +1,15 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { randomUUID } from 'node:crypto';
 import { Client as GrpcClient, Metadata, credentials, status, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
 import { MaxAppendSizeExceededError, RequiredMetadataPropertyMissingError, convertToCommandError } from '@eventstore/db-client';
 import type { AppendReq, AppendResp, BatchAppendReq, BatchAppendResp } from '@eventstore/db-client/generated/streams_pb';
-import { startEmulatorWithClient, type EmulatorFixture } from '../../testing';
+import { startEmulatorWithClient, type EmulatorFixture } from '../../testing/fixture';
 import { emptyPb, shared, streams, timestampPb } from '../proto';
-import { jsonEvents, rawStreamsClient, readAllRecords, uniqueStream } from './append-test-support';
+import { jsonEvents, uniqueStream } from '../../testing/events';
+import { rawStreamsClient } from '../../testing/raw-grpc';
+import { readAllRecords } from '../../testing/client-reads';
 
 /**
  * Input the real client never sends, through a plain grpc-js client: each gets a clear error,
@@ -265,7 +268,7 @@ test('oversize append over Append and BatchAppend → size error, nothing writte
     assert.is(describeError(response!).typeUrl, 'type.googleapis.com/event_store.client.MaximumAppendSizeExceeded');
     const details = response!.getError()!.getDetails()!.unpack(shared.MaximumAppendSizeExceeded.deserializeBinary, 'event_store.client.MaximumAppendSizeExceeded');
     assert.is(details?.getMaxappendsize(), 1_048_576);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
     assert.is(session.responses.length, 1, 'one response per append');
   } finally {
     session.close();

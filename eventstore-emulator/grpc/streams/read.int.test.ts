@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import {
   BACKWARDS,
   binaryEvent,
@@ -12,17 +12,16 @@ import {
 } from '@eventstore/db-client';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { startEmulatorWithClient } from '../../testing';
-import { collect, rawReadStream, rejection } from './read-test-support';
+import { startEmulatorWithClient } from '../../testing/fixture';
+import { collect } from '../../testing/client-reads';
+import { uniqueStream } from '../../testing/events';
+import { rawReadStream } from '../../testing/raw-grpc';
+import { rejectionOf } from '../../../platform/testing/rejection';
 
 // Spec section 5, items 19–27, through the real client.
 const fixture = await startEmulatorWithClient();
 const { client } = fixture;
 test.after(() => fixture.close());
-
-function uniqueStream(prefix: string): string {
-  return `${prefix}-${randomUUID()}`;
-}
 
 const revisions = (events: ResolvedEvent[]) => events.map((resolved) => resolved.event?.revision);
 
@@ -94,20 +93,20 @@ test('20. binary data round-trips exactly; a custom content type comes back as o
 
 test('21. absent stream → StreamNotFoundError{streamName}; tombstoned → StreamDeletedError', async () => {
   const absent = uniqueStream('absent');
-  const notFound = await rejection(collect(client.readStream(absent)));
+  const notFound = await rejectionOf(collect(client.readStream(absent)));
   assert.instance(notFound, StreamNotFoundError);
   assert.is((notFound as StreamNotFoundError).streamName, absent);
-  const backwards = await rejection(collect(client.readStream(absent, { direction: BACKWARDS, fromRevision: END })));
+  const backwards = await rejectionOf(collect(client.readStream(absent, { direction: BACKWARDS, fromRevision: END })));
   assert.instance(backwards, StreamNotFoundError);
 
   const doomed = uniqueStream('doomed');
   await appendNumbered(doomed, 2);
   await client.tombstoneStream(doomed);
-  const deleted = await rejection(collect(client.readStream(doomed)));
+  const deleted = await rejectionOf(collect(client.readStream(doomed)));
   assert.instance(deleted, StreamDeletedError);
   assert.is((deleted as StreamDeletedError).streamName, doomed);
   assert.match(deleted.message, `Event stream '${doomed}' is deleted.`);
-  const deletedBackwards = await rejection(collect(client.readStream(doomed, { direction: BACKWARDS, fromRevision: END })));
+  const deletedBackwards = await rejectionOf(collect(client.readStream(doomed, { direction: BACKWARDS, fromRevision: END })));
   assert.instance(deletedBackwards, StreamDeletedError);
 });
 

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   END,
   eventTypeFilter,
@@ -13,8 +14,11 @@ import {
 } from '@eventstore/db-client';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { startEmulatorWithClient } from '../../testing';
-import { collect, SubscriptionRecorder } from './read-test-support';
+import { startEmulatorWithClient } from '../../testing/fixture';
+import { eventually } from '../../../platform/testing/eventually';
+import { collect } from '../../testing/client-reads';
+import { numbered, uniqueStream } from '../../testing/events';
+import { SubscriptionRecorder } from '../../testing/subscription-recorder';
 
 // Spec section 5, items 32–41, through the real client.
 const fixture = await startEmulatorWithClient();
@@ -23,27 +27,10 @@ test.after(() => fixture.close());
 
 const TOMBSTONE_REVISION = 9223372036854775807n;
 
-function uniqueStream(prefix: string): string {
-  return `${prefix}-${randomUUID()}`;
-}
-
-function numbered(count: number, type = 'Numbered', offset = 0) {
-  return Array.from({ length: count }, (_, i) => jsonEvent({ type, data: { n: offset + i } }));
-}
-
-const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Log subscribers currently parked on the log, waiting for the next append. */
 function parkedListeners(): number {
   return fixture.emulator.log.appendListenerCount;
-}
-
-async function eventually(condition: () => boolean, what: string, timeoutMs = 2000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await delay(10);
-  }
 }
 
 const positionOf = (resolved: ResolvedEvent) => resolved.event!.position!.commit;
@@ -62,7 +49,7 @@ test('32. subscribeToStream from start: confirmation, 4 old, caughtUp once, 4 li
   await recorder.until((r) => r.count('caughtUp') === 1);
   for (let i = 0; i < 4; i++) await client.appendToStream(stream, jsonEvent({ type: 'Live', data: { n: 4 + i } }));
   await recorder.until((r) => r.events.length === 8);
-  await delay(50);
+  await sleep(50);
   await subscription.unsubscribe();
 
   assert.equal(recorder.labels(), ['confirmation', 'Old@0', 'Old@1', 'Old@2', 'Old@3', 'caughtUp', 'Live@4', 'Live@5', 'Live@6', 'Live@7']);
@@ -85,7 +72,7 @@ test('33. from revision 2 on a 4-event stream: one catch-up event (revision 3) b
   await Promise.all([fromTwo, fromEndRecorder, fromTen].map((recorder) => recorder.until((r) => r.count('caughtUp') === 1)));
   await client.appendToStream(stream, jsonEvent({ type: 'New', data: { n: 4 } }));
   await Promise.all([fromTwo, fromEndRecorder].map((recorder) => recorder.until((r) => r.labels().includes('New@4'))));
-  await delay(50);
+  await sleep(50);
 
   assert.equal(fromTwo.labels(), ['confirmation', 'Numbered@3', 'caughtUp', 'New@4']);
   assert.equal(fromEndRecorder.labels(), ['confirmation', 'caughtUp', 'New@4']);
@@ -98,7 +85,7 @@ test('34. absent stream: confirmation + caughtUp, then the first event when writ
   const subscription = client.subscribeToStream(stream, { fromRevision: START });
   const recorder = new SubscriptionRecorder(subscription);
   await recorder.until((r) => r.count('caughtUp') === 1);
-  await delay(50);
+  await sleep(50);
   assert.equal(recorder.labels(), ['confirmation', 'caughtUp']);
   await client.appendToStream(stream, jsonEvent({ type: 'First', data: {} }));
   await recorder.until((r) => r.events.length === 1);
@@ -208,7 +195,7 @@ test('37. 10 000 appends racing the catch-up→live switch: no gap, no duplicate
   }
 
   await Promise.all(joined.map(({ recorder }) => recorder.until((r) => r.events.length >= total, 60_000)));
-  await delay(100);
+  await sleep(100);
 
   const expectedIds = (await collect(client.readStream(stream))).map((resolved) => resolved.event!.id);
   assert.is(expectedIds.length, total);
@@ -234,7 +221,7 @@ test('37. 10 000 appends racing the catch-up→live switch: no gap, no duplicate
 test('38. unsubscribe() ends the iterator cleanly and the server releases the subscription', async () => {
   const stream = uniqueStream('sub-unsubscribe');
   await client.appendToStream(stream, numbered(2));
-  await delay(50);
+  await sleep(50);
   const baseline = parkedListeners();
 
   const toStream = client.subscribeToStream(stream, { fromRevision: START });
@@ -250,20 +237,20 @@ test('38. unsubscribe() ends the iterator cleanly and the server releases the su
     }
     return 'ended';
   })();
-  await eventually(() => caughtUp && allRecorder.count('caughtUp') === 1, 'both subscriptions to catch up');
-  await eventually(() => parkedListeners() === baseline + 2, 'two parked subscriptions');
+  await eventually('both subscriptions to catch up', () => caughtUp && allRecorder.count('caughtUp') === 1);
+  await eventually('two parked subscriptions', () => parkedListeners() === baseline + 2);
 
   await client.appendToStream(stream, jsonEvent({ type: 'Last', data: {} }));
   assert.is(await iteration, 'ended');
   assert.equal(seen, [0n, 1n, 2n]);
-  await eventually(() => parkedListeners() === baseline + 1, 'the stream subscription to be released');
+  await eventually('the stream subscription to be released', () => parkedListeners() === baseline + 1);
 
   await allRecorder.until((r) => r.events.length === 1);
   await toAll.unsubscribe();
-  await eventually(() => parkedListeners() === baseline, 'the $all subscription to be released');
+  await eventually('the $all subscription to be released', () => parkedListeners() === baseline);
   // Appends after the unsubscribes reach nobody and break nothing.
   await client.appendToStream(stream, numbered(3));
-  await delay(50);
+  await sleep(50);
   assert.is(allRecorder.events.length, 1);
   assert.is(allRecorder.error, undefined);
 
@@ -322,7 +309,7 @@ test('39. stream-name and event-type filters (prefix and regex) select exactly t
       written.push({ stream, type: typeOf(stream) });
     }
     await recorder.until((r) => r.events.length === delivered.length + 1);
-    await delay(30);
+    await sleep(30);
     assert.equal(afterCaughtUp(recorder), [`${typeOf(liveMatch)}@${written.filter((w) => w.stream === liveMatch).length - 1}`]);
     assert.is(recorder.events.at(-1)!.event!.streamId, liveMatch);
     await subscription.unsubscribe();
@@ -381,7 +368,7 @@ test('40. checkpoint case of 3.8: 6–7 checkpointReached calls, bigint position
         checkpoints.push(position);
         timeline.push('checkpoint');
         handlerActive = true;
-        await delay(100);
+        await sleep(100);
         handlerActive = false;
       },
     }),
@@ -396,7 +383,7 @@ test('40. checkpoint case of 3.8: 6–7 checkpointReached calls, bigint position
 
   for (let i = 0; i < 18; i++) {
     await client.appendToStream(streamA, numbered(20));
-    await delay(10);
+    await sleep(10);
   }
   await client.appendToStream(streamA, [...numbered(15), jsonEvent({ type: 'checkpoints-finish', data: { message: 'lets wrap this up' } })]);
   await done;
@@ -462,7 +449,7 @@ test('41. resuming subscribeToAll from any checkpoint repeats nothing and misses
   const catchUpCheckpoints = [...checkpoints];
   const livePositions = await appendInterleaved(30, 60);
   await recorder.until((r) => r.events.length === 30);
-  await eventually(() => checkpoints.length === catchUpCheckpoints.length + 7, 'the live checkpoints');
+  await eventually('the live checkpoints', () => checkpoints.length === catchUpCheckpoints.length + 7);
   await subscription.unsubscribe();
 
   // Exact counting (spec 3.8): catch-up checkpoints at every 4th record after the start; the

@@ -7,14 +7,14 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { startEmulatorWithClient, type EmulatorFixture } from '../../../eventstore-emulator/testing';
+import { startEmulatorWithClient, type EmulatorFixture } from '../../../eventstore-emulator/testing/fixture';
 import { loadConfig } from '../../../platform/config';
-import { listenOnEphemeralPort } from '../../../platform/http/testing';
+import { listenOnEphemeralPort } from '../../../platform/testing/ports';
 import { createLogger } from '../../../platform/logger';
-import { createTestSchema, type TestSchema } from '../../../platform/postgres/testing';
+import { createTestSchema, type TestSchema } from '../../../platform/testing/postgres-schema';
 import { projectorsEnv } from '../../../projectors/config';
 import { startProjectorService, type ProjectorService } from '../../../projectors/service';
-import { startQueryApi, TEST_JWT_SECRET, type RunningQueryApi } from '../../testing';
+import { startQueryApi, TEST_JWT_SECRET, type RunningQueryApi } from '../../testing/fixture';
 
 /** A stand-in for the projector service: answers what `answer` says, remembers the request headers. */
 interface StandIn {

@@ -5,10 +5,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mintToken } from '../../../platform/auth';
-import { listenOnEphemeralPort } from '../../../platform/http/testing';
+import { listenOnEphemeralPort } from '../../../platform/testing/ports';
 import { InProcessNotificationBus } from '../../../platform/notification-bus';
 import { salesProjection } from '../../../projectors/projections/sales';
-import { settle, startProjectorTestFixture } from '../../../projectors/testing';
+import { settle, startProjectorTestFixture } from '../../../projectors/testing/fixture';
 import { buildQueryApi } from '../../app';
 
 const secret = 'sales-stats-test-secret-0123456789abcdef';

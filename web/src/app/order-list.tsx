@@ -108,7 +108,7 @@ export function OrderList({ showCustomer, label }: { showCustomer: boolean; labe
         </div>
       )}
       {cursor && (
-        <button type="button" onClick={loadOlder} disabled={older.loading}>
+        <button type="button" onClick={() => void loadOlder()} disabled={older.loading}>
           Older orders
         </button>
       )}

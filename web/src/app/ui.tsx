@@ -119,7 +119,7 @@ export function useQuery<T>(load: () => Promise<Outcome<T>>, deps: unknown[]): Q
       if (mine !== generation.current) return;
       setState((s) => (answer.ok ? { data: answer.data, problem: null, loading: false } : { data: s.data, problem: answer.problem, loading: false }));
     });
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // `load` is a new function on every render: `deps` say when to read again.
   }, [...deps, reloads, resyncs]);
   const reload = useCallback(() => setReloads((n) => n + 1), []);
   const update = useCallback((change: (current: T | undefined) => T | undefined) => setState((s) => ({ ...s, data: change(s.data) })), []);

@@ -30,7 +30,7 @@ function DevSignInForm() {
   };
 
   return (
-    <form onSubmit={submit} aria-labelledby="dev-sign-in-heading" noValidate>
+    <form onSubmit={(event) => void submit(event)} aria-labelledby="dev-sign-in-heading" noValidate>
       <h2 id="dev-sign-in-heading">Development sign-in</h2>
       <p class="hint">Any name, either role: this exists only on a development system.</p>
       <TextField label="User name" value={name} onValue={setName} errors={problems.fields.sub} autoComplete="username" required />

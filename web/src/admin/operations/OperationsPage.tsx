@@ -41,7 +41,7 @@ function ReplayParked({ parkedCount, onReplayed }: { parkedCount: number; onRepl
   };
   return (
     <div class="actions">
-      <button type="button" class="primary" onClick={replay} disabled={busy || parkedCount === 0}>
+      <button type="button" class="primary" onClick={() => void replay()} disabled={busy || parkedCount === 0}>
         Replay parked events
       </button>
       <p role="status">{done}</p>

@@ -37,7 +37,7 @@ function RegisterProductForm({ onRegistered }: { onRegistered(position: LogPosit
   };
 
   return (
-    <form onSubmit={submit} aria-labelledby="register-heading" noValidate class="card">
+    <form onSubmit={(event) => void submit(event)} aria-labelledby="register-heading" noValidate class="card">
       <h2 id="register-heading">Register a product</h2>
       <TextField label="SKU" value={sku} onValue={setSku} errors={problems.fields.sku} autoComplete="off" />
       <TextField label="Name" value={name} onValue={setName} errors={problems.fields.name} autoComplete="off" />
@@ -105,14 +105,14 @@ function ManageProduct({ product, onChanged }: { product: Product; onChanged(pos
         {formatMoney(product.price)} · {product.stock.onHand} on hand, {product.stock.reserved} reserved, {product.stock.available} available, {product.stock.sold} sold
       </p>
       <div class="forms">
-        <form onSubmit={changePrice} noValidate aria-label={`Change the price of ${product.sku}`}>
+        <form onSubmit={(event) => void changePrice(event)} noValidate aria-label={`Change the price of ${product.sku}`}>
           <TextField label={`New price (${product.price.currency})`} value={price} onValue={setPrice} errors={priceProblems.fields.price} inputMode="decimal" autoComplete="off" />
           <Alert messages={priceProblems.general} />
           <button type="submit" disabled={busy}>
             Change price
           </button>
         </form>
-        <form onSubmit={receiveStock} noValidate aria-label={`Receive stock of ${product.sku}`}>
+        <form onSubmit={(event) => void receiveStock(event)} noValidate aria-label={`Receive stock of ${product.sku}`}>
           <TextField label="Units received" value={quantity} onValue={setQuantity} errors={stockProblems.fields.quantity} inputMode="numeric" autoComplete="off" />
           <Alert messages={stockProblems.general} />
           <button type="submit" disabled={busy}>

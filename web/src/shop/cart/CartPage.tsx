@@ -96,7 +96,7 @@ export function CartPage() {
           Your cart is empty. <a href={href('catalogue')}>Browse the catalogue</a>.
         </p>
       ) : (
-        <form onSubmit={place} noValidate>
+        <form onSubmit={(event) => void place(event)} noValidate>
           <div class="table-scroll" tabIndex={0}>
             <table>
               <caption class="visually-hidden">Lines in your cart</caption>

@@ -103,7 +103,7 @@ export function CataloguePage() {
         ))}
       </ul>
       {cursor && (
-        <button type="button" onClick={loadMore} disabled={more.loading}>
+        <button type="button" onClick={() => void loadMore()} disabled={more.loading}>
           More products
         </button>
       )}

@@ -42,7 +42,7 @@ function CancelOrder({ order, onCancelled }: { order: Order; onCancelled(): void
   };
   return (
     <div class="actions">
-      <button type="button" class="danger" onClick={cancel} disabled={busy}>
+      <button type="button" class="danger" onClick={() => void cancel()} disabled={busy}>
         Cancel order
       </button>
       <ProblemAlert problem={problem} prefix="The order could not be cancelled" />

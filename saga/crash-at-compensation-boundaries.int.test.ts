@@ -1,0 +1,23 @@
+/**
+ * Crash recovery, undoing: the saga runs as a child process (saga/main.ts) that is SIGKILLed at
+ * each boundary of each compensation (the declined and timed-out orders go through them), then a
+ * clean process finishes the work and every checkout ends consistent
+ * (saga/testing/crash-recovery.ts says what that means).
+ */
+import { test } from 'uvu';
+import { CrashRecovery, crashAtEach } from './testing/crash-recovery';
+
+let world: CrashRecovery;
+
+test.before(async () => {
+  world = await CrashRecovery.start({ checkoutDeadlineMs: 120_000 });
+});
+test.after(async () => world.close());
+
+const boundaries = ['void_payment', 'release_stock', 'cancel_order'].flatMap((step) => [`before:${step}`, `after-effect:${step}`, `after-record:${step}`]);
+
+test(`SIGKILL at each of ${boundaries.length} compensation boundaries, then restart: every checkout ends consistent`, async () => {
+  await crashAtEach(world, boundaries);
+});
+
+test.run();
