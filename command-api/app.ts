@@ -54,7 +54,10 @@ function limitCommandsPerUser(app: HttpServer, perMinute: number): void {
  * writer: another command-api instance or the saga. A handful of those per stream is what the
  * policy was sized for. Placing an order states its own: a new stream, never retried.
  */
-function commandHandlers(client: EventStoreDBClient, { retryPolicy: retry = 'conflicts', logger }: CommandApiOptions): Pick<CommandDeps, 'inventory' | 'orders'> {
+function commandHandlers(
+  client: EventStoreDBClient,
+  { retryPolicy: retry = 'conflicts', logger }: CommandApiOptions,
+): Pick<CommandDeps, 'inventory' | 'orders'> {
   return {
     inventory: commandHandler({ client, decider: inventoryDecider, codec: inventoryCodec, retry, logger }),
     orders: commandHandler({ client, decider: orderDecider, codec: orderCodec, retry, logger }),
@@ -74,10 +77,14 @@ export async function buildCommandApi(options: CommandApiOptions): Promise<HttpS
     docs: {
       title: 'Checkout command API',
       version: '0.1.0',
-      description: "Commands of the checkout: products, stock, orders; and, for operators, the saga's parked events. Errors are application/problem+json (RFC 9457). See docs/COMMAND-API.md.",
+      description:
+        "Commands of the checkout: products, stock, orders; and, for operators, the saga's parked events. Errors are application/problem+json (RFC 9457). See docs/COMMAND-API.md.",
     },
   });
-  registerAuth(app, { tokens: tokensOf(options.config), ...(options.config.authFailuresPerMinute ? { failuresPerMinute: options.config.authFailuresPerMinute } : {}) });
+  registerAuth(app, {
+    tokens: tokensOf(options.config),
+    ...(options.config.authFailuresPerMinute ? { failuresPerMinute: options.config.authFailuresPerMinute } : {}),
+  });
   limitCommandsPerUser(app, options.config.commandsPerMinute ?? DEFAULT_COMMANDS_PER_MINUTE);
 
   const clock = options.clock ?? (() => new Date());

@@ -13,7 +13,10 @@ test("SAGA_GROUP defaults to the saga's own default, so the parked events shown 
 });
 
 test('CORS_ORIGINS: a list of origins, or a start refused naming the variable', () => {
-  assert.equal(loadConfig(commandApiEnv, { ...required, CORS_ORIGINS: 'http://127.0.0.1:8099,https://shop.example' }).CORS_ORIGINS, ['http://127.0.0.1:8099', 'https://shop.example']);
+  assert.equal(loadConfig(commandApiEnv, { ...required, CORS_ORIGINS: 'http://127.0.0.1:8099,https://shop.example' }).CORS_ORIGINS, [
+    'http://127.0.0.1:8099',
+    'https://shop.example',
+  ]);
   assert.is(loadConfig(commandApiEnv, required).CORS_ORIGINS, undefined);
   assert.throws(
     () => loadConfig(commandApiEnv, { ...required, CORS_ORIGINS: 'https://shop.example/console' }),

@@ -24,7 +24,11 @@ test.after(async () => {
 const preflight = (baseUrl: string, origin: string, path = '/orders', method = 'POST') =>
   fetch(`${baseUrl}${path}`, {
     method: 'OPTIONS',
-    headers: { origin, 'access-control-request-method': method, 'access-control-request-headers': 'authorization, content-type, idempotency-key' },
+    headers: {
+      origin,
+      'access-control-request-method': method,
+      'access-control-request-headers': 'authorization, content-type, idempotency-key',
+    },
   });
 
 const accessControlHeaders = (headers: Headers) => [...headers.keys()].filter((name) => name.startsWith('access-control-'));
@@ -34,7 +38,10 @@ test('an allowed origin: the preflight allows the method and the headers the con
   assert.is(answer.status, 204);
   assert.is(answer.headers.get('access-control-allow-origin'), ALLOWED);
   assert.is(answer.headers.get('access-control-allow-methods'), 'GET, HEAD, POST, PUT, PATCH, DELETE');
-  assert.is(answer.headers.get('access-control-allow-headers'), 'authorization, content-type, idempotency-key, x-min-position, x-correlation-id');
+  assert.is(
+    answer.headers.get('access-control-allow-headers'),
+    'authorization, content-type, idempotency-key, x-min-position, x-correlation-id',
+  );
   assert.is(answer.headers.get('access-control-allow-credentials'), null, 'bearer tokens, no cookies: no credentials');
   assert.match(answer.headers.get('vary') ?? '', /origin/i);
   assert.ok(Number(answer.headers.get('access-control-max-age')) > 0);
@@ -52,7 +59,11 @@ test('an allowed origin: the actual request, a success or a problem, carries the
   assert.is(created.headers.get('access-control-expose-headers'), 'x-correlation-id, retry-after, idempotent-replayed');
   assert.ok(created.headers.get('x-correlation-id'));
 
-  const refused = await fetch(`${api.baseUrl}/orders`, { method: 'POST', headers: { origin: 'https://shop.example', 'content-type': 'application/json' }, body: '{}' });
+  const refused = await fetch(`${api.baseUrl}/orders`, {
+    method: 'POST',
+    headers: { origin: 'https://shop.example', 'content-type': 'application/json' },
+    body: '{}',
+  });
   assert.is(refused.status, 401);
   assert.is(refused.headers.get('access-control-allow-origin'), 'https://shop.example', 'a browser can read why it was refused');
 });

@@ -27,7 +27,9 @@ function start(env: Record<string, string>): RunningProcess {
   let stderr = '';
   child.stdout.on('data', (chunk) => (stdout += chunk));
   child.stderr.on('data', (chunk) => (stderr += chunk));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal })),
+  );
   return {
     exited,
     stdout: () => stdout,
@@ -76,21 +78,38 @@ test('SIGTERM: requests already received are answered, then the client is closed
     await run.waitFor((stdout) => stdout.includes('Server listening at'));
     const baseUrl = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(run.stdout())![1]!;
     const admin = await mintToken({ sub: 'ada', role: 'admin', secret: TEST_JWT_SECRET });
-    assert.is((await call(baseUrl, 'POST', '/products', { token: admin, body: { sku: 'SIG', name: 'sig', price: { amount: 1, currency: 'EUR' } } })).status, 201);
+    assert.is(
+      (await call(baseUrl, 'POST', '/products', { token: admin, body: { sku: 'SIG', name: 'sig', price: { amount: 1, currency: 'EUR' } } }))
+        .status,
+      201,
+    );
 
-    const incoming = () => run.stdout().split('\n').filter((line) => line.includes('"incoming request"') && line.includes('/products/SIG/stock')).length;
-    const inFlight = Array.from({ length: 80 }, () => call(baseUrl, 'POST', '/products/SIG/stock', { token: admin, body: { quantity: 2 } }));
+    const incoming = () =>
+      run
+        .stdout()
+        .split('\n')
+        .filter((line) => line.includes('"incoming request"') && line.includes('/products/SIG/stock')).length;
+    const inFlight = Array.from({ length: 80 }, () =>
+      call(baseUrl, 'POST', '/products/SIG/stock', { token: admin, body: { quantity: 2 } }),
+    );
     await run.waitFor(() => incoming() === 80);
     run.kill('SIGTERM');
 
     const answers = await Promise.all(inFlight);
-    assert.equal(answers.map((answer) => answer.status), Array(80).fill(200));
+    assert.equal(
+      answers.map((answer) => answer.status),
+      Array(80).fill(200),
+    );
     const { code } = await run.exited;
     assert.is(code, 0);
 
     const received = (await storedEvents(store.client, 'inventory-SIG')).filter((event) => event.type === 'StockReceived');
     assert.is(received.length, 80);
-    const messages = run.stdout().split('\n').filter(Boolean).map((line) => JSON.parse(line) as { msg: string; resource?: string });
+    const messages = run
+      .stdout()
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as { msg: string; resource?: string });
     const lastAnswer = messages.map((line) => line.msg).lastIndexOf('request completed');
     const clientClosed = messages.findIndex((line) => line.msg === 'closed' && line.resource === 'eventstore client');
     const signalled = messages.findIndex((line) => line.msg === 'shutting down: finishing in-flight requests');
@@ -98,7 +117,10 @@ test('SIGTERM: requests already received are answered, then the client is closed
     assert.ok(clientClosed > lastAnswer, 'the client closes after the last answer');
     assert.is(messages.at(-1)?.msg, 'shutdown complete');
     // Once stopped, nothing listens any more.
-    const refused = await fetch(`${baseUrl}/health`).then(() => 'answered', (error: { cause?: { code?: string } }) => error.cause?.code);
+    const refused = await fetch(`${baseUrl}/health`).then(
+      () => 'answered',
+      (error: { cause?: { code?: string } }) => error.cause?.code,
+    );
     assert.is(refused, 'ECONNREFUSED');
   } finally {
     run.kill('SIGKILL');

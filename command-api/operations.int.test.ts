@@ -57,15 +57,25 @@ test('two instances writing one stream: conflicts are retried, every receipt lan
   try {
     await api.call('POST', '/products', { token: admin, body: { sku: 'SHARED', name: 'shared', price: { amount: 100, currency: 'EUR' } } });
     const answers = await Promise.all(
-      Array.from({ length: 60 }, (_, i) => (i % 2 === 0 ? api : second).call('POST', '/products/SHARED/stock', { token: admin, body: { quantity: i + 1 } })),
+      Array.from({ length: 60 }, (_, i) =>
+        (i % 2 === 0 ? api : second).call('POST', '/products/SHARED/stock', { token: admin, body: { quantity: i + 1 } }),
+      ),
     );
-    assert.equal(answers.map((answer) => answer.status), Array(60).fill(200));
+    assert.equal(
+      answers.map((answer) => answer.status),
+      Array(60).fill(200),
+    );
     const received = (await storedEvents(api.client, 'inventory-SHARED')).filter((event) => event.type === 'StockReceived');
     assert.is(received.length, 60);
-    assert.is(received.reduce((sum, event) => sum + (event.data as { quantity: number }).quantity, 0), (60 * 61) / 2);
+    assert.is(
+      received.reduce((sum, event) => sum + (event.data as { quantity: number }).quantity, 0),
+      (60 * 61) / 2,
+    );
 
     const metrics = [await text(`${api.baseUrl}/metrics`), await text(`${second.baseUrl}/metrics`)];
-    const conflicts = metrics.map(({ text }) => sample(text, 'eventstore_append_conflicts_total', { category: 'inventory' }) ?? 0).reduce((sum, count) => sum + count, 0);
+    const conflicts = metrics
+      .map(({ text }) => sample(text, 'eventstore_append_conflicts_total', { category: 'inventory' }) ?? 0)
+      .reduce((sum, count) => sum + count, 0);
     assert.ok(conflicts > 0, `two instances racing on one stream must have conflicted (counted ${conflicts})`);
   } finally {
     await second.close();
@@ -77,23 +87,49 @@ test('/metrics: requests by route template, append latency by stream category', 
   const metrics = await text(`${api.baseUrl}/metrics`);
   assert.is(metrics.status, 200);
   assert.match(metrics.contentType ?? '', 'text/plain');
-  const requests = sample(metrics.text, 'http_requests_total', { method: 'POST', route: '/products/:sku/stock', status_code: '200', service: 'command-api' });
+  const requests = sample(metrics.text, 'http_requests_total', {
+    method: 'POST',
+    route: '/products/:sku/stock',
+    status_code: '200',
+    service: 'command-api',
+  });
   assert.ok(requests !== undefined && requests >= 1, `requests counted: ${requests}`);
-  const appends = sample(metrics.text, 'eventstore_append_duration_seconds_count', { category: 'inventory', outcome: 'ok', service: 'command-api' });
+  const appends = sample(metrics.text, 'eventstore_append_duration_seconds_count', {
+    category: 'inventory',
+    outcome: 'ok',
+    service: 'command-api',
+  });
   assert.ok(appends !== undefined && appends >= 2, `appends timed: ${appends}`);
-  assert.is(sample(metrics.text, 'eventstore_append_duration_seconds_bucket', { le: '+Inf', category: 'inventory', outcome: 'ok' }), appends);
-  assert.is(sample(metrics.text, 'eventstore_append_duration_seconds_count', { category: 'inventory', outcome: 'conflict' }), sample(metrics.text, 'eventstore_append_conflicts_total', { category: 'inventory' }));
+  assert.is(
+    sample(metrics.text, 'eventstore_append_duration_seconds_bucket', { le: '+Inf', category: 'inventory', outcome: 'ok' }),
+    appends,
+  );
+  assert.is(
+    sample(metrics.text, 'eventstore_append_duration_seconds_count', { category: 'inventory', outcome: 'conflict' }),
+    sample(metrics.text, 'eventstore_append_conflicts_total', { category: 'inventory' }),
+  );
 });
 
 test('/docs serves the OpenAPI document generated from the route schemas', async () => {
   const document = (await api.call('GET', '/docs/json')).body as {
     openapi: string;
-    paths: Record<string, Record<string, { security?: unknown; responses: Record<string, unknown>; parameters?: { name: string; in: string }[] }>>;
+    paths: Record<
+      string,
+      Record<string, { security?: unknown; responses: Record<string, unknown>; parameters?: { name: string; in: string }[] }>
+    >;
     components: { schemas: Record<string, { properties?: Record<string, unknown> }> };
   };
   assert.is(document.openapi, '3.1.0');
-  const operations = Object.entries(document.paths).flatMap(([path, methods]) => Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`));
-  for (const operation of ['POST /products', 'PUT /products/{sku}/price', 'POST /products/{sku}/stock', 'POST /orders', 'POST /orders/{orderId}/cancel']) {
+  const operations = Object.entries(document.paths).flatMap(([path, methods]) =>
+    Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`),
+  );
+  for (const operation of [
+    'POST /products',
+    'PUT /products/{sku}/price',
+    'POST /products/{sku}/stock',
+    'POST /orders',
+    'POST /orders/{orderId}/cancel',
+  ]) {
     assert.ok(operations.includes(operation), `${operation} is documented`);
   }
   const placing = document.paths['/orders']?.post;
@@ -107,7 +143,10 @@ test('/docs serves the OpenAPI document generated from the route schemas', async
 test('log lines of a command carry its correlation id', async () => {
   await api.call('POST', '/products/NOPE/stock', { token: admin, body: { quantity: 1 }, headers: { 'x-correlation-id': 'trace-404' } });
   const lines = api.logLines.filter((line) => line.correlationId === 'trace-404');
-  assert.equal(lines.map((line) => line.msg), ['incoming request', 'request completed']);
+  assert.equal(
+    lines.map((line) => line.msg),
+    ['incoming request', 'request completed'],
+  );
   assert.is((lines[1]?.res as { statusCode: number }).statusCode, 404);
   assert.not.ok(JSON.stringify(api.logLines).includes(admin), 'tokens never reach the log');
 });

@@ -29,7 +29,10 @@ test('any request gets a success or a problem+json, never a 5xx, and the API sta
   const price = { amount: 1250, currency: 'EUR' };
   assert.is((await api.call('POST', '/products', { token: admin, body: { sku: 'FUZZ-1', name: 'Fuzz mug', price } })).status, 201);
   assert.is((await api.call('POST', '/products/FUZZ-1/stock', { token: admin, body: { quantity: 1000 } })).status, 200);
-  const placed = await api.call('POST', '/orders', { token: customer, body: { lines: [{ sku: 'FUZZ-1', quantity: 1 }], paymentToken: 'tok_ok' } });
+  const placed = await api.call('POST', '/orders', {
+    token: customer,
+    body: { lines: [{ sku: 'FUZZ-1', quantity: 1 }], paymentToken: 'tok_ok' },
+  });
   assert.is(placed.status, 202);
 
   const document = (await (await fetch(`${api.baseUrl}/docs/json`)).json()) as Parameters<typeof operationsOf>[0];
@@ -37,7 +40,8 @@ test('any request gets a success or a problem+json, never a 5xx, and the API sta
   const operations = operationsOf(document).filter((operation) => !['/health', '/ready', '/metrics'].includes(operation.path));
   const validBodies = validCommandBodies('FUZZ-1');
   // A route added later is fuzzed from a valid body too, or this says which one is missing.
-  for (const operation of operations.filter(({ hasBody }) => hasBody)) assert.ok(operationKey(operation) in validBodies, `no valid body for ${operationKey(operation)}`);
+  for (const operation of operations.filter(({ hasBody }) => hasBody))
+    assert.ok(operationKey(operation) in validBodies, `no valid body for ${operationKey(operation)}`);
   assert.ok(operations.length >= 5, `the document lists ${operations.length} operations`);
 
   const seen = new Map<number, number>();
@@ -47,18 +51,27 @@ test('any request gets a success or a problem+json, never a 5xx, and the API sta
       const answer = await sendFuzzRequest(api.baseUrl, request);
       seen.set(answer.status, (seen.get(answer.status) ?? 0) + 1);
       const faults = faultsOf(answer);
-      assert.equal(faults, [], `${request.method} ${request.path} ${JSON.stringify(request.headers)} ${request.body?.slice(0, 300)}\n→ ${answer.status} ${answer.text.slice(0, 300)}`);
+      assert.equal(
+        faults,
+        [],
+        `${request.method} ${request.path} ${JSON.stringify(request.headers)} ${request.body?.slice(0, 300)}\n→ ${answer.status} ${answer.text.slice(0, 300)}`,
+      );
     });
   const options = (numRuns: number) => ({ numRuns, seed: SEED, includeErrorInReport: true });
   // Every operation with the role that may call it, so most requests reach its handler...
   const roleOf = (path: string) => (path === '/orders' || path.endsWith('/cancel') ? customer : admin);
-  for (const operation of operations) await fc.assert(property([roleOf(operation.path)], [operation]), options(Math.ceil(RUNS / operations.length)));
+  for (const operation of operations)
+    await fc.assert(property([roleOf(operation.path)], [operation]), options(Math.ceil(RUNS / operations.length)));
   // ...and all of them with either role.
   await fc.assert(property([admin, customer]), options(Math.ceil(RUNS / 2)));
 
   if (process.env.FUZZ_VERBOSE) console.log(Object.fromEntries(seen));
   const errors = api.logLines.filter((line) => Number(line.level) >= 50);
-  assert.equal(errors.map((line) => line.msg), [], 'nothing was logged as an error');
+  assert.equal(
+    errors.map((line) => line.msg),
+    [],
+    'nothing was logged as an error',
+  );
   // The requests reached the handlers, not only the validation in front of them.
   const statuses = [...seen.keys()];
   const among = JSON.stringify(Object.fromEntries(seen));

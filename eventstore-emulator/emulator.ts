@@ -66,7 +66,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   server.addService(persistentGrpc.PersistentSubscriptionsService, persistentSubscriptionsService(context));
 
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${host}:${options.port ?? 0}`, ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+    server.bindAsync(`${host}:${options.port ?? 0}`, ServerCredentials.createInsecure(), (error, bound) =>
+      error ? reject(error) : resolve(bound),
+    ),
   );
   const urlHost = host.includes(':') ? `[${host}]` : host;
 

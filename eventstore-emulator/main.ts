@@ -16,7 +16,14 @@ const environmentSchema = z.strictObject({
   /** Unset = the log lives in memory and is lost on exit. */
   EVENTSTORE_EMULATOR_DATA_DIR: z.string().optional(),
   /** Bytes; the real server's default is 1 MiB. */
-  EVENTSTORE_EMULATOR_MAX_APPEND_SIZE: wholeNumber.pipe(z.number().min(1, 'must be at least 1 byte').max(16 * 1024 * 1024, 'must be at most 16 MiB (gRPC message limit)')).optional(),
+  EVENTSTORE_EMULATOR_MAX_APPEND_SIZE: wholeNumber
+    .pipe(
+      z
+        .number()
+        .min(1, 'must be at least 1 byte')
+        .max(16 * 1024 * 1024, 'must be at most 16 MiB (gRPC message limit)'),
+    )
+    .optional(),
   /** info: banner and shutdown lines; warn: only warnings (e.g. a torn log tail) and errors. */
   EVENTSTORE_EMULATOR_LOG_LEVEL: z.enum(['info', 'warn']).default('info'),
 });
@@ -30,7 +37,8 @@ function readSettings(environment: NodeJS.ProcessEnv): Settings {
   const parsed = environmentSchema.safeParse(ours);
   if (parsed.success) return parsed.data;
   const lines = parsed.error.issues.map((issue) => {
-    if (issue.code === 'unrecognized_keys') return `${issue.keys.join(', ')}: unknown setting (known: ${Object.keys(environmentSchema.shape).join(', ')})`;
+    if (issue.code === 'unrecognized_keys')
+      return `${issue.keys.join(', ')}: unknown setting (known: ${Object.keys(environmentSchema.shape).join(', ')})`;
     const name = String(issue.path[0]);
     return `${name}=${JSON.stringify(ours[name])}: ${issue.message}`;
   });
@@ -57,7 +65,9 @@ async function main(): Promise<void> {
   }
 
   info(`EventStoreDB emulator listening on ${emulator.url}`);
-  info(dataDirectory ? `  log: ${dataDirectory} (fsync'd on every append, ${emulator.log.length} records)` : '  log: in memory (lost on exit)');
+  info(
+    dataDirectory ? `  log: ${dataDirectory} (fsync'd on every append, ${emulator.log.length} records)` : '  log: in memory (lost on exit)',
+  );
   info('  A development and test emulator, not a database: production uses EventStoreDB.');
 
   let stopping = false;

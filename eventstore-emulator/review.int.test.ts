@@ -40,7 +40,11 @@ test('a link to an event of a soft-deleted stream does not resolve', async () =>
 test('a link to an event hidden by $maxCount does not resolve', async () => {
   const target = uniqueStream('target');
   const links = uniqueStream('links');
-  await client.appendToStream(target, [jsonEvent({ type: 'A', data: {} }), jsonEvent({ type: 'B', data: {} }), jsonEvent({ type: 'C', data: {} })]);
+  await client.appendToStream(target, [
+    jsonEvent({ type: 'A', data: {} }),
+    jsonEvent({ type: 'B', data: {} }),
+    jsonEvent({ type: 'C', data: {} }),
+  ]);
   await client.setStreamMetadata(target, { maxCount: 1 });
   await client.appendToStream(links, [link(`0@${target}`), link(`2@${target}`)]);
 
@@ -77,7 +81,10 @@ test('recreating a soft-deleted stream writes the new events first, then the $tb
   assert.is(last!.event?.streamId, `$$${stream}`);
   assert.equal(last!.event?.data, { $tb: 1 });
   const events = await collect<ResolvedEvent>(client.readStream(stream));
-  assert.equal(events.map((each) => each.event?.type), ['New']);
+  assert.equal(
+    events.map((each) => each.event?.type),
+    ['New'],
+  );
 });
 
 test('setting metadata on a soft-deleted stream keeps its old events hidden', async () => {
@@ -95,7 +102,10 @@ test('setting metadata on a soft-deleted stream keeps its old events hidden', as
   const next = await client.appendToStream(stream, [jsonEvent({ type: 'New', data: {} })], { expectedRevision: 1n });
   assert.is(next.nextExpectedRevision, 2n);
   const after = await collect<ResolvedEvent>(client.readStream(stream, { direction: FORWARDS, fromRevision: START }));
-  assert.equal(after.map((each) => each.event?.type), ['New']);
+  assert.equal(
+    after.map((each) => each.event?.type),
+    ['New'],
+  );
 });
 
 test('errors naming a non-ASCII stream or group fail the call as UNKNOWN instead of crashing the emulator', async () => {

@@ -42,7 +42,9 @@ const print = flags.json ? () => undefined : (line = '') => process.stdout.write
 
 const secret = config.JWT_SECRET ?? readJwtSecret(dataDirectory(config.CHECKOUT_DATA_DIR));
 if (!secret) {
-  process.stderr.write(`No JWT_SECRET set and no secret in ${dataDirectory(config.CHECKOUT_DATA_DIR).jwtSecretFile}: start the system with \`npm start\` first, or set JWT_SECRET to the one it uses.\n`);
+  process.stderr.write(
+    `No JWT_SECRET set and no secret in ${dataDirectory(config.CHECKOUT_DATA_DIR).jwtSecretFile}: start the system with \`npm start\` first, or set JWT_SECRET to the one it uses.\n`,
+  );
   process.exit(1);
 }
 const token = (sub: string, role: Role) => mintToken({ sub, role, secret, expiresIn: '1h' });
@@ -85,7 +87,8 @@ async function call<Body = unknown>(base: string, { method, path, bearer, body, 
 }
 
 function expectStatus(answer: Answer<unknown>, expected: number, what: string): void {
-  if (answer.status !== expected) throw new Error(`${what} answered ${answer.status} (expected ${expected}): ${JSON.stringify(answer.body)}`);
+  if (answer.status !== expected)
+    throw new Error(`${what} answered ${answer.status} (expected ${expected}): ${JSON.stringify(answer.body)}`);
 }
 
 interface Notification {
@@ -135,8 +138,16 @@ async function main(): Promise<number> {
     [lamp, 'Desk lamp', 4500, 1],
   ] as const) {
     const product = { sku, name, price: { amount, currency: 'EUR' } };
-    expectStatus(await call(config.COMMAND_API_URL, { method: 'POST', path: '/products', bearer: admin, body: product }), 201, `registering ${sku}`);
-    expectStatus(await call(config.COMMAND_API_URL, { method: 'POST', path: `/products/${sku}/stock`, bearer: admin, body: { quantity } }), 200, `receiving stock of ${sku}`);
+    expectStatus(
+      await call(config.COMMAND_API_URL, { method: 'POST', path: '/products', bearer: admin, body: product }),
+      201,
+      `registering ${sku}`,
+    );
+    expectStatus(
+      await call(config.COMMAND_API_URL, { method: 'POST', path: `/products/${sku}/stock`, bearer: admin, body: { quantity } }),
+      200,
+      `receiving stock of ${sku}`,
+    );
     print(`  registered ${sku} (${name}, ${(amount / 100).toFixed(2)} EUR), ${quantity} in stock`);
   }
 
@@ -144,15 +155,46 @@ async function main(): Promise<number> {
   const adminSocket = await listen(admin);
 
   const paths: Path[] = [
-    { name: 'confirmed', lines: [{ sku: mug, quantity: 2 }], paymentToken: 'tok_ok', expected: { status: 'confirmed', reason: null, notifications: ['OrderConfirmed'] } },
-    { name: 'out of stock', lines: [{ sku: mug, quantity: 1 }, { sku: lamp, quantity: 3 }], paymentToken: 'tok_ok', expected: { status: 'cancelled', reason: 'out_of_stock', notifications: ['OrderCancelled'] } },
-    { name: 'payment declined', lines: [{ sku: mug, quantity: 1 }], paymentToken: 'tok_decline', expected: { status: 'cancelled', reason: 'payment_declined', notifications: ['PaymentDeclined', 'OrderCancelled'] } },
-    { name: 'payment timed out', lines: [{ sku: mug, quantity: 1 }], paymentToken: 'tok_timeout', expected: { status: 'cancelled', reason: 'payment_timed_out', notifications: ['OrderCancelled'] } },
-    { name: 'cancelled by the customer', lines: [{ sku: mug, quantity: 1 }], paymentToken: 'tok_timeout', cancelAtOnce: true, expected: { status: 'cancelled', reason: 'customer_request', notifications: ['OrderCancelled'] } },
+    {
+      name: 'confirmed',
+      lines: [{ sku: mug, quantity: 2 }],
+      paymentToken: 'tok_ok',
+      expected: { status: 'confirmed', reason: null, notifications: ['OrderConfirmed'] },
+    },
+    {
+      name: 'out of stock',
+      lines: [
+        { sku: mug, quantity: 1 },
+        { sku: lamp, quantity: 3 },
+      ],
+      paymentToken: 'tok_ok',
+      expected: { status: 'cancelled', reason: 'out_of_stock', notifications: ['OrderCancelled'] },
+    },
+    {
+      name: 'payment declined',
+      lines: [{ sku: mug, quantity: 1 }],
+      paymentToken: 'tok_decline',
+      expected: { status: 'cancelled', reason: 'payment_declined', notifications: ['PaymentDeclined', 'OrderCancelled'] },
+    },
+    {
+      name: 'payment timed out',
+      lines: [{ sku: mug, quantity: 1 }],
+      paymentToken: 'tok_timeout',
+      expected: { status: 'cancelled', reason: 'payment_timed_out', notifications: ['OrderCancelled'] },
+    },
+    {
+      name: 'cancelled by the customer',
+      lines: [{ sku: mug, quantity: 1 }],
+      paymentToken: 'tok_timeout',
+      cancelAtOnce: true,
+      expected: { status: 'cancelled', reason: 'customer_request', notifications: ['OrderCancelled'] },
+    },
   ];
 
   print('');
-  print('Placing one order per path at once; the timed-out one waits for the saga\'s payment deadline (PAYMENT_DEADLINE_MS, 10 s by default) …');
+  print(
+    "Placing one order per path at once; the timed-out one waits for the saga's payment deadline (PAYMENT_DEADLINE_MS, 10 s by default) …",
+  );
   const started = Date.now();
   const outcomes = await Promise.all(
     paths.map(async (path) => {
@@ -166,7 +208,11 @@ async function main(): Promise<number> {
       expectStatus(placed, 202, `placing the "${path.name}" order`);
       const { orderId, position } = placed.body!;
       if (path.cancelAtOnce) {
-        expectStatus(await call(config.COMMAND_API_URL, { method: 'POST', path: `/orders/${orderId}/cancel`, bearer: customer }), 202, `cancelling order ${orderId}`);
+        expectStatus(
+          await call(config.COMMAND_API_URL, { method: 'POST', path: `/orders/${orderId}/cancel`, bearer: customer }),
+          202,
+          `cancelling order ${orderId}`,
+        );
       }
       const order = await untilFinal(orderId, customer, position.commit);
       return { path, orderId, order, settledAfterMs: Date.now() - started };
@@ -175,14 +221,21 @@ async function main(): Promise<number> {
 
   // The last notification of a path is published right after its order's final commit: give the bus a moment.
   const expectedCount = paths.reduce((sum, path) => sum + path.expected.notifications.length, 0);
-  for (const deadline = Date.now() + 5_000; customerSocket.received.length < expectedCount && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 50));
+  for (const deadline = Date.now() + 5_000; customerSocket.received.length < expectedCount && Date.now() < deadline;)
+    await new Promise((resolve) => setTimeout(resolve, 50));
   customerSocket.socket.close();
   adminSocket.socket.close();
 
   const results = outcomes.map(({ path, orderId, order, settledAfterMs }) => {
     const notifications = customerSocket.received.filter((notification) => notification.orderId === orderId);
     const reason = order.cancellation?.reason ?? null;
-    const ok = order.status === path.expected.status && reason === path.expected.reason && sameList(notifications.map(({ type }) => type), path.expected.notifications);
+    const ok =
+      order.status === path.expected.status &&
+      reason === path.expected.reason &&
+      sameList(
+        notifications.map(({ type }) => type),
+        path.expected.notifications,
+      );
     return {
       path: path.name,
       orderId,
@@ -195,23 +248,36 @@ async function main(): Promise<number> {
       notifications: notifications.map(({ type, at, data }) => ({ type, at, data })),
     };
   });
-  const adminNotifications = adminSocket.received.filter(({ sku }) => sku === mug || sku === lamp).map(({ type, sku, at, data }) => ({ type, sku, at, data }));
+  const adminNotifications = adminSocket.received
+    .filter(({ sku }) => sku === mug || sku === lamp)
+    .map(({ type, sku, at, data }) => ({ type, sku, at, data }));
 
   for (const result of results) {
     print('');
-    print(`${result.ok ? '✓' : '✗'} ${result.path}: order ${result.orderId} is ${result.status}${result.reason ? ` (${result.reason})` : ''}, final after ${(result.settledAfterMs / 1000).toFixed(1)} s`);
-    if (!result.ok) print(`    expected ${result.expected.status}${result.expected.reason ? ` (${result.expected.reason})` : ''}, notified ${result.expected.notifications.join(', ')}`);
+    print(
+      `${result.ok ? '✓' : '✗'} ${result.path}: order ${result.orderId} is ${result.status}${result.reason ? ` (${result.reason})` : ''}, final after ${(result.settledAfterMs / 1000).toFixed(1)} s`,
+    );
+    if (!result.ok)
+      print(
+        `    expected ${result.expected.status}${result.expected.reason ? ` (${result.expected.reason})` : ''}, notified ${result.expected.notifications.join(', ')}`,
+      );
     print('    timeline:');
     for (const entry of result.timeline) print(`      ${entry.at}  ${entry.type}`);
     print(`    notifications to ${customerId}: ${result.notifications.length ? '' : '(none)'}`);
-    for (const notification of result.notifications) print(`      ${notification.at}  ${notification.type} ${JSON.stringify(notification.data)}`);
+    for (const notification of result.notifications)
+      print(`      ${notification.at}  ${notification.type} ${JSON.stringify(notification.data)}`);
   }
   print('');
   print(`notifications to the admin: ${adminNotifications.length ? '' : '(none)'}`);
-  for (const notification of adminNotifications) print(`  ${notification.at}  ${notification.type} ${notification.sku} ${JSON.stringify(notification.data)}`);
+  for (const notification of adminNotifications)
+    print(`  ${notification.at}  ${notification.type} ${notification.sku} ${JSON.stringify(notification.data)}`);
   const failed = results.filter(({ ok }) => !ok).length;
   print('');
-  print(failed === 0 ? `Every path ended as expected (${results.length} orders).` : `${failed} of ${results.length} paths did not end as expected.`);
+  print(
+    failed === 0
+      ? `Every path ended as expected (${results.length} orders).`
+      : `${failed} of ${results.length} paths did not end as expected.`,
+  );
   if (flags.json) process.stdout.write(`${JSON.stringify({ run, ok: failed === 0, orders: results, adminNotifications }, null, 2)}\n`);
   return failed === 0 ? 0 : 1;
 }
@@ -221,11 +287,19 @@ async function untilFinal(orderId: string, bearer: string, placedAt: string): Pr
   const deadline = Date.now() + config.DEMO_ORDER_TIMEOUT_MS;
   let first = true;
   for (;;) {
-    const answer = await call<FinalOrder>(config.QUERY_API_URL, { method: 'GET', path: `/orders/${orderId}`, bearer, headers: first ? { 'x-min-position': placedAt } : {} });
+    const answer = await call<FinalOrder>(config.QUERY_API_URL, {
+      method: 'GET',
+      path: `/orders/${orderId}`,
+      bearer,
+      headers: first ? { 'x-min-position': placedAt } : {},
+    });
     first = false;
-    if (answer.status === 200 && answer.body && (answer.body.status === 'confirmed' || answer.body.status === 'cancelled')) return answer.body;
-    if (answer.status !== 200 && answer.status !== 404 && answer.status !== 503) throw new Error(`GET /orders/${orderId} answered ${answer.status}: ${JSON.stringify(answer.body)}`);
-    if (Date.now() > deadline) throw new Error(`order ${orderId} was not final after ${config.DEMO_ORDER_TIMEOUT_MS} ms (last: ${JSON.stringify(answer.body)})`);
+    if (answer.status === 200 && answer.body && (answer.body.status === 'confirmed' || answer.body.status === 'cancelled'))
+      return answer.body;
+    if (answer.status !== 200 && answer.status !== 404 && answer.status !== 503)
+      throw new Error(`GET /orders/${orderId} answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+    if (Date.now() > deadline)
+      throw new Error(`order ${orderId} was not final after ${config.DEMO_ORDER_TIMEOUT_MS} ms (last: ${JSON.stringify(answer.body)})`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }

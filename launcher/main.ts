@@ -39,7 +39,12 @@ const identityProvider = config.OIDC_ISSUER
       issuer: config.OIDC_ISSUER,
       tokens: verifierFromEnv(config),
       console: config.OIDC_CONSOLE_CLIENT_ID
-        ? { issuer: config.OIDC_ISSUER, clientId: config.OIDC_CONSOLE_CLIENT_ID, rolesClaim: config.OIDC_ROLES_CLAIM, ...(config.OIDC_CONSOLE_SCOPE ? { scope: config.OIDC_CONSOLE_SCOPE } : {}) }
+        ? {
+            issuer: config.OIDC_ISSUER,
+            clientId: config.OIDC_CONSOLE_CLIENT_ID,
+            rolesClaim: config.OIDC_ROLES_CLAIM,
+            ...(config.OIDC_CONSOLE_SCOPE ? { scope: config.OIDC_CONSOLE_SCOPE } : {}),
+          }
         : undefined,
     }
   : undefined;
@@ -89,11 +94,22 @@ try {
     ...(identityProvider ? { tokens: identityProvider.tokens } : {}),
     eventStore: config.EVENTSTORE_URL
       ? { url: config.EVENTSTORE_URL }
-      : { emulator: { dataDirectory: directory.eventStore, host: config.HOST === '0.0.0.0' ? '0.0.0.0' : '127.0.0.1', port: config.EVENTSTORE_EMULATOR_PORT } },
+      : {
+          emulator: {
+            dataDirectory: directory.eventStore,
+            host: config.HOST === '0.0.0.0' ? '0.0.0.0' : '127.0.0.1',
+            port: config.EVENTSTORE_EMULATOR_PORT,
+          },
+        },
     database: config.DATABASE_URL
       ? { url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA }
       : // Loopback whatever HOST says: the socket asks for no password (docs/adr/0008).
-        { embedded: { dataDir: directory.postgres, socket: { host: '127.0.0.1', port: config.EMBEDDED_PG_PORT, anyPortIfTaken: process.env.EMBEDDED_PG_PORT === undefined } } },
+        {
+          embedded: {
+            dataDir: directory.postgres,
+            socket: { host: '127.0.0.1', port: config.EMBEDDED_PG_PORT, anyPortIfTaken: process.env.EMBEDDED_PG_PORT === undefined },
+          },
+        },
     bus: config.NATS_URL
       ? { nats: { url: config.NATS_URL, subjectPrefix: config.NOTIFICATIONS_SUBJECT_PREFIX, streamName: config.NOTIFICATIONS_STREAM } }
       : { inProcess: { subjectPrefix: config.NOTIFICATIONS_SUBJECT_PREFIX } },
@@ -107,7 +123,10 @@ try {
 } catch (error) {
   const message = error instanceof Error ? error.message : String(error);
   process.stderr.write(`npm start: could not start the checkout: ${message}\n`);
-  if (/EADDRINUSE/.test(message)) process.stderr.write('A port is taken: stop what uses it, or set WEB_PORT, COMMAND_API_PORT, QUERY_API_PORT, …, EMBEDDED_PG_PORT (docs/RUNNING.md).\n');
+  if (/EADDRINUSE/.test(message))
+    process.stderr.write(
+      'A port is taken: stop what uses it, or set WEB_PORT, COMMAND_API_PORT, QUERY_API_PORT, …, EMBEDDED_PG_PORT (docs/RUNNING.md).\n',
+    );
   lock.release();
   process.exit(1);
 }
@@ -141,18 +160,23 @@ out(`  projectors        ${system.projectorsUrl}/projections`);
 out(`  saga              ${system.sagaUrl}/ready`);
 out(`  event store       ${where(system.embedded.eventStore, `${system.eventStoreUrl} emulator`, system.eventStoreUrl)}`);
 out(`  read models       ${where(system.embedded.database, `PGlite in ${directory.postgres}`, system.databaseUrl)}`);
-if (system.databaseSocketUrl) out(`                    psql ${system.databaseSocketUrl}   (npm run replay finds it: ${directory.path}/system.json)`);
+if (system.databaseSocketUrl)
+  out(`                    psql ${system.databaseSocketUrl}   (npm run replay finds it: ${directory.path}/system.json)`);
 out(`  notifications     ${where(system.embedded.bus, 'in-process bus', system.busUrl)}`);
 out('');
 if (jwt) {
-  out(`Tokens (valid ${week}; ${config.JWT_SECRET ? 'signed with JWT_SECRET' : `secret ${jwt.created ? 'generated and kept' : 'kept'} in ${directory.jwtSecretFile}`}):`);
+  out(
+    `Tokens (valid ${week}; ${config.JWT_SECRET ? 'signed with JWT_SECRET' : `secret ${jwt.created ? 'generated and kept' : 'kept'} in ${directory.jwtSecretFile}`}):`,
+  );
   out(`  ADMIN=${adminToken}`);
   out(`  ALICE=${customerToken}`);
   out('');
   out('Try it: npm run demo   (in another terminal)');
 } else {
   // The demo and these tokens are signed with a shared secret, which the services now refuse.
-  out(`Tokens: from ${config.OIDC_ISSUER} only (audience ${config.OIDC_AUDIENCE!.join(', ')}, roles in \`${config.OIDC_ROLES_CLAIM}\`); none printed, and npm run demo needs JWT_SECRET.`);
+  out(
+    `Tokens: from ${config.OIDC_ISSUER} only (audience ${config.OIDC_AUDIENCE!.join(', ')}, roles in \`${config.OIDC_ROLES_CLAIM}\`); none printed, and npm run demo needs JWT_SECRET.`,
+  );
 }
 out('Ctrl-C stops everything.');
 // Last, so a system.json always describes a system that has started; removed before anything stops.

@@ -23,7 +23,14 @@ import type { HttpServer } from '../platform/http';
 import type { Logger } from '../platform/logger';
 import { closeNats, connectNats } from '../platform/nats';
 import { InProcessNotificationBus, natsNotificationSource, type NotificationSource } from '../platform/notification-bus';
-import { closePostgres, connectPostgres, openEmbeddedPostgres, serveEmbeddedPostgres, type EmbeddedPostgres, type EmbeddedPostgresServer } from '../platform/postgres';
+import {
+  closePostgres,
+  connectPostgres,
+  openEmbeddedPostgres,
+  serveEmbeddedPostgres,
+  type EmbeddedPostgres,
+  type EmbeddedPostgresServer,
+} from '../platform/postgres';
 import { projectorsEnv, type ProjectorsConfig } from '../projectors/config';
 import { startProjectorService, type ProjectorService } from '../projectors/service';
 import { buildQueryApi, type QueryApi } from '../query-api/app';
@@ -129,7 +136,10 @@ export interface EmbeddedSocketPlan {
   anyPortIfTaken?: boolean;
 }
 
-async function serveEmbeddedSocket(database: EmbeddedPostgres, { host, port, anyPortIfTaken = false }: EmbeddedSocketPlan): Promise<EmbeddedPostgresServer> {
+async function serveEmbeddedSocket(
+  database: EmbeddedPostgres,
+  { host, port, anyPortIfTaken = false }: EmbeddedSocketPlan,
+): Promise<EmbeddedPostgresServer> {
   try {
     return await serveEmbeddedPostgres(database, { host, port });
   } catch (error) {
@@ -144,7 +154,8 @@ export const DEVELOPMENT_TOKEN_MAX_LIFETIME_SECONDS = 7 * 24 * 60 * 60;
 export async function assembleSystem(plan: SystemPlan): Promise<AssembledSystem> {
   const { host, ports, jwtSecret } = plan;
   const tokens = plan.tokens ?? sharedSecretVerifier({ secret: jwtSecret, maxLifetimeSeconds: DEVELOPMENT_TOKEN_MAX_LIFETIME_SECONDS });
-  const trustProxy = plan.trustProxy ?? (plan.web ? ['loopback', ...(isIP(host) && host !== '0.0.0.0' && host !== '::' ? [host] : [])] : []);
+  const trustProxy =
+    plan.trustProxy ?? (plan.web ? ['loopback', ...(isIP(host) && host !== '0.0.0.0' && host !== '::' ? [host] : [])] : []);
   // Everything started so far, to stop in reverse order (also when a later start fails).
   const stops: { name: string; stop: () => Promise<unknown> }[] = [];
   const stopAll = async () => {
@@ -159,7 +170,12 @@ export async function assembleSystem(plan: SystemPlan): Promise<AssembledSystem>
     let eventStoreUrl: string;
     if ('emulator' in plan.eventStore) {
       const { dataDirectory, host: emulatorHost, port, persistentTickMs } = plan.eventStore.emulator;
-      emulator = await startEmulator({ port, ...(emulatorHost ? { host: emulatorHost } : {}), ...(dataDirectory ? { dataDirectory } : {}), ...(persistentTickMs ? { persistentTickMs } : {}) });
+      emulator = await startEmulator({
+        port,
+        ...(emulatorHost ? { host: emulatorHost } : {}),
+        ...(dataDirectory ? { dataDirectory } : {}),
+        ...(persistentTickMs ? { persistentTickMs } : {}),
+      });
       eventStoreUrl = emulator.url;
     } else {
       eventStoreUrl = plan.eventStore.url;
@@ -229,7 +245,10 @@ export async function assembleSystem(plan: SystemPlan): Promise<AssembledSystem>
       }),
       DATABASE_URL: databaseUrl,
     };
-    const projectors = await startProjectorService(projectorsConfig, plan.logger('projectors'), { tokens, ...(inProcessBus ? { notificationBus: inProcessBus } : {}) });
+    const projectors = await startProjectorService(projectorsConfig, plan.logger('projectors'), {
+      tokens,
+      ...(inProcessBus ? { notificationBus: inProcessBus } : {}),
+    });
     stops.push({ name: 'projectors', stop: () => projectors.close() });
     const projectorsUrl = await listen(projectors.app, host, ports.projectors);
     stops.push({ name: 'projectors http', stop: () => projectors.app.close() });
@@ -239,7 +258,11 @@ export async function assembleSystem(plan: SystemPlan): Promise<AssembledSystem>
     const sagaLogger = plan.logger('saga');
     const sagaRegistry = createMetricsRegistry({ service: 'saga' });
     // As saga/main.ts: a provider call may outlast the payment deadline a little, never much.
-    const provider = httpPaymentProvider({ baseUrl: paymentSandboxUrl, key: paymentSandboxKey, timeoutMs: sagaSettings.paymentDeadlineMs + 1_000 });
+    const provider = httpPaymentProvider({
+      baseUrl: paymentSandboxUrl,
+      key: paymentSandboxKey,
+      timeoutMs: sagaSettings.paymentDeadlineMs + 1_000,
+    });
     stops.push({ name: 'payment provider', stop: () => provider.close() });
     const saga = await startSaga({
       client: sagaClient,
@@ -249,7 +272,13 @@ export async function assembleSystem(plan: SystemPlan): Promise<AssembledSystem>
       settings: sagaSettings,
     });
     stops.push({ name: 'saga', stop: () => saga.stop() });
-    const sagaOperations = await buildSagaOperationsServer({ client: sagaClient, saga, registry: sagaRegistry, logger: sagaLogger, tokens });
+    const sagaOperations = await buildSagaOperationsServer({
+      client: sagaClient,
+      saga,
+      registry: sagaRegistry,
+      logger: sagaLogger,
+      tokens,
+    });
     const sagaUrl = await listen(sagaOperations, host, ports.saga);
     stops.push({ name: 'saga http', stop: () => sagaOperations.close() });
 

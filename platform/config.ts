@@ -80,7 +80,10 @@ interface Bounds {
  * `what` completes "must be …"; `outOfRange` replaces the "at least"/"at most" messages.
  */
 function wholeNumber(what: string, { min = 1, max }: Bounds, outOfRange?: string) {
-  let bounded = z.number().int().min(min, outOfRange ?? `must be at least ${min}`);
+  let bounded = z
+    .number()
+    .int()
+    .min(min, outOfRange ?? `must be at least ${min}`);
   if (max !== undefined) bounded = bounded.max(max, outOfRange ?? `must be at most ${max}`);
   return z.string().regex(/^\d+$/, `must be ${what}`).transform(Number).pipe(bounded);
 }
@@ -123,9 +126,7 @@ export function url(protocols: readonly string[], example?: string) {
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof logLevels)[number];
 
-export const logLevel = z
-  .enum(logLevels, { error: `must be one of ${logLevels.join(', ')}` })
-  .default('info');
+export const logLevel = z.enum(logLevels, { error: `must be one of ${logLevels.join(', ')}` }).default('info');
 
 /** `esdb://host:2113?tls=false`, or `esdb+discover://` for a cluster behind DNS. */
 export const eventStoreUrl = url(['esdb', 'esdb+discover'], 'esdb://127.0.0.1:2113?tls=false');
@@ -138,7 +139,9 @@ export const natsUrl = url(['nats', 'tls', 'ws', 'wss'], 'nats://127.0.0.1:4222'
 export const sqlIdentifier = z.string().regex(/^[a-z_][a-z0-9_]*$/, 'must be a lower-case SQL identifier');
 
 /** A NATS subject prefix: tokens separated by dots (`notifications`, `shop.notifications`). */
-export const natsSubjectTokens = z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'must be dot-separated tokens of letters, digits, _ and -');
+export const natsSubjectTokens = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'must be dot-separated tokens of letters, digits, _ and -');
 
 /** HS256 is only as strong as the secret; RFC 7518 asks for at least the hash size (256 bits). */
 export const jwtSecret = z.string().min(32, 'must be at least 32 characters (HS256 needs a 256-bit secret)');
@@ -154,7 +157,9 @@ export const httpServiceEnv = {
 };
 
 /** A claim name, or a dotted path into nested objects (`realm_access.roles`). */
-const claimPath = z.string().regex(/^[A-Za-z0-9_:/-]+(\.[A-Za-z0-9_:/-]+)*$/, 'must be a claim name or a dotted path such as realm_access.roles');
+const claimPath = z
+  .string()
+  .regex(/^[A-Za-z0-9_:/-]+(\.[A-Za-z0-9_:/-]+)*$/, 'must be a claim name or a dotted path such as realm_access.roles');
 
 /**
  * The variables of a service that verifies bearer tokens: either `JWT_SECRET` (HS256, development
@@ -169,7 +174,12 @@ export const authEnv = {
   /** What the tokens' `aud` must contain: the APIs' audience (comma-separated to accept several). */
   OIDC_AUDIENCE: z
     .string()
-    .transform((value) => value.split(',').map((audience) => audience.trim()).filter(Boolean))
+    .transform((value) =>
+      value
+        .split(',')
+        .map((audience) => audience.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(z.string()).min(1, 'must name at least one audience'))
     .optional(),
   /** The JWKS URL, when not the discovery document's `jwks_uri` (e.g. the issuer is not reachable under its public URL from here). */
@@ -195,15 +205,22 @@ interface AuthValues {
  * tokens the provider never issued. `secretOptional`: neither is fine too (`npm start` generates
  * a secret of its own then).
  */
-export function withTokenRules<Schema extends z.ZodObject>(schema: Schema, { secretOptional = false }: { secretOptional?: boolean } = {}): Schema {
+export function withTokenRules<Schema extends z.ZodObject>(
+  schema: Schema,
+  { secretOptional = false }: { secretOptional?: boolean } = {},
+): Schema {
   return schema.superRefine((values: AuthValues, context) => {
     const problem = (variable: string, message: string) => context.addIssue({ code: 'custom', path: [variable], message });
     if (values.JWT_SECRET !== undefined && values.OIDC_ISSUER !== undefined) {
-      problem('JWT_SECRET', 'must not be set together with OIDC_ISSUER: tokens are verified either with a shared secret (development) or against the identity provider, not both');
+      problem(
+        'JWT_SECRET',
+        'must not be set together with OIDC_ISSUER: tokens are verified either with a shared secret (development) or against the identity provider, not both',
+      );
     } else if (values.JWT_SECRET === undefined && values.OIDC_ISSUER === undefined && !secretOptional) {
-      problem('JWT_SECRET', 'is required but not set (or set OIDC_ISSUER and OIDC_AUDIENCE to verify an identity provider\'s tokens)');
+      problem('JWT_SECRET', "is required but not set (or set OIDC_ISSUER and OIDC_AUDIENCE to verify an identity provider's tokens)");
     }
-    if (values.OIDC_ISSUER !== undefined && values.OIDC_AUDIENCE === undefined) problem('OIDC_AUDIENCE', 'is required with OIDC_ISSUER (the audience the APIs\' tokens are issued for)');
+    if (values.OIDC_ISSUER !== undefined && values.OIDC_AUDIENCE === undefined)
+      problem('OIDC_AUDIENCE', "is required with OIDC_ISSUER (the audience the APIs' tokens are issued for)");
     if (values.OIDC_ISSUER === undefined) {
       for (const variable of ['OIDC_AUDIENCE', 'OIDC_JWKS_URL'] as const) {
         if (values[variable] !== undefined) problem(variable, 'is set but OIDC_ISSUER is not');

@@ -58,11 +58,23 @@ test('a short JWT secret names JWT_SECRET without echoing its value', () => {
 });
 
 test('every bad or missing variable is named in one error', () => {
-  const problems = problemsOf({ PORT: '1', LOG_LEVEL: 'loud', EVENTSTORE_URL: 'http://127.0.0.1:2113', DATABASE_URL: 'not a url', JWT_SECRET: undefined });
+  const problems = problemsOf({
+    PORT: '1',
+    LOG_LEVEL: 'loud',
+    EVENTSTORE_URL: 'http://127.0.0.1:2113',
+    DATABASE_URL: 'not a url',
+    JWT_SECRET: undefined,
+  });
   assert.equal(problems, [
     { variable: 'LOG_LEVEL', problem: 'must be one of fatal, error, warn, info, debug, trace, silent' },
-    { variable: 'EVENTSTORE_URL', problem: 'must be a URL starting with esdb:// or esdb+discover:// (e.g. esdb://127.0.0.1:2113?tls=false)' },
-    { variable: 'DATABASE_URL', problem: 'must be a URL starting with postgres:// or postgresql:// (e.g. postgres://postgres@127.0.0.1:5432/test)' },
+    {
+      variable: 'EVENTSTORE_URL',
+      problem: 'must be a URL starting with esdb:// or esdb+discover:// (e.g. esdb://127.0.0.1:2113?tls=false)',
+    },
+    {
+      variable: 'DATABASE_URL',
+      problem: 'must be a URL starting with postgres:// or postgresql:// (e.g. postgres://postgres@127.0.0.1:5432/test)',
+    },
     { variable: 'NATS_URL', problem: 'is required but not set' },
     { variable: 'JWT_SECRET', problem: 'is required but not set' },
   ]);

@@ -23,7 +23,14 @@ export function createLogger({ service, level = 'info', destination }: LoggerOpt
       timestamp: pino.stdTimeFunctions.isoTime,
       // Tokens and cookies must never reach a log, whichever code path logs a request.
       redact: {
-        paths: ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization', 'headers.cookie', 'authorization', '*.authorization'],
+        paths: [
+          'req.headers.authorization',
+          'req.headers.cookie',
+          'headers.authorization',
+          'headers.cookie',
+          'authorization',
+          '*.authorization',
+        ],
         censor: '[redacted]',
       },
       // fastify merges these over its own: the request line without its query string, which may
@@ -66,7 +73,9 @@ export function scrubSecrets(line: string): string {
   return line.replace(SECRETS, (_match, parameter: string | undefined, bearer: string | undefined) => `${parameter ?? bearer}[redacted]`);
 }
 
-function scrubbing(destination: DestinationStream & { flush?: (callback?: (error?: Error) => void) => void; flushSync?: () => void }): DestinationStream {
+function scrubbing(
+  destination: DestinationStream & { flush?: (callback?: (error?: Error) => void) => void; flushSync?: () => void },
+): DestinationStream {
   return {
     write(line: string) {
       // Most lines hold neither: test cheaply before the replacing regex.

@@ -9,7 +9,14 @@ test('a causation child logger puts the correlation and causation ids on every l
   withCausation(logger, { correlationId: 'corr-7', causationId: 'evt-3' }).info({ orderId: 'o-1' }, 'reserving stock');
   withCausation(logger, { correlationId: 'corr-8' }).warn('no causation yet');
   assert.equal(
-    lines.map(({ service, level, correlationId, causationId, orderId, msg }) => ({ service, level, correlationId, causationId, orderId, msg })),
+    lines.map(({ service, level, correlationId, causationId, orderId, msg }) => ({
+      service,
+      level,
+      correlationId,
+      causationId,
+      orderId,
+      msg,
+    })),
     [
       { service: 'test', level: 30, correlationId: 'corr-7', causationId: 'evt-3', orderId: 'o-1', msg: 'reserving stock' },
       { service: 'test', level: 40, correlationId: 'corr-8', causationId: undefined, orderId: undefined, msg: 'no causation yet' },
@@ -31,7 +38,10 @@ test("a request's query string is redacted: it may carry a token or a customer's
   const { logger, lines } = createCapturingLogger();
   logger.info({ req: { method: 'GET', url: '/socket.io/?EIO=4&transport=polling&token=eyJ.secret.sig' } }, 'incoming request');
   logger.info({ req: { method: 'GET', url: '/orders' } }, 'incoming request');
-  assert.equal(lines.map((line) => (line.req as { url: string }).url), ['/socket.io/?[redacted]', '/orders']);
+  assert.equal(
+    lines.map((line) => (line.req as { url: string }).url),
+    ['/socket.io/?[redacted]', '/orders'],
+  );
 });
 
 test('token=, access_token= and bearer tokens are cut out of any line, in messages and in errors too', () => {
@@ -51,7 +61,11 @@ test('a real fastify request line: no query string, no Authorization', async () 
   const app = await createHttpServer({ logger });
   app.get('/search', async () => ({ ok: true }));
   try {
-    const response = await app.inject({ method: 'GET', url: '/search?q=alice%40example.com&access_token=AT-999', headers: { authorization: 'Bearer eyJsecret.x.y' } });
+    const response = await app.inject({
+      method: 'GET',
+      url: '/search?q=alice%40example.com&access_token=AT-999',
+      headers: { authorization: 'Bearer eyJsecret.x.y' },
+    });
     assert.is(response.statusCode, 200);
   } finally {
     await app.close();
@@ -66,7 +80,10 @@ test('the level filters lines', () => {
   const { logger, lines } = createCapturingLogger('warn');
   logger.info('hidden');
   logger.error('shown');
-  assert.equal(lines.map((line) => line.msg), ['shown']);
+  assert.equal(
+    lines.map((line) => line.msg),
+    ['shown'],
+  );
 });
 
 test.run();

@@ -76,7 +76,12 @@ function startProjector(): { child: ChildProcess; applying: Promise<void>; exite
 
 async function caughtUp(): Promise<boolean> {
   const checkpoints = new Map(
-    ((await db.knex('projection_checkpoints').select('projection', 'commit_position')) as { projection: string; commit_position: string | null }[]).map((row) => [row.projection, row.commit_position]),
+    (
+      (await db.knex('projection_checkpoints').select('projection', 'commit_position')) as {
+        projection: string;
+        commit_position: string | null;
+      }[]
+    ).map((row) => [row.projection, row.commit_position]),
   );
   for (const projection of allProjections({ lowStockThreshold: 5 })) {
     const target = await lastPositionIn(es.client, projection.streamPrefixes);
@@ -114,7 +119,12 @@ test(`${KILLS} SIGKILLs while events flow: the read models equal a fresh rebuild
     killedWhileApplying++;
     await sleep(20 + Math.random() * 300);
     // Racy by nature (the transaction may commit between this look and the kill): a figure, not a check.
-    const open = await db.knex('pg_stat_activity').where({ application_name: `projectors:${db.schema}` }).whereNotNull('xact_start').count({ n: '*' }).first();
+    const open = await db
+      .knex('pg_stat_activity')
+      .where({ application_name: `projectors:${db.schema}` })
+      .whereNotNull('xact_start')
+      .count({ n: '*' })
+      .first();
     projector.child.kill('SIGKILL');
     if (Number(open!.n) > 0) killedInTransaction++;
     assert.is(await projector.exited, 'SIGKILL');
@@ -132,7 +142,13 @@ test(`${KILLS} SIGKILLs while events flow: the read models equal a fresh rebuild
   await migrateToLatest(rebuilt.knex, readModelMigrations, { schema: rebuilt.schema });
   const logger = createLogger({ service: 'rebuild', level: 'silent' });
   const runners = allProjections({ lowStockThreshold: 5 }).map((projection) =>
-    new ProjectionRunner(projection, { knex: rebuilt.knex, client: es.client, databaseUrl: rebuilt.url, schema: rebuilt.schema, logger }).start(),
+    new ProjectionRunner(projection, {
+      knex: rebuilt.knex,
+      client: es.client,
+      databaseUrl: rebuilt.url,
+      schema: rebuilt.schema,
+      logger,
+    }).start(),
   );
   await settle(es.client, runners, 60_000);
   await Promise.all(runners.map((runner) => runner.stop()));
@@ -147,7 +163,9 @@ test(`${KILLS} SIGKILLs while events flow: the read models equal a fresh rebuild
   assert.is(Number(applied!.n), Number(freshApplied!.n), 'as many events applied in all as in the rebuild: none twice');
   if (process.env.SHOW_FIGURES) {
     const events = Number(freshApplied!.n);
-    console.log(`${killedWhileApplying} kills while applying (${killedInTransaction} with a batch transaction open a moment before), ${orders} orders, ${events} event applications, ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    console.log(
+      `${killedWhileApplying} kills while applying (${killedInTransaction} with a batch transaction open a moment before), ${orders} orders, ${events} event applications, ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    );
   }
 });
 

@@ -14,7 +14,13 @@ export async function migrateReadModels(knex: Knex, schema: string): Promise<str
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const config = loadConfigOrExit(
-    z.object({ DATABASE_URL: databaseUrl, DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'must be a lower-case SQL identifier').default('public') }),
+    z.object({
+      DATABASE_URL: databaseUrl,
+      DATABASE_SCHEMA: z
+        .string()
+        .regex(/^[a-z_][a-z0-9_]*$/, 'must be a lower-case SQL identifier')
+        .default('public'),
+    }),
   );
   const knex = connectPostgres({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA, applicationName: 'migrate' });
   try {

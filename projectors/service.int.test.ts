@@ -62,7 +62,10 @@ test('the service migrates on start, projects, and answers /health, /ready, /met
     return response.status === 200 ? response : undefined;
   });
   const readyBody = (await ready.json()) as { checks: { name: string }[] };
-  assert.equal(readyBody.checks.map(({ name }) => name), ['postgres', 'eventstore', 'nats', 'projections']);
+  assert.equal(
+    readyBody.checks.map(({ name }) => name),
+    ['postgres', 'eventstore', 'nats', 'projections'],
+  );
 
   const names = ['orders', 'products', 'checkout_progress', 'sales', 'notifications'];
   // The lag probe is cached for a second: asked again until it is read afresh.
@@ -78,7 +81,9 @@ test('the service migrates on start, projects, and answers /health, /ready, /met
   assert.match(metrics, /projector_events_applied_total\{projection="orders",service="projectors"\} [1-9]/);
   assert.match(metrics, 'notifier_outbox_unsent');
 
-  const status = (await (await fetch(`${base}/projections`, { headers: await adminHeaders() })).json()) as { projections: { name: string; state: string; lagEvents: number }[] };
+  const status = (await (await fetch(`${base}/projections`, { headers: await adminHeaders() })).json()) as {
+    projections: { name: string; state: string; lagEvents: number }[];
+  };
   assert.equal(
     status.projections.map(({ name, state, lagEvents }) => [name, state, lagEvents]),
     [

@@ -35,7 +35,11 @@ export interface ProjectorServiceOptions {
   tokens?: TokenVerifier;
 }
 
-export async function startProjectorService(config: ProjectorsConfig, logger: Logger, options: ProjectorServiceOptions = {}): Promise<ProjectorService> {
+export async function startProjectorService(
+  config: ProjectorsConfig,
+  logger: Logger,
+  options: ProjectorServiceOptions = {},
+): Promise<ProjectorService> {
   const schema = config.DATABASE_SCHEMA;
   const knex = connectPostgres({ url: config.DATABASE_URL, schema, applicationName: `projectors:${schema}` });
   const ran = await migrateReadModels(knex, schema);

@@ -96,7 +96,10 @@ export async function buildQueryApi({ knex, notifications, config, logger }: Que
   registerGetCheckout(app, deps);
   registerListNotifications(app, deps);
   registerSalesStats(app, deps);
-  registerProjectionStatus(app, deps, { url: config.projectorsUrl, ...(config.projectorsTimeoutMs ? { timeoutMs: config.projectorsTimeoutMs } : {}) });
+  registerProjectionStatus(app, deps, {
+    url: config.projectorsUrl,
+    ...(config.projectorsTimeoutMs ? { timeoutMs: config.projectorsTimeoutMs } : {}),
+  });
 
   const gateway = new NotificationGateway({
     httpServer: app.server,

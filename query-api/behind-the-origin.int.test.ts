@@ -58,11 +58,20 @@ test.after(async () => {
 type Outcome = { connected: true } | { connected: false; message: string; reason: string | undefined };
 
 /** One socket.io connection attempt, as a browser on `pageOrigin` would make it (no Origin: not a browser). */
-function connect(url: string, options: { token: string; pageOrigin?: string; forwardedFor?: string; transports?: string[] }): Promise<Outcome> {
+function connect(
+  url: string,
+  options: { token: string; pageOrigin?: string; forwardedFor?: string; transports?: string[] },
+): Promise<Outcome> {
   const headers: Record<string, string> = {};
   if (options.pageOrigin) headers.origin = options.pageOrigin;
   if (options.forwardedFor) headers['x-forwarded-for'] = options.forwardedFor;
-  const socket = io(url, { transports: options.transports ?? ['websocket'], reconnection: false, forceNew: true, auth: { token: options.token }, extraHeaders: headers });
+  const socket = io(url, {
+    transports: options.transports ?? ['websocket'],
+    reconnection: false,
+    forceNew: true,
+    auth: { token: options.token },
+    extraHeaders: headers,
+  });
   return new Promise((resolve) => {
     // Through the origin a refused websocket is a connection the proxy accepted and then closes
     // (it upgrades the browser's side before asking the API): socket.io-client would report that
@@ -126,7 +135,12 @@ test("an API that does not trust the origin ignores its X-Forwarded-Host: the co
 const badToken = 'not.a.token';
 
 async function viaOrigin(remoteAddress: string, headers: Record<string, string> = {}): Promise<number> {
-  const answer = await origin.inject({ method: 'GET', url: '/api/queries/orders', remoteAddress, headers: { authorization: `Bearer ${badToken}`, ...headers } });
+  const answer = await origin.inject({
+    method: 'GET',
+    url: '/api/queries/orders',
+    remoteAddress,
+    headers: { authorization: `Bearer ${badToken}`, ...headers },
+  });
   return answer.statusCode;
 }
 
@@ -139,24 +153,42 @@ test('through the origin, two browsers are limited apart; a browser cannot pose 
   assert.is(await viaOrigin('10.0.0.4', { 'x-forwarded-for': '10.0.0.3' }), 401);
   assert.is(await viaOrigin('10.0.0.3'), 401);
   // A valid token from a limited address still gets through.
-  const ok = await origin.inject({ method: 'GET', url: '/api/queries/orders', remoteAddress: '10.0.0.1', headers: { authorization: `Bearer ${token}` } });
+  const ok = await origin.inject({
+    method: 'GET',
+    url: '/api/queries/orders',
+    remoteAddress: '10.0.0.1',
+    headers: { authorization: `Bearer ${token}` },
+  });
   assert.is(ok.statusCode, 200);
 });
 
 test("an untrusted sender's X-Forwarded-For is ignored: every attempt counts against its own address", async () => {
   const statuses: number[] = [];
   for (const forwardedFor of ['10.1.0.1', '10.1.0.2', '10.1.0.3']) {
-    const answer = await fetch(`${untrusting.baseUrl}/orders`, { headers: { authorization: `Bearer ${badToken}`, 'x-forwarded-for': forwardedFor } });
+    const answer = await fetch(`${untrusting.baseUrl}/orders`, {
+      headers: { authorization: `Bearer ${badToken}`, 'x-forwarded-for': forwardedFor },
+    });
     statuses.push(answer.status);
   }
   assert.equal(statuses, [401, 401, 429]);
 });
 
 test('socket.io handshakes: limited per forwarded address from a trusted proxy, per peer from anyone else', async () => {
-  const attempt = (url: string, forwardedFor: string) => connect(url, { token: badToken, forwardedFor }).then((outcome) => (outcome.connected ? 'connected' : outcome.reason));
-  assert.equal([await attempt(trusting.baseUrl, '10.2.0.1'), await attempt(trusting.baseUrl, '10.2.0.1'), await attempt(trusting.baseUrl, '10.2.0.1')], ['invalid_token', 'invalid_token', 'too_many_failures']);
+  const attempt = (url: string, forwardedFor: string) =>
+    connect(url, { token: badToken, forwardedFor }).then((outcome) => (outcome.connected ? 'connected' : outcome.reason));
+  assert.equal(
+    [await attempt(trusting.baseUrl, '10.2.0.1'), await attempt(trusting.baseUrl, '10.2.0.1'), await attempt(trusting.baseUrl, '10.2.0.1')],
+    ['invalid_token', 'invalid_token', 'too_many_failures'],
+  );
   assert.is(await attempt(trusting.baseUrl, '10.2.0.2'), 'invalid_token');
-  assert.equal([await attempt(untrusting.baseUrl, '10.3.0.1'), await attempt(untrusting.baseUrl, '10.3.0.2'), await attempt(untrusting.baseUrl, '10.3.0.3')], ['invalid_token', 'invalid_token', 'too_many_failures']);
+  assert.equal(
+    [
+      await attempt(untrusting.baseUrl, '10.3.0.1'),
+      await attempt(untrusting.baseUrl, '10.3.0.2'),
+      await attempt(untrusting.baseUrl, '10.3.0.3'),
+    ],
+    ['invalid_token', 'invalid_token', 'too_many_failures'],
+  );
 });
 
 test.run();

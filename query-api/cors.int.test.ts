@@ -24,10 +24,14 @@ test.after(async () => {
 const accessControlHeaders = (headers: Headers) => [...headers.keys()].filter((name) => name.startsWith('access-control-'));
 
 const preflight = (baseUrl: string, origin: string) =>
-  fetch(`${baseUrl}/orders`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization, x-min-position' } });
+  fetch(`${baseUrl}/orders`, {
+    method: 'OPTIONS',
+    headers: { origin, 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization, x-min-position' },
+  });
 
 /** The first request of socket.io-client's default transport: engine.io's polling handshake. */
-const pollingHandshake = (baseUrl: string, origin: string) => fetch(`${baseUrl}/socket.io/?EIO=4&transport=polling`, { headers: { origin } });
+const pollingHandshake = (baseUrl: string, origin: string) =>
+  fetch(`${baseUrl}/socket.io/?EIO=4&transport=polling`, { headers: { origin } });
 
 test('an allowed origin: preflight and request carry the headers', async () => {
   const answer = await preflight(api.baseUrl, ALLOWED);

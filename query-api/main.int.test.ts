@@ -37,7 +37,8 @@ test('a bad configuration fails the start, naming each variable', async () => {
   const run = start({ QUERY_API_PORT: 'http', DATABASE_URL: 'mysql://x', NATS_URL: 'nats://127.0.0.1:4222', JWT_SECRET: 'short' });
   assert.is(await run.exited, 1);
   const text = run.output();
-  for (const variable of ['QUERY_API_PORT', 'DATABASE_URL', 'JWT_SECRET']) assert.ok(text.includes(`- ${variable}:`), `${variable} named in:\n${text}`);
+  for (const variable of ['QUERY_API_PORT', 'DATABASE_URL', 'JWT_SECRET'])
+    assert.ok(text.includes(`- ${variable}:`), `${variable} named in:\n${text}`);
   assert.not.ok(text.includes('short'), 'never echoes a value');
 });
 
@@ -55,7 +56,10 @@ test('it serves, is ready, and on SIGTERM closes its sockets and exits 0', async
   const baseUrl = `http://127.0.0.1:${port}`;
   let ready = false;
   for (let tries = 0; tries < 150 && !ready; tries++) {
-    ready = await fetch(`${baseUrl}/ready`).then((response) => response.ok, () => false);
+    ready = await fetch(`${baseUrl}/ready`).then(
+      (response) => response.ok,
+      () => false,
+    );
     if (!ready) await sleep(100);
   }
   assert.ok(ready, `ready; output:\n${run.output()}`);

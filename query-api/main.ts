@@ -17,7 +17,11 @@ import { queryApiEnv } from './config';
 const config = loadConfigOrExit(queryApiEnv);
 const logger = createLogger({ service: 'query-api', level: config.LOG_LEVEL });
 
-const knex = connectPostgres({ url: config.DATABASE_URL, applicationName: 'query-api', ...(config.DATABASE_SCHEMA ? { schema: config.DATABASE_SCHEMA } : {}) });
+const knex = connectPostgres({
+  url: config.DATABASE_URL,
+  applicationName: 'query-api',
+  ...(config.DATABASE_SCHEMA ? { schema: config.DATABASE_SCHEMA } : {}),
+});
 
 // The first NATS connection is ours to retry (the client reconnects by itself afterwards).
 async function connectNatsWithRetry(): Promise<NatsConnection> {

@@ -18,7 +18,18 @@ test.after(async () => {
 });
 
 function product(sku: string, onHand: number, reserved: number) {
-  return { sku, name: `Product ${sku}`, price_amount: 1500, currency: 'EUR', on_hand: onHand, reserved, sold: 3, updated_at: new Date('2026-11-22T08:00:00Z'), revision: 4, last_position: '10' };
+  return {
+    sku,
+    name: `Product ${sku}`,
+    price_amount: 1500,
+    currency: 'EUR',
+    on_hand: onHand,
+    reserved,
+    sold: 3,
+    updated_at: new Date('2026-11-22T08:00:00Z'),
+    revision: 4,
+    last_position: '10',
+  };
 }
 
 test('products: one by SKU, the list by SKU in pages, in stock only', async () => {
@@ -36,12 +47,21 @@ test('products: one by SKU, the list by SKU in pages, in stock only', async () =
   assert.is((await api.get('/products/A-1')).status, 401);
 
   const first = await api.get('/products?limit=2', { token: customer });
-  assert.equal(first.body.items.map((item: { sku: string }) => item.sku), ['A-1', 'B-2']);
+  assert.equal(
+    first.body.items.map((item: { sku: string }) => item.sku),
+    ['A-1', 'B-2'],
+  );
   const second = await api.get(`/products?limit=2&cursor=${first.body.nextCursor}`, { token: customer });
-  assert.equal(second.body.items.map((item: { sku: string }) => item.sku), ['C-3']);
+  assert.equal(
+    second.body.items.map((item: { sku: string }) => item.sku),
+    ['C-3'],
+  );
   assert.is(second.body.nextCursor, null);
   const inStock = await api.get('/products?inStock=true', { token: customer });
-  assert.equal(inStock.body.items.map((item: { sku: string }) => item.sku), ['A-1', 'C-3']);
+  assert.equal(
+    inStock.body.items.map((item: { sku: string }) => item.sku),
+    ['A-1', 'C-3'],
+  );
 });
 
 test('checkouts: the steps of an order, to its owner or an admin only', async () => {
@@ -80,7 +100,10 @@ test('checkouts: the steps of an order, to its owner or an admin only', async ()
   await setCheckpoint(api.knex, 'orders', 40n);
   const behind = await api.get(`/checkouts/${orderId}?minPosition=45`, { token: customer });
   assert.is(behind.status, 503);
-  assert.equal(behind.body.readModels.map((model: { name: string }) => model.name), ['checkout_progress', 'orders']);
+  assert.equal(
+    behind.body.readModels.map((model: { name: string }) => model.name),
+    ['checkout_progress', 'orders'],
+  );
   await setCheckpoint(api.knex, 'orders', 45n);
   assert.is((await api.get(`/checkouts/${orderId}?minPosition=45`, { token: customer })).status, 200);
 });
@@ -116,7 +139,12 @@ test('stats: admins only; per day and SKU with totals per currency over the rang
 test('notifications over HTTP: own ones after the last seen, in order; another user’s id is refused', async () => {
   const n1 = await insertNotification(api.knex, { userId: 'frank', position: 100n });
   const theirs = await insertNotification(api.knex, { userId: 'grace', position: 101n });
-  const n2 = await insertNotification(api.knex, { userId: 'frank', position: 102n, type: 'OrderCancelled', data: { reason: 'out_of_stock', sku: 'A-1' } });
+  const n2 = await insertNotification(api.knex, {
+    userId: 'frank',
+    position: 102n,
+    type: 'OrderCancelled',
+    data: { reason: 'out_of_stock', sku: 'A-1' },
+  });
   const low = await insertNotification(api.knex, { userId: '*', audience: 'admin', type: 'LowStock', orderId: null, position: 102n });
   const n3 = await insertNotification(api.knex, { userId: 'frank', position: 103n });
 
@@ -138,9 +166,24 @@ test('the OpenAPI document lists every route', async () => {
   const docs = await api.get('/docs/json');
   assert.is(docs.status, 200);
   const paths = Object.keys(docs.body.paths).filter((path) => !['/health', '/ready', '/metrics'].includes(path));
-  assert.equal(paths.sort(), ['/checkouts/{orderId}', '/notifications', '/operations/projections', '/orders', '/orders/{orderId}', '/products', '/products/{sku}', '/stats/sales']);
+  assert.equal(paths.sort(), [
+    '/checkouts/{orderId}',
+    '/notifications',
+    '/operations/projections',
+    '/orders',
+    '/orders/{orderId}',
+    '/products',
+    '/products/{sku}',
+    '/stats/sales',
+  ]);
   const ready = await api.get('/ready');
-  assert.equal(ready.body, { status: 'ready', checks: [{ name: 'postgres', ready: true }, { name: 'nats', ready: true }] });
+  assert.equal(ready.body, {
+    status: 'ready',
+    checks: [
+      { name: 'postgres', ready: true },
+      { name: 'nats', ready: true },
+    ],
+  });
 });
 
 test.run();

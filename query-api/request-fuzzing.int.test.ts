@@ -35,10 +35,37 @@ const errorsLogged = () => lines.filter((line) => Number(line.level) >= 50).map(
 
 test('any request gets a success or a problem+json, never a 5xx, and the API stays up', async () => {
   const orderIds = [];
-  for (let i = 0; i < 3; i++) orderIds.push(await insertOrder(api.knex, { customerId: 'fuzz-customer', status: i === 0 ? 'confirmed' : 'placed', placedAt: new Date(Date.UTC(2026, 11, 1 + i)) }));
+  for (let i = 0; i < 3; i++)
+    orderIds.push(
+      await insertOrder(api.knex, {
+        customerId: 'fuzz-customer',
+        status: i === 0 ? 'confirmed' : 'placed',
+        placedAt: new Date(Date.UTC(2026, 11, 1 + i)),
+      }),
+    );
   const now = new Date();
-  await api.knex('products').insert({ sku: 'FUZZ-1', name: 'Fuzz mug', price_amount: 1250, currency: 'EUR', on_hand: 10, reserved: 1, sold: 2, updated_at: now, revision: 3, last_position: '5' });
-  await api.knex('checkout_progress').insert({ order_id: orderIds[0], status: 'completed', current_step: 'CheckoutCompleted', steps: JSON.stringify([]), started_at: now, updated_at: now, revision: 9, last_position: '9' });
+  await api.knex('products').insert({
+    sku: 'FUZZ-1',
+    name: 'Fuzz mug',
+    price_amount: 1250,
+    currency: 'EUR',
+    on_hand: 10,
+    reserved: 1,
+    sold: 2,
+    updated_at: now,
+    revision: 3,
+    last_position: '5',
+  });
+  await api.knex('checkout_progress').insert({
+    order_id: orderIds[0],
+    status: 'completed',
+    current_step: 'CheckoutCompleted',
+    steps: JSON.stringify([]),
+    started_at: now,
+    updated_at: now,
+    revision: 9,
+    last_position: '9',
+  });
   await api.knex('sales_daily').insert({ day: '2026-12-01', sku: 'FUZZ-1', currency: 'EUR', units: 2, revenue: 2500, orders: 1 });
   await insertNotification(api.knex, { userId: 'fuzz-customer', orderId: orderIds[0], position: 9n });
   for (const projection of PROJECTIONS) await setCheckpoint(api.knex, projection, 100n);
@@ -79,7 +106,11 @@ test('any request gets a success or a problem+json, never a 5xx, and the API sta
       const answer = await sendFuzzRequest(api.baseUrl, request);
       seen.set(answer.status, (seen.get(answer.status) ?? 0) + 1);
       const faults = faultsOf(answer, { unavailableAllowed: true });
-      assert.equal(faults, [], `${request.method} ${request.path} ${JSON.stringify(request.headers)}\n→ ${answer.status} ${answer.text.slice(0, 300)}`);
+      assert.equal(
+        faults,
+        [],
+        `${request.method} ${request.path} ${JSON.stringify(request.headers)}\n→ ${answer.status} ${answer.text.slice(0, 300)}`,
+      );
     }),
     { numRuns: RUNS, seed: SEED, includeErrorInReport: true },
   );
@@ -95,13 +126,21 @@ test('a socket.io handshake with any auth is accepted or refused, and the server
   const auth = fc.oneof(
     fc.constant({ token: customer }),
     fc.record({ token: fc.oneof(fc.jsonValue(), fc.constant(`${customer}x`), fc.string()) }, { requiredKeys: [] }),
-    fc.record({ token: fc.constant(customer), lastNotificationId: fc.oneof(fc.jsonValue(), fc.string(), fc.integer(), fc.constantFrom('\u0000', '1\u0000', '-1', '1e999')) }),
+    fc.record({
+      token: fc.constant(customer),
+      lastNotificationId: fc.oneof(fc.jsonValue(), fc.string(), fc.integer(), fc.constantFrom('\u0000', '1\u0000', '-1', '1e999')),
+    }),
     fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 }),
   );
   const outcomes = { connected: 0, refused: 0 };
   await fc.assert(
     fc.asyncProperty(auth, async (handshake) => {
-      const socket = io(api.baseUrl, { auth: handshake as Record<string, unknown>, transports: ['websocket'], reconnection: false, timeout: 2000 });
+      const socket = io(api.baseUrl, {
+        auth: handshake as Record<string, unknown>,
+        transports: ['websocket'],
+        reconnection: false,
+        timeout: 2000,
+      });
       try {
         const outcome = await new Promise<string>((resolve) => {
           socket.once('connect', () => resolve('connected'));

@@ -80,8 +80,21 @@ export class CheckoutDriver {
     );
     if (outcome === 'stale') return undefined;
     boundary(`after-effect:${step.kind}`);
-    const recorded = await checkouts.record(orderId, seenAt, { type: 'RecordStepOutcome', data: { outcome, now: now() } }, { metadata, cause: `after/${metadata.causationId}` });
-    if (recorded) log.info({ step: step.kind, outcome: 'result' in outcome ? outcome.result : undefined, recorded: recorded.events.map((event) => event.type) }, 'checkout step recorded');
+    const recorded = await checkouts.record(
+      orderId,
+      seenAt,
+      { type: 'RecordStepOutcome', data: { outcome, now: now() } },
+      { metadata, cause: `after/${metadata.causationId}` },
+    );
+    if (recorded)
+      log.info(
+        {
+          step: step.kind,
+          outcome: 'result' in outcome ? outcome.result : undefined,
+          recorded: recorded.events.map((event) => event.type),
+        },
+        'checkout step recorded',
+      );
     return recorded;
   }
 
@@ -100,7 +113,12 @@ export class CheckoutDriver {
     metrics.compensations.inc({ compensation: name, outcome: result.ok ? 'completed' : 'failed' });
     if (!result.ok) log.warn({ compensation, attempt: failures + 1, error: result.error }, 'compensation failed; it will be retried');
     boundary(`after-effect:${name}`);
-    const recorded = await checkouts.record(orderId, revision, { type: 'RecordCompensationOutcome', data: { compensation, result, now: now() } }, { metadata, cause: `after/${metadata.causationId}` });
+    const recorded = await checkouts.record(
+      orderId,
+      revision,
+      { type: 'RecordCompensationOutcome', data: { compensation, result, now: now() } },
+      { metadata, cause: `after/${metadata.causationId}` },
+    );
     if (recorded?.events.some((event) => event.type === 'CheckoutCompensated')) log.info({ why }, 'checkout compensated');
     // The recorded failure's delivery retries it (after its backoff), like any redelivery.
     return result.ok ? recorded : undefined;

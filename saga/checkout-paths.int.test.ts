@@ -29,7 +29,10 @@ async function deliveredByType(): Promise<Record<string, number>> {
 
 test('happy path: reserved, authorized, captured, confirmed, stock committed', async () => {
   const deliveredBefore = await deliveredByType();
-  await fx.placeOrder('happy', [{ sku: 'MUG', quantity: 2 }, { sku: 'CAP', quantity: 1 }]);
+  await fx.placeOrder('happy', [
+    { sku: 'MUG', quantity: 2 },
+    { sku: 'CAP', quantity: 1 },
+  ]);
   assert.equal(await fx.waitForOutcome('happy'), { type: 'CheckoutCompleted' });
   assert.is((await fx.order('happy')).status, 'confirmed');
   assert.equal(await fx.paymentEventTypes('happy'), ['PaymentAuthorized', 'PaymentCaptured']);
@@ -40,19 +43,35 @@ test('happy path: reserved, authorized, captured, confirmed, stock committed', a
     (await fx.checkoutEvents('happy')).map((event) => event.type),
     [
       'CheckoutStarted',
-      'StockReservationRequested', 'StockReservedForLine',
-      'StockReservationRequested', 'StockReservedForLine',
-      'PaymentAuthorizationStarted', 'PaymentAuthorizationApproved',
-      'PaymentCaptureStarted', 'PaymentCaptureCompleted',
-      'OrderConfirmationRequested', 'CheckoutCompleted',
+      'StockReservationRequested',
+      'StockReservedForLine',
+      'StockReservationRequested',
+      'StockReservedForLine',
+      'PaymentAuthorizationStarted',
+      'PaymentAuthorizationApproved',
+      'PaymentCaptureStarted',
+      'PaymentCaptureCompleted',
+      'OrderConfirmationRequested',
+      'CheckoutCompleted',
     ],
   );
   // The saga is delivered the order, each step's start and each line's reservation; not the
   // payment outcomes recorded with the next start, nor the ends, nor the order's other events.
-  const expected = { OrderPlaced: 1, StockReservationRequested: 2, StockReservedForLine: 2, PaymentAuthorizationStarted: 1, PaymentCaptureStarted: 1, OrderConfirmationRequested: 1 };
+  const expected = {
+    OrderPlaced: 1,
+    StockReservationRequested: 2,
+    StockReservedForLine: 2,
+    PaymentAuthorizationStarted: 1,
+    PaymentCaptureStarted: 1,
+    OrderConfirmationRequested: 1,
+  };
   const deliveredFor = async () => {
     const after = await deliveredByType();
-    return Object.fromEntries(Object.entries(after).map(([type, count]) => [type, count - (deliveredBefore[type] ?? 0)]).filter(([, count]) => count !== 0));
+    return Object.fromEntries(
+      Object.entries(after)
+        .map(([type, count]) => [type, count - (deliveredBefore[type] ?? 0)])
+        .filter(([, count]) => count !== 0),
+    );
   };
   const total = (counts: Record<string, number>) => Object.values(counts).reduce((sum, count) => sum + count, 0);
   await eventually('the deliveries of the checkout', async () => total(await deliveredFor()) >= total(expected), { timeoutMs: 60_000 });
@@ -61,27 +80,54 @@ test('happy path: reserved, authorized, captured, confirmed, stock committed', a
 });
 
 test('3 lines, the 2nd out of stock: the 1st released, the 3rd never reserved, cancelled naming the SKU', async () => {
-  await fx.placeOrder('short', [{ sku: 'MUG', quantity: 1 }, { sku: 'TEE', quantity: 2 }, { sku: 'CAP', quantity: 1 }]);
+  await fx.placeOrder('short', [
+    { sku: 'MUG', quantity: 1 },
+    { sku: 'TEE', quantity: 2 },
+    { sku: 'CAP', quantity: 1 },
+  ]);
   assert.equal(await fx.waitForOutcome('short'), { type: 'CheckoutCompensated', why: { reason: 'out_of_stock', sku: 'TEE' } });
   const order = await fx.order('short');
   assert.is(order.status, 'cancelled');
   assert.is(order.status !== 'not_placed' && order.cancellationReason, 'out_of_stock');
-  assert.equal((await fx.inventoryEventTypes('MUG')).filter((type) => type.endsWith(':short')), ['StockReserved:short', 'StockReleased:short']);
-  assert.equal((await fx.inventoryEventTypes('TEE')).filter((type) => type.endsWith(':short')), ['StockReservationRejected:short']);
-  assert.equal((await fx.inventoryEventTypes('CAP')).filter((type) => type.endsWith(':short')), []);
+  assert.equal(
+    (await fx.inventoryEventTypes('MUG')).filter((type) => type.endsWith(':short')),
+    ['StockReserved:short', 'StockReleased:short'],
+  );
+  assert.equal(
+    (await fx.inventoryEventTypes('TEE')).filter((type) => type.endsWith(':short')),
+    ['StockReservationRejected:short'],
+  );
+  assert.equal(
+    (await fx.inventoryEventTypes('CAP')).filter((type) => type.endsWith(':short')),
+    [],
+  );
   assert.equal(await fx.paymentEventTypes('short'), []);
   assert.is(fx.sandbox.authorizations.get('short/authorize'), undefined);
 });
 
 test('payment declined: all stock released, cancelled as payment_declined', async () => {
-  await fx.placeOrder('declined', [{ sku: 'MUG', quantity: 1 }, { sku: 'CAP', quantity: 2 }], 'tok_decline');
+  await fx.placeOrder(
+    'declined',
+    [
+      { sku: 'MUG', quantity: 1 },
+      { sku: 'CAP', quantity: 2 },
+    ],
+    'tok_decline',
+  );
   assert.equal(await fx.waitForOutcome('declined'), { type: 'CheckoutCompensated', why: { reason: 'payment_declined' } });
   assert.equal(await fx.paymentEventTypes('declined'), ['PaymentDeclined']);
-  assert.equal((await fx.inventoryEventTypes('CAP')).filter((type) => type.endsWith(':declined')), ['StockReserved:declined', 'StockReleased:declined']);
+  assert.equal(
+    (await fx.inventoryEventTypes('CAP')).filter((type) => type.endsWith(':declined')),
+    ['StockReserved:declined', 'StockReleased:declined'],
+  );
   const types = (await fx.checkoutEvents('declined')).map((event) => event.type);
   assert.equal(types.slice(types.indexOf('PaymentAuthorizationDeclined')), [
-    'PaymentAuthorizationDeclined', 'CheckoutCompensationStarted',
-    'CompensationCompleted', 'CompensationCompleted', 'CompensationCompleted', 'CheckoutCompensated',
+    'PaymentAuthorizationDeclined',
+    'CheckoutCompensationStarted',
+    'CompensationCompleted',
+    'CompensationCompleted',
+    'CompensationCompleted',
+    'CheckoutCompensated',
   ]);
 });
 
@@ -97,8 +143,14 @@ test('payment timed out: the deadline fires, the authorization is voided, stock 
     assert.is(hasty.sandbox.authorizations.get('timeout/authorize')?.status, 'voided');
     assert.equal(await hasty.paymentEventTypes('timeout'), ['PaymentTimedOut', 'PaymentVoided']);
     const events = await hasty.checkoutEvents('timeout');
-    assert.equal(events.filter((event) => event.type === 'DeadlineFired').map((event) => event.type === 'DeadlineFired' && event.data.deadline), ['payment']);
-    assert.equal((await hasty.inventoryEventTypes('MUG')).filter((type) => type.endsWith(':timeout')), ['StockReserved:timeout', 'StockReleased:timeout']);
+    assert.equal(
+      events.filter((event) => event.type === 'DeadlineFired').map((event) => event.type === 'DeadlineFired' && event.data.deadline),
+      ['payment'],
+    );
+    assert.equal(
+      (await hasty.inventoryEventTypes('MUG')).filter((type) => type.endsWith(':timeout')),
+      ['StockReserved:timeout', 'StockReleased:timeout'],
+    );
     assert.equal(await hasty.invariantViolations(['timeout'], ['MUG'], { MUG: 10 }), []);
   } finally {
     await hasty.close();

@@ -64,7 +64,12 @@ interface Cause {
 
 function causeOf(orderId: string, event: { id: string; revision: bigint; metadata: unknown }): Cause {
   const correlationId = (event.metadata as { correlationId?: unknown } | undefined)?.correlationId;
-  return { orderId, eventId: event.id, revision: event.revision, correlationId: typeof correlationId === 'string' ? correlationId : orderId };
+  return {
+    orderId,
+    eventId: event.id,
+    revision: event.revision,
+    correlationId: typeof correlationId === 'string' ? correlationId : orderId,
+  };
 }
 
 type OrderPlaced = Extract<OrderEvent, { type: 'OrderPlaced' }>;
@@ -84,7 +89,15 @@ export class CheckoutProcess {
     this.steps = new StepRuns(options);
     this.effects = new CheckoutEffects(options.client, options.provider, options.logger);
     const { checkouts, steps, effects, now } = this;
-    this.driver = new CheckoutDriver({ checkouts, steps, effects, now, metrics: options.metrics, retryBackoff: options.retryBackoff, boundary: options.boundary ?? (() => {}) });
+    this.driver = new CheckoutDriver({
+      checkouts,
+      steps,
+      effects,
+      now,
+      metrics: options.metrics,
+      retryBackoff: options.retryBackoff,
+      boundary: options.boundary ?? (() => {}),
+    });
   }
 
   /** Handles one delivered event; resolves once its effects are recorded (then it may be acked). */
@@ -103,7 +116,9 @@ export class CheckoutProcess {
       if (placed.type === 'OrderPlaced') await this.orders.run(cause.orderId, () => this.start(cause, placed));
     } else if (stream.category === 'checkout') {
       this.options.metrics.eventsHandled.inc({ type: event.type });
-      await this.orders.run(cause.orderId, () => this.driver.drive(cause.orderId, cause.revision, this.causation(cause), this.logFor(cause)));
+      await this.orders.run(cause.orderId, () =>
+        this.driver.drive(cause.orderId, cause.revision, this.causation(cause), this.logFor(cause)),
+      );
     }
   }
 
@@ -111,11 +126,13 @@ export class CheckoutProcess {
   async fireDeadline(orderId: string, deadline: DeadlineName): Promise<boolean> {
     const metadata: CausationMetadata = { correlationId: orderId, causationId: `deadline:${deadline}`, actor: ACTOR };
     const command: CheckoutCommand = { type: 'FireDeadline', data: { deadline, now: this.now() } };
-    const fired = await this.checkouts.decide(orderId, command, { metadata, cause: `deadline/${deadline}` }, 'any').catch((error: unknown) => {
-      // Others kept writing the checkout: theirs is the move that counts.
-      if (error instanceof VersionConflictError) return undefined;
-      throw error;
-    });
+    const fired = await this.checkouts
+      .decide(orderId, command, { metadata, cause: `deadline/${deadline}` }, 'any')
+      .catch((error: unknown) => {
+        // Others kept writing the checkout: theirs is the move that counts.
+        if (error instanceof VersionConflictError) return undefined;
+        throw error;
+      });
     if (!fired) return false;
     this.options.metrics.deadlinesFired.inc({ deadline });
     this.options.logger.info({ orderId, deadline, correlationId: orderId }, 'deadline fired');
@@ -135,7 +152,10 @@ export class CheckoutProcess {
     const { orderId } = cause;
     this.effects.orderPlaced(orderId, placed, cause.revision);
     const { paymentDeadlineMs, checkoutDeadlineMs } = this.options;
-    const command: CheckoutCommand = { type: 'StartCheckout', data: { order: placed.data, paymentDeadlineMs, checkoutDeadlineMs, now: this.now() } };
+    const command: CheckoutCommand = {
+      type: 'StartCheckout',
+      data: { order: placed.data, paymentDeadlineMs, checkoutDeadlineMs, now: this.now() },
+    };
     // Usually the checkout does not exist yet: decided without reading; if it does, the append conflicts and it is read.
     await this.checkouts.decide(orderId, command, { metadata: this.causation(cause), cause: `started/${cause.eventId}` }, 'new');
     this.logFor(cause).debug('checkout started');

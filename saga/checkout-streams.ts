@@ -11,7 +11,14 @@
  * leaving this process with a state the stream does not have.
  */
 import type { EventStoreDBClient } from '@eventstore/db-client';
-import { checkoutCodec, checkoutDecider, checkoutStream, type CheckoutCommand, type CheckoutEvent, type CheckoutState } from '../domain/checkout';
+import {
+  checkoutCodec,
+  checkoutDecider,
+  checkoutStream,
+  type CheckoutCommand,
+  type CheckoutEvent,
+  type CheckoutState,
+} from '../domain/checkout';
 import {
   commandHandler,
   VersionConflictError,
@@ -48,7 +55,10 @@ export interface WriteCause {
 const checkoutWithDriver: StreamDecider<CheckoutCommand, CheckoutEvent, KnownCheckout> = {
   initialState: () => ({ checkout: checkoutDecider.initialState(), driver: undefined }),
   decide: (command, { checkout }) => checkoutDecider.decide(command, checkout),
-  evolve: ({ checkout, driver }, event, revision) => ({ checkout: checkoutDecider.evolve(checkout, event), driver: isDriving(event) ? revision : driver }),
+  evolve: ({ checkout, driver }, event, revision) => ({
+    checkout: checkoutDecider.evolve(checkout, event),
+    driver: isDriving(event) ? revision : driver,
+  }),
 };
 
 const idempotencyKey = (cause: string) => (events: readonly CheckoutEvent[]) => `${cause}/${events.map((event) => event.type).join(',')}`;
@@ -62,7 +72,14 @@ export class CheckoutStreams {
   private readonly handler: CommandHandler<CheckoutCommand, CheckoutEvent, KnownCheckout>;
 
   constructor(client: EventStoreDBClient, logger: Logger) {
-    this.handler = commandHandler({ client, decider: checkoutWithDriver, codec: checkoutCodec, cache: { maxStreams: 20_000 }, retry: 'prompt', logger });
+    this.handler = commandHandler({
+      client,
+      decider: checkoutWithDriver,
+      codec: checkoutCodec,
+      cache: { maxStreams: 20_000 },
+      retry: 'prompt',
+      logger,
+    });
   }
 
   /** The checkout as the stream has it now. */
@@ -80,8 +97,15 @@ export class CheckoutStreams {
    * Decides `command` on the checkout and records what it decides, deciding again on a conflict;
    * undefined when there was nothing to record.
    */
-  async decide(orderId: string, command: CheckoutCommand, { metadata, cause }: WriteCause, expected: 'new' | 'any'): Promise<Recorded | undefined> {
-    return recordedOf(await this.handler.handle(checkoutStream(orderId), command, { metadata, expected, idempotencyKey: idempotencyKey(cause) }));
+  async decide(
+    orderId: string,
+    command: CheckoutCommand,
+    { metadata, cause }: WriteCause,
+    expected: 'new' | 'any',
+  ): Promise<Recorded | undefined> {
+    return recordedOf(
+      await this.handler.handle(checkoutStream(orderId), command, { metadata, expected, idempotencyKey: idempotencyKey(cause) }),
+    );
   }
 
   /**
@@ -89,9 +113,20 @@ export class CheckoutStreams {
    * there was nothing to record, or when someone else's append got in first (its driving event
    * drives on).
    */
-  async record(orderId: string, revision: bigint, command: CheckoutCommand, { metadata, cause }: WriteCause): Promise<Recorded | undefined> {
+  async record(
+    orderId: string,
+    revision: bigint,
+    command: CheckoutCommand,
+    { metadata, cause }: WriteCause,
+  ): Promise<Recorded | undefined> {
     try {
-      return recordedOf(await this.handler.handle(checkoutStream(orderId), command, { metadata, expected: revision, idempotencyKey: idempotencyKey(cause) }));
+      return recordedOf(
+        await this.handler.handle(checkoutStream(orderId), command, {
+          metadata,
+          expected: revision,
+          idempotencyKey: idempotencyKey(cause),
+        }),
+      );
     } catch (error) {
       if (error instanceof VersionConflictError) return undefined;
       throw error;

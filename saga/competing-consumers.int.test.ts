@@ -14,9 +14,11 @@ import { spawnSaga } from './testing/saga-process';
 
 async function inBatches<T>(items: readonly T[], size: number, run: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: size }, async () => {
-    for (let i = next++; i < items.length; i = next++) await run(items[i]!);
-  }));
+  await Promise.all(
+    Array.from({ length: size }, async () => {
+      for (let i = next++; i < items.length; i = next++) await run(items[i]!);
+    }),
+  );
 }
 
 test('two saga processes, 500 checkouts with mixed tokens: exactly one outcome each', async () => {
@@ -24,14 +26,25 @@ test('two saga processes, 500 checkouts with mixed tokens: exactly one outcome e
   try {
     const received = { P: 300, Q: 300, R: 40 };
     for (const [sku, stock] of Object.entries(received)) await fx.addProduct(sku, stock);
-    const env = { EVENTSTORE_URL: fx.es.emulator.url, PAYMENT_PROVIDER_URL: fx.sandboxUrl, PAYMENT_DEADLINE_MS: '800', CHECKOUT_DEADLINE_MS: '30000' };
+    const env = {
+      EVENTSTORE_URL: fx.es.emulator.url,
+      PAYMENT_PROVIDER_URL: fx.sandboxUrl,
+      PAYMENT_DEADLINE_MS: '800',
+      CHECKOUT_DEADLINE_MS: '30000',
+    };
     const processes = await Promise.all([spawnSaga(env), spawnSaga(env)]);
     await Promise.all(processes.map((child) => child.ready));
     const tokens = ['tok_ok', 'tok_ok', 'tok_ok', 'tok_decline', 'tok_timeout', 'tok_flaky'];
     const orders = Array.from({ length: 500 }, (_, i) => `m${i}`);
     await inBatches(orders, 20, async (orderId) => {
       const i = Number(orderId.slice(1));
-      const lines = i % 4 === 0 ? [{ sku: 'P', quantity: 1 }, { sku: 'R', quantity: 1 }] : [{ sku: i % 2 ? 'P' : 'Q', quantity: 1 }];
+      const lines =
+        i % 4 === 0
+          ? [
+              { sku: 'P', quantity: 1 },
+              { sku: 'R', quantity: 1 },
+            ]
+          : [{ sku: i % 2 ? 'P' : 'Q', quantity: 1 }];
       await fx.placeOrder(orderId, lines, tokens[i % tokens.length]!);
       if (i % 9 === 0) setTimeout(() => void fx.requestCancellation(orderId).catch(() => {}), 20);
     });
@@ -39,14 +52,19 @@ test('two saga processes, 500 checkouts with mixed tokens: exactly one outcome e
     await sleep(300); // a second outcome would show up by now
     await Promise.all(processes.map((child) => child.kill('SIGTERM')));
 
-    assert.equal(orders.filter((orderId) => fx.received.get(orderId) !== 1), [], 'each order has exactly one outcome event');
+    assert.equal(
+      orders.filter((orderId) => fx.received.get(orderId) !== 1),
+      [],
+      'each order has exactly one outcome event',
+    );
     const count = (predicate: (orderId: string) => boolean) => orders.filter(predicate).length;
     const reason = (orderId: string) => outcomes.get(orderId)?.why?.reason;
     const token = (orderId: string) => tokens[Number(orderId.slice(1)) % tokens.length];
     // What each token may end as. A provider that answers after the 800 ms payment deadline is,
     // rightly, timed out: on a busy machine that may be any order, so every token allows it, as it
     // allows the customer's cancellation and a sold-out SKU.
-    const besides = (outcome: Outcome | undefined) => ['customer_request', 'out_of_stock', 'payment_timed_out'].includes(outcome?.why?.reason ?? '');
+    const besides = (outcome: Outcome | undefined) =>
+      ['customer_request', 'out_of_stock', 'payment_timed_out'].includes(outcome?.why?.reason ?? '');
     const approved = (outcome: Outcome | undefined) => outcome?.type === 'CheckoutCompleted' || besides(outcome);
     const allowed: Record<string, (outcome: Outcome | undefined) => boolean> = {
       tok_ok: approved,
@@ -55,7 +73,10 @@ test('two saga processes, 500 checkouts with mixed tokens: exactly one outcome e
       tok_timeout: (outcome) => outcome?.type === 'CheckoutCompensated',
     };
     const unexpected = orders.filter((orderId) => !allowed[token(orderId)!]!(outcomes.get(orderId)));
-    assert.equal(unexpected.map((orderId) => [orderId, token(orderId), outcomes.get(orderId)]), []);
+    assert.equal(
+      unexpected.map((orderId) => [orderId, token(orderId), outcomes.get(orderId)]),
+      [],
+    );
     assert.ok(count((orderId) => outcomes.get(orderId)?.type === 'CheckoutCompleted') > 0, 'some complete');
     assert.ok(count((orderId) => reason(orderId) === 'out_of_stock') > 0, 'R runs out');
     assert.equal(await fx.invariantViolations(orders, Object.keys(received), received), []);
@@ -73,7 +94,9 @@ test('oversell: 1,000 one-unit orders at once for 100 units → exactly 100 sold
     await inBatches(orders, 100, (orderId) => fx.placeOrder(orderId, [{ sku: 'HOT', quantity: 1 }], 'tok_ok', `customer-${orderId}`));
     const outcomes = await fx.waitForOutcomes(orders, 240_000);
     const completed = orders.filter((orderId) => outcomes.get(orderId)?.type === 'CheckoutCompleted');
-    const outOfStock = orders.filter((orderId) => outcomes.get(orderId)?.why?.reason === 'out_of_stock' && outcomes.get(orderId)?.why?.sku === 'HOT');
+    const outOfStock = orders.filter(
+      (orderId) => outcomes.get(orderId)?.why?.reason === 'out_of_stock' && outcomes.get(orderId)?.why?.sku === 'HOT',
+    );
     assert.is(completed.length, 100);
     assert.is(outOfStock.length, 900);
     const stock = await fx.inventory('HOT');

@@ -1,6 +1,18 @@
 /** The saga process's configuration, from the environment (validated at start, every problem named). */
 import { z } from 'zod';
-import { authEnv, count, eventStoreUrl, httpServiceEnv, loadConfig, loadConfigOrExit, milliseconds, port, url, withTokenRules, type Env } from '../platform/config';
+import {
+  authEnv,
+  count,
+  eventStoreUrl,
+  httpServiceEnv,
+  loadConfig,
+  loadConfigOrExit,
+  milliseconds,
+  port,
+  url,
+  withTokenRules,
+  type Env,
+} from '../platform/config';
 import { paymentSandboxKey } from './payment-sandbox/config';
 
 /** The saga's settings (where it connects, deadlines, retries, group): `npm start` reads these too. */
@@ -25,12 +37,14 @@ export const sagaEnv = z.object({
   SAGA_RETRY_MAX_MS: milliseconds(5_000),
 });
 /** A saga process (`npm run start:saga`): its settings and its secrets. */
-export const sagaProcessEnv = withTokenRules(sagaEnv.extend({
-  /** Verifies the admin token of `POST /parked/replay`. */
-  ...authEnv,
-  /** The key the payment provider (the sandbox: its PAYMENT_SANDBOX_KEY) wants on every call. */
-  PAYMENT_SANDBOX_KEY: paymentSandboxKey,
-}));
+export const sagaProcessEnv = withTokenRules(
+  sagaEnv.extend({
+    /** Verifies the admin token of `POST /parked/replay`. */
+    ...authEnv,
+    /** The key the payment provider (the sandbox: its PAYMENT_SANDBOX_KEY) wants on every call. */
+    PAYMENT_SANDBOX_KEY: paymentSandboxKey,
+  }),
+);
 export type SagaConfig = z.output<typeof sagaProcessEnv>;
 
 export function loadSagaConfig(env: Env = process.env, { exitOnError = true } = {}): SagaConfig {

@@ -14,7 +14,11 @@ test.before(async () => {
 });
 test.after(async () => world.close());
 
-const boundaries = ['void_payment', 'release_stock', 'cancel_order'].flatMap((step) => [`before:${step}`, `after-effect:${step}`, `after-record:${step}`]);
+const boundaries = ['void_payment', 'release_stock', 'cancel_order'].flatMap((step) => [
+  `before:${step}`,
+  `after-effect:${step}`,
+  `after-record:${step}`,
+]);
 
 test(`SIGKILL at each of ${boundaries.length} compensation boundaries, then restart: every checkout ends consistent`, async () => {
   await crashAtEach(world, boundaries);

@@ -28,7 +28,14 @@ test('SIGKILL at random moments (≥ 50 kills, two processes at once), then rest
     while (feeding) {
       const orderId = `r${n++}`;
       const token = tokens[n % tokens.length]!;
-      const lines = n % 3 === 0 ? [{ sku: 'A', quantity: 1 }, { sku: 'C', quantity: 1 }, { sku: 'B', quantity: 1 }] : [{ sku: n % 2 ? 'A' : 'C', quantity: 1 }];
+      const lines =
+        n % 3 === 0
+          ? [
+              { sku: 'A', quantity: 1 },
+              { sku: 'C', quantity: 1 },
+              { sku: 'B', quantity: 1 },
+            ]
+          : [{ sku: n % 2 ? 'A' : 'C', quantity: 1 }];
       await world.place(orderId, lines, token);
       // some customers cancel mid-checkout
       if (n % 7 === 0) setTimeout(() => void world.fx.requestCancellation(orderId).catch(() => {}), Math.floor(random() * 300));

@@ -13,7 +13,11 @@ test.before(async () => {
 });
 test.after(async () => world.close());
 
-const boundaries = ['reserve_stock', 'authorize_payment', 'capture_payment', 'confirm_order'].flatMap((step) => [`before:${step}`, `after-effect:${step}`, `after-record:${step}`]);
+const boundaries = ['reserve_stock', 'authorize_payment', 'capture_payment', 'confirm_order'].flatMap((step) => [
+  `before:${step}`,
+  `after-effect:${step}`,
+  `after-record:${step}`,
+]);
 
 test(`SIGKILL at each of ${boundaries.length} step boundaries, then restart: every checkout ends consistent`, async () => {
   await crashAtEach(world, boundaries);

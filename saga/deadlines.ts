@@ -13,7 +13,14 @@ import { START, eventTypeFilter, type EventStoreDBClient } from '@eventstore/db-
 import type { DeadlineName } from '../domain/checkout';
 import type { Logger } from '../platform/logger';
 
-export const deadlineEventTypes = ['CheckoutStarted', 'CheckoutCompensationStarted', 'PaymentAuthorizationStarted', 'DeadlineFired', 'CheckoutCompleted', 'CheckoutCompensated'] as const;
+export const deadlineEventTypes = [
+  'CheckoutStarted',
+  'CheckoutCompensationStarted',
+  'PaymentAuthorizationStarted',
+  'DeadlineFired',
+  'CheckoutCompleted',
+  'CheckoutCompensated',
+] as const;
 
 export interface DeadlineWatcherOptions {
   client: EventStoreDBClient;
@@ -94,7 +101,8 @@ export class DeadlineWatcher {
         }
         // Start over (timers are re-armed by key, so none is doubled); meanwhile armed timers keep running.
         setTimeout(() => {
-          if (!this.stopped) this.follow().catch((again: unknown) => this.options.logger.error({ err: again }, 'deadline subscription failed again'));
+          if (!this.stopped)
+            this.follow().catch((again: unknown) => this.options.logger.error({ err: again }, 'deadline subscription failed again'));
         }, 1000).unref();
       });
     });
@@ -122,14 +130,17 @@ export class DeadlineWatcher {
     const key = `${orderId}|${deadline}`;
     clearTimeout(this.timers.get(key));
     const delay = Math.max(0, Date.parse(dueAt) - Date.now());
-    const timer = setTimeout(() => {
-      this.timers.delete(key);
-      this.options.fire(orderId, deadline).catch((error: unknown) => {
-        // Not lost: the event store was unreachable; try again shortly.
-        this.options.logger.warn({ err: error, orderId, deadline }, 'could not fire a deadline; retrying');
-        if (!this.stopped) this.arm(orderId, deadline, new Date(Date.now() + 1000).toISOString());
-      });
-    }, Math.min(delay, 2 ** 31 - 1));
+    const timer = setTimeout(
+      () => {
+        this.timers.delete(key);
+        this.options.fire(orderId, deadline).catch((error: unknown) => {
+          // Not lost: the event store was unreachable; try again shortly.
+          this.options.logger.warn({ err: error, orderId, deadline }, 'could not fire a deadline; retrying');
+          if (!this.stopped) this.arm(orderId, deadline, new Date(Date.now() + 1000).toISOString());
+        });
+      },
+      Math.min(delay, 2 ** 31 - 1),
+    );
     this.timers.set(key, timer);
   }
 

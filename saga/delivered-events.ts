@@ -12,7 +12,13 @@ import { checkoutSchemaVersion, type CheckoutEvent } from '../domain/checkout';
  * ends. A line's reservation is delivered: during a compensation it is recorded on its own.
  * Leaving these out cuts the saga's deliveries per one-line happy checkout from 11 to 6.
  */
-export const UNDELIVERED_CHECKOUT_EVENTS = ['CheckoutStarted', 'PaymentAuthorizationApproved', 'PaymentCaptureCompleted', 'CheckoutCompleted', 'CheckoutCompensated'] as const satisfies readonly CheckoutEvent['type'][];
+export const UNDELIVERED_CHECKOUT_EVENTS = [
+  'CheckoutStarted',
+  'PaymentAuthorizationApproved',
+  'PaymentCaptureCompleted',
+  'CheckoutCompleted',
+  'CheckoutCompensated',
+] as const satisfies readonly CheckoutEvent['type'][];
 const undelivered: ReadonlySet<string> = new Set(UNDELIVERED_CHECKOUT_EVENTS);
 const DRIVING_CHECKOUT_EVENTS = (Object.keys(checkoutSchemaVersion) as CheckoutEvent['type'][]).filter((type) => !undelivered.has(type));
 const drivingCheckoutEvents: ReadonlySet<string> = new Set(DRIVING_CHECKOUT_EVENTS);

@@ -17,14 +17,31 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { checkoutDecider, checkoutSchemaVersion, nextAction, type CheckoutCommand, type CheckoutEvent, type CheckoutState, type StepOutcome } from '../domain/checkout';
+import {
+  checkoutDecider,
+  checkoutSchemaVersion,
+  nextAction,
+  type CheckoutCommand,
+  type CheckoutEvent,
+  type CheckoutState,
+  type StepOutcome,
+} from '../domain/checkout';
 import { DELIVERED_EVENT_TYPES, UNDELIVERED_CHECKOUT_EVENTS } from './delivered-events';
 
 const delivered = new Set(DELIVERED_EVENT_TYPES);
 const now = '2025-03-01T10:00:01.000Z';
 const late = '2025-03-01T11:00:00.000Z';
 const eur = (amount: number) => ({ amount, currency: 'EUR' });
-const order = { orderId: 'o1', customerId: 'c1', lines: [{ sku: 'A', quantity: 1, unitPrice: eur(500) }, { sku: 'B', quantity: 2, unitPrice: eur(250) }], total: eur(1000), paymentToken: 'tok_ok' };
+const order = {
+  orderId: 'o1',
+  customerId: 'c1',
+  lines: [
+    { sku: 'A', quantity: 1, unitPrice: eur(500) },
+    { sku: 'B', quantity: 2, unitPrice: eur(250) },
+  ],
+  total: eur(1000),
+  paymentToken: 'tok_ok',
+};
 
 /** The commands a drive may record in this state: every answer its next move can get. */
 function driveCommands(state: CheckoutState): CheckoutCommand[] {
@@ -41,13 +58,25 @@ function driveCommands(state: CheckoutState): CheckoutCommand[] {
   const { step } = action;
   switch (step.kind) {
     case 'reserve_stock':
-      return [record({ step: 'reserve_stock', sku: step.sku, result: 'reserved' }), record({ step: 'reserve_stock', sku: step.sku, result: 'rejected', available: 0 })];
+      return [
+        record({ step: 'reserve_stock', sku: step.sku, result: 'reserved' }),
+        record({ step: 'reserve_stock', sku: step.sku, result: 'rejected', available: 0 }),
+      ];
     case 'authorize_payment':
-      return [record({ step: 'authorize_payment', result: 'approved', providerReference: 'auth_1' }), record({ step: 'authorize_payment', result: 'declined', reason: 'card declined' })];
+      return [
+        record({ step: 'authorize_payment', result: 'approved', providerReference: 'auth_1' }),
+        record({ step: 'authorize_payment', result: 'declined', reason: 'card declined' }),
+      ];
     case 'capture_payment':
-      return [record({ step: 'capture_payment', result: 'captured' }), record({ step: 'capture_payment', result: 'refused', reason: 'expired' })];
+      return [
+        record({ step: 'capture_payment', result: 'captured' }),
+        record({ step: 'capture_payment', result: 'refused', reason: 'expired' }),
+      ];
     case 'confirm_order':
-      return [record({ step: 'confirm_order', result: 'confirmed' }), record({ step: 'confirm_order', result: 'refused', code: 'order_cancellation_requested' })];
+      return [
+        record({ step: 'confirm_order', result: 'confirmed' }),
+        record({ step: 'confirm_order', result: 'refused', code: 'order_cancellation_requested' }),
+      ];
   }
 }
 
@@ -92,7 +121,8 @@ function everyAppend(): Append[] {
 }
 
 const appends = everyAppend();
-const describe = (append: Append) => `${append.command.type} in ${append.before.status} → ${append.events.map((event) => event.type).join(', ')}`;
+const describe = (append: Append) =>
+  `${append.command.type} in ${append.before.status} → ${append.events.map((event) => event.type).join(', ')}`;
 const last = (append: Append) => append.events[append.events.length - 1]!.type;
 
 test('the walk covers every checkout event type', () => {
@@ -108,7 +138,7 @@ test('every append made outside a drive (a cancellation, a fired deadline) ends 
 });
 
 test('a recorded compensation failure ends with a delivered event', () => {
-  const failures = appends.filter((append) => append.command.type === 'RecordCompensationOutcome' && !(append.command.data.result.ok));
+  const failures = appends.filter((append) => append.command.type === 'RecordCompensationOutcome' && !append.command.data.result.ok);
   assert.ok(failures.length > 5);
   for (const append of failures) assert.ok(delivered.has(last(append)), describe(append));
 });
@@ -120,13 +150,17 @@ test('every append after which something is left to do ends with a delivered eve
 });
 
 test('a line reserved while compensating is recorded on its own, and delivered', () => {
-  const alone = appends.filter((append) => append.after.status === 'compensating' && append.events.length === 1 && append.events[0]!.type === 'StockReservedForLine');
+  const alone = appends.filter(
+    (append) => append.after.status === 'compensating' && append.events.length === 1 && append.events[0]!.type === 'StockReservedForLine',
+  );
   assert.ok(alone.length > 0, 'the walk reached a reservation finishing during a compensation');
   for (const append of alone) assert.ok(delivered.has(last(append)), describe(append));
 });
 
 test('every append of a drive going forward ends with a delivered event (the next step starts)', () => {
-  const forward = appends.filter((append) => append.by === 'drive' && append.after.status === 'running' && nextAction(append.after).kind !== 'none');
+  const forward = appends.filter(
+    (append) => append.by === 'drive' && append.after.status === 'running' && nextAction(append.after).kind !== 'none',
+  );
   // Start, two reservations, authorization, capture: five forward appends for two lines.
   assert.ok(forward.length >= 5, `${forward.length} forward appends of ${appends.length}`);
   for (const append of forward) assert.ok(delivered.has(last(append)), describe(append));

@@ -7,7 +7,18 @@
  * aggregate's state when the command had nothing left to do.
  */
 import type { EventStoreDBClient } from '@eventstore/db-client';
-import { inventoryCodec, inventoryDecider, isDomainError, orderCodec, orderDecider, paymentCodec, paymentDecider, type InventoryCommand, type OrderEvent, type PaymentCommand } from '../domain';
+import {
+  inventoryCodec,
+  inventoryDecider,
+  isDomainError,
+  orderCodec,
+  orderDecider,
+  paymentCodec,
+  paymentDecider,
+  type InventoryCommand,
+  type OrderEvent,
+  type PaymentCommand,
+} from '../domain';
 import type { Compensation, CompensationReason, StartedCheckout, Step, StepOutcome } from '../domain/checkout';
 import { inventoryStream, orderStream, paymentStream } from '../domain/stream-names';
 import { commandHandler, type CausationMetadata } from '../platform/eventstore';
@@ -41,8 +52,22 @@ export const authorizationKey = (orderId: string) => `${orderId}/authorize`;
  */
 function aggregates(client: EventStoreDBClient, logger: Logger) {
   return {
-    stock: commandHandler({ client, decider: inventoryDecider, codec: inventoryCodec, cache: { maxStreams: 10_000 }, retry: 'contended', logger }),
-    payments: commandHandler({ client, decider: paymentDecider, codec: paymentCodec, cache: { maxStreams: 5_000 }, retry: 'contended', logger }),
+    stock: commandHandler({
+      client,
+      decider: inventoryDecider,
+      codec: inventoryCodec,
+      cache: { maxStreams: 10_000 },
+      retry: 'contended',
+      logger,
+    }),
+    payments: commandHandler({
+      client,
+      decider: paymentDecider,
+      codec: paymentCodec,
+      cache: { maxStreams: 5_000 },
+      retry: 'contended',
+      logger,
+    }),
     /** Orders as placed (seeded from the delivered OrderPlaced), so confirming one needs no read. */
     orders: commandHandler({ client, decider: orderDecider, codec: orderCodec, cache: { maxStreams: 10_000 }, retry: 'contended', logger }),
   };
@@ -65,7 +90,8 @@ export class CheckoutEffects {
    * conflicts on the expected revision, reads what is new, and decides again.
    */
   orderPlaced(orderId: string, placed: Extract<OrderEvent, { type: 'OrderPlaced' }>, revision: bigint): void {
-    if (revision === 0n) this.aggregates.orders.seed(orderStream(orderId), orderDecider.evolve(orderDecider.initialState(), placed), revision);
+    if (revision === 0n)
+      this.aggregates.orders.seed(orderStream(orderId), orderDecider.evolve(orderDecider.initialState(), placed), revision);
   }
 
   async runStep(step: Step, context: EffectContext): Promise<StepOutcome> {
@@ -105,10 +131,16 @@ export class CheckoutEffects {
   private async reserveStock(sku: string, quantity: number, { checkout, metadata }: EffectContext): Promise<StepOutcome> {
     const { orderId } = checkout;
     try {
-      const { events, state } = await this.inventory(sku, { type: 'ReserveStock', data: { sku, orderId, quantity } }, metadata, `reserve/${orderId}`);
+      const { events, state } = await this.inventory(
+        sku,
+        { type: 'ReserveStock', data: { sku, orderId, quantity } },
+        metadata,
+        `reserve/${orderId}`,
+      );
       const event = events[0];
       if (event?.type === 'StockReserved') return { step: 'reserve_stock', sku, result: 'reserved' };
-      if (event?.type === 'StockReservationRejected') return { step: 'reserve_stock', sku, result: 'rejected', available: event.data.available };
+      if (event?.type === 'StockReservationRejected')
+        return { step: 'reserve_stock', sku, result: 'rejected', available: event.data.available };
       // Already answered before (a repeat): read the answer from the stock's state.
       if (state.status === 'registered' && (state.reservedByOrder.has(orderId) || state.settledOrders.get(orderId) === 'committed')) {
         return { step: 'reserve_stock', sku, result: 'reserved' };
@@ -125,18 +157,35 @@ export class CheckoutEffects {
     const { orderId, total, paymentToken } = checkout;
     const answer = await this.provider.authorize({ idempotencyKey: authorizationKey(orderId), token: paymentToken, amount: total }, signal);
     if (answer.result === 'approved') {
-      await this.payment(orderId, { type: 'AuthorizePayment', data: { orderId, amount: total.amount, currency: total.currency, providerReference: answer.authorizationId, authorizedAt: now() } }, metadata, { step: 'authorize', tolerateRefusal: true });
+      await this.payment(
+        orderId,
+        {
+          type: 'AuthorizePayment',
+          data: { orderId, amount: total.amount, currency: total.currency, providerReference: answer.authorizationId, authorizedAt: now() },
+        },
+        metadata,
+        { step: 'authorize', tolerateRefusal: true },
+      );
       return { step: 'authorize_payment', result: 'approved', providerReference: answer.authorizationId };
     }
-    await this.payment(orderId, { type: 'RecordPaymentDeclined', data: { orderId, reason: answer.reason, declinedAt: now() } }, metadata, { step: 'decline', tolerateRefusal: true });
+    await this.payment(orderId, { type: 'RecordPaymentDeclined', data: { orderId, reason: answer.reason, declinedAt: now() } }, metadata, {
+      step: 'decline',
+      tolerateRefusal: true,
+    });
     return { step: 'authorize_payment', result: 'declined', reason: answer.reason };
   }
 
   private async capturePayment({ checkout, metadata, now, signal }: EffectContext): Promise<StepOutcome> {
     const { orderId } = checkout;
-    const answer = await this.provider.capture({ authorizationKey: authorizationKey(orderId), idempotencyKey: `${orderId}/capture` }, signal);
+    const answer = await this.provider.capture(
+      { authorizationKey: authorizationKey(orderId), idempotencyKey: `${orderId}/capture` },
+      signal,
+    );
     if (answer.result === 'refused') return { step: 'capture_payment', result: 'refused', reason: answer.reason };
-    await this.payment(orderId, { type: 'CapturePayment', data: { orderId, capturedAt: now() } }, metadata, { step: 'capture', tolerateRefusal: false });
+    await this.payment(orderId, { type: 'CapturePayment', data: { orderId, capturedAt: now() } }, metadata, {
+      step: 'capture',
+      tolerateRefusal: false,
+    });
     return { step: 'capture_payment', result: 'captured' };
   }
 
@@ -144,14 +193,19 @@ export class CheckoutEffects {
   private async confirmOrder({ checkout, metadata, now }: EffectContext): Promise<StepOutcome> {
     const { orderId } = checkout;
     try {
-      await this.aggregates.orders.handle(orderStream(orderId), { type: 'ConfirmOrder', data: { orderId, confirmedAt: now() } }, { metadata, idempotencyKey: `confirm/${orderId}` });
+      await this.aggregates.orders.handle(
+        orderStream(orderId),
+        { type: 'ConfirmOrder', data: { orderId, confirmedAt: now() } },
+        { metadata, idempotencyKey: `confirm/${orderId}` },
+      );
     } catch (error) {
       if (isDomainError(error) && (error.code === 'cancellation_requested' || error.code === 'order_already_final')) {
         return { step: 'confirm_order', result: 'refused', code: error.code };
       }
       throw error;
     }
-    for (const { sku } of checkout.lines) await this.inventory(sku, { type: 'CommitStock', data: { sku, orderId } }, metadata, `commit/${orderId}`);
+    for (const { sku } of checkout.lines)
+      await this.inventory(sku, { type: 'CommitStock', data: { sku, orderId } }, metadata, `commit/${orderId}`);
     return { step: 'confirm_order', result: 'confirmed' };
   }
 
@@ -159,7 +213,12 @@ export class CheckoutEffects {
 
   private async releaseStock(sku: string, { checkout, metadata }: EffectContext): Promise<CompensationResult> {
     try {
-      const { events } = await this.inventory(sku, { type: 'ReleaseStock', data: { sku, orderId: checkout.orderId } }, metadata, `release/${checkout.orderId}`);
+      const { events } = await this.inventory(
+        sku,
+        { type: 'ReleaseStock', data: { sku, orderId: checkout.orderId } },
+        metadata,
+        `release/${checkout.orderId}`,
+      );
       return events.length > 0 ? { ok: true } : { ok: true, note: 'nothing reserved' };
     } catch (error) {
       if (isDomainError(error)) return { ok: true, note: error.code };
@@ -170,7 +229,10 @@ export class CheckoutEffects {
   private async voidPayment({ checkout, metadata, now, why }: EffectContext): Promise<CompensationResult> {
     const { orderId, total } = checkout;
     if (why?.reason === 'payment_timed_out') {
-      await this.payment(orderId, { type: 'RecordPaymentTimedOut', data: { orderId, timedOutAt: now() } }, metadata, { step: 'timed-out', tolerateRefusal: false });
+      await this.payment(orderId, { type: 'RecordPaymentTimedOut', data: { orderId, timedOutAt: now() } }, metadata, {
+        step: 'timed-out',
+        tolerateRefusal: false,
+      });
     }
     const answer = await this.provider.void({ authorizationKey: authorizationKey(orderId), idempotencyKey: `${orderId}/void` });
     if (answer.result === 'nothing_to_void') return { ok: true, note: 'nothing authorized' };
@@ -181,12 +243,26 @@ export class CheckoutEffects {
     }
     const providerReference = answer.authorizationId;
     try {
-      await this.payment(orderId, { type: 'VoidPayment', data: { orderId, voidedAt: now(), providerReference } }, metadata, { step: 'void', tolerateRefusal: false });
+      await this.payment(orderId, { type: 'VoidPayment', data: { orderId, voidedAt: now(), providerReference } }, metadata, {
+        step: 'void',
+        tolerateRefusal: false,
+      });
     } catch (error) {
       if (!isDomainError(error) || error.code !== 'payment_not_authorized') throw error;
       // The authorization's answer never reached us (a cancellation abandoned it): record both.
-      await this.payment(orderId, { type: 'AuthorizePayment', data: { orderId, amount: total.amount, currency: total.currency, providerReference, authorizedAt: now() } }, metadata, { step: 'authorize', tolerateRefusal: false });
-      await this.payment(orderId, { type: 'VoidPayment', data: { orderId, voidedAt: now(), providerReference } }, metadata, { step: 'void', tolerateRefusal: false });
+      await this.payment(
+        orderId,
+        {
+          type: 'AuthorizePayment',
+          data: { orderId, amount: total.amount, currency: total.currency, providerReference, authorizedAt: now() },
+        },
+        metadata,
+        { step: 'authorize', tolerateRefusal: false },
+      );
+      await this.payment(orderId, { type: 'VoidPayment', data: { orderId, voidedAt: now(), providerReference } }, metadata, {
+        step: 'void',
+        tolerateRefusal: false,
+      });
     }
     return { ok: true };
   }
@@ -197,9 +273,23 @@ export class CheckoutEffects {
     if (answer.result === 'nothing_to_refund') return { ok: true, note: 'nothing captured' };
     const providerReference = answer.authorizationId;
     // What the provider did may not all be recorded yet (a crash, an abandoned call): record it in order.
-    await this.payment(orderId, { type: 'AuthorizePayment', data: { orderId, amount: total.amount, currency: total.currency, providerReference, authorizedAt: now() } }, metadata, { step: 'authorize', tolerateRefusal: true });
-    await this.payment(orderId, { type: 'CapturePayment', data: { orderId, capturedAt: now() } }, metadata, { step: 'capture', tolerateRefusal: true });
-    await this.payment(orderId, { type: 'RefundPayment', data: { orderId, refundedAt: now() } }, metadata, { step: 'refund', tolerateRefusal: false });
+    await this.payment(
+      orderId,
+      {
+        type: 'AuthorizePayment',
+        data: { orderId, amount: total.amount, currency: total.currency, providerReference, authorizedAt: now() },
+      },
+      metadata,
+      { step: 'authorize', tolerateRefusal: true },
+    );
+    await this.payment(orderId, { type: 'CapturePayment', data: { orderId, capturedAt: now() } }, metadata, {
+      step: 'capture',
+      tolerateRefusal: true,
+    });
+    await this.payment(orderId, { type: 'RefundPayment', data: { orderId, refundedAt: now() } }, metadata, {
+      step: 'refund',
+      tolerateRefusal: false,
+    });
     return { ok: true };
   }
 
@@ -207,9 +297,16 @@ export class CheckoutEffects {
     const { orderId } = checkout;
     if (!why) throw new Error(`cancelling order ${orderId} without a reason`);
     const cancelledAt = now();
-    const data = why.reason === 'out_of_stock' ? { orderId, cancelledAt, reason: why.reason, sku: why.sku } : { orderId, cancelledAt, reason: why.reason };
+    const data =
+      why.reason === 'out_of_stock'
+        ? { orderId, cancelledAt, reason: why.reason, sku: why.sku }
+        : { orderId, cancelledAt, reason: why.reason };
     try {
-      await this.aggregates.orders.handle(orderStream(orderId), { type: 'CancelOrder', data }, { metadata, idempotencyKey: `cancel/${orderId}` });
+      await this.aggregates.orders.handle(
+        orderStream(orderId),
+        { type: 'CancelOrder', data },
+        { metadata, idempotencyKey: `cancel/${orderId}` },
+      );
       return { ok: true };
     } catch (error) {
       if (isDomainError(error)) {
@@ -226,10 +323,19 @@ export class CheckoutEffects {
     return this.aggregates.stock.handle(inventoryStream(sku), command, { metadata, idempotencyKey });
   }
 
-  private async payment(orderId: string, command: PaymentCommand, metadata: CausationMetadata, { step, tolerateRefusal }: PaymentWrite): Promise<void> {
+  private async payment(
+    orderId: string,
+    command: PaymentCommand,
+    metadata: CausationMetadata,
+    { step, tolerateRefusal }: PaymentWrite,
+  ): Promise<void> {
     try {
       // Only the saga writes `payment-…`, usually a stream it is about to create: no read first.
-      await this.aggregates.payments.handle(paymentStream(orderId), command, { metadata, expected: 'new', idempotencyKey: `${step}/${orderId}` });
+      await this.aggregates.payments.handle(paymentStream(orderId), command, {
+        metadata,
+        expected: 'new',
+        idempotencyKey: `${step}/${orderId}`,
+      });
     } catch (error) {
       if (tolerateRefusal && isDomainError(error)) {
         this.logger.warn({ orderId, code: error.code, command: command.type }, 'payment history already differs; not recorded');

@@ -31,7 +31,11 @@ const boundary = crashAt
     }
   : undefined;
 
-const provider = httpPaymentProvider({ baseUrl: config.PAYMENT_PROVIDER_URL, key: config.PAYMENT_SANDBOX_KEY, timeoutMs: config.PAYMENT_DEADLINE_MS + 1_000 });
+const provider = httpPaymentProvider({
+  baseUrl: config.PAYMENT_PROVIDER_URL,
+  key: config.PAYMENT_SANDBOX_KEY,
+  timeoutMs: config.PAYMENT_DEADLINE_MS + 1_000,
+});
 const saga = await startSaga({
   client,
   provider,

@@ -34,9 +34,29 @@ export function createSagaMetrics(registry: Registry, checkoutsByState: () => Re
       labelNames: ['compensation', 'outcome'],
       registers: [registry],
     }),
-    parked: new Counter({ name: 'saga_parked_events_total', help: 'Events parked after the retry limit (replay them after fixing the cause)', labelNames: ['reason'], registers: [registry] }),
-    retries: new Counter({ name: 'saga_event_retries_total', help: 'Events handed back for redelivery after a failure', labelNames: ['type'], registers: [registry] }),
-    deadlinesFired: new Counter({ name: 'saga_deadlines_fired_total', help: 'Deadlines this process fired', labelNames: ['deadline'], registers: [registry] }),
-    eventsHandled: new Counter({ name: 'saga_events_handled_total', help: 'Events delivered to this process and handled', labelNames: ['type'], registers: [registry] }),
+    parked: new Counter({
+      name: 'saga_parked_events_total',
+      help: 'Events parked after the retry limit (replay them after fixing the cause)',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
+    retries: new Counter({
+      name: 'saga_event_retries_total',
+      help: 'Events handed back for redelivery after a failure',
+      labelNames: ['type'],
+      registers: [registry],
+    }),
+    deadlinesFired: new Counter({
+      name: 'saga_deadlines_fired_total',
+      help: 'Deadlines this process fired',
+      labelNames: ['deadline'],
+      registers: [registry],
+    }),
+    eventsHandled: new Counter({
+      name: 'saga_events_handled_total',
+      help: 'Events delivered to this process and handled',
+      labelNames: ['type'],
+      registers: [registry],
+    }),
   };
 }

@@ -8,8 +8,23 @@ import * as assert from 'uvu/assert';
 import { SagaFixture, fastSettings } from './testing/fixture';
 
 const scenarios: { orderId: string; lines: { sku: string; quantity: number }[]; token: string }[] = [
-  { orderId: 'happy', lines: [{ sku: 'MUG', quantity: 2 }, { sku: 'CAP', quantity: 1 }], token: 'tok_ok' },
-  { orderId: 'short', lines: [{ sku: 'MUG', quantity: 1 }, { sku: 'TEE', quantity: 2 }, { sku: 'CAP', quantity: 1 }], token: 'tok_ok' },
+  {
+    orderId: 'happy',
+    lines: [
+      { sku: 'MUG', quantity: 2 },
+      { sku: 'CAP', quantity: 1 },
+    ],
+    token: 'tok_ok',
+  },
+  {
+    orderId: 'short',
+    lines: [
+      { sku: 'MUG', quantity: 1 },
+      { sku: 'TEE', quantity: 2 },
+      { sku: 'CAP', quantity: 1 },
+    ],
+    token: 'tok_ok',
+  },
   { orderId: 'declined', lines: [{ sku: 'CAP', quantity: 1 }], token: 'tok_decline' },
   { orderId: 'timeout', lines: [{ sku: 'MUG', quantity: 1 }], token: 'tok_timeout' },
   { orderId: 'flaky', lines: [{ sku: 'CAP', quantity: 2 }], token: 'tok_flaky' },

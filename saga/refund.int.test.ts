@@ -35,7 +35,11 @@ test('cancellation after capture, before confirmation: refunded, stock released,
   assert.equal(await fx.paymentEventTypes('refund-me'), ['PaymentAuthorized', 'PaymentCaptured']);
 
   await fx.requestCancellation('refund-me');
-  cancellationRecorded = await eventually('the checkout recording the cancellation', async () => (await fx.checkoutEvents('refund-me')).some((event) => event.type === 'CancellationRequested'), { timeoutMs: 60_000 });
+  cancellationRecorded = await eventually(
+    'the checkout recording the cancellation',
+    async () => (await fx.checkoutEvents('refund-me')).some((event) => event.type === 'CancellationRequested'),
+    { timeoutMs: 60_000 },
+  );
 
   assert.equal(await fx.waitForOutcome('refund-me', 60_000), { type: 'CheckoutCompensated', why: { reason: 'customer_request' } });
   const order = await fx.order('refund-me');

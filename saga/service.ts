@@ -11,7 +11,12 @@ import { registerAuth, tokensOf, type TokenSource } from '../platform/auth';
 import { problemDetailsSchema } from '../platform/http/problem';
 import type { MetricsListenerOptions } from '../platform/http/metrics-listener';
 import { createHttpServer, type HttpServer } from '../platform/http/server';
-import { consumePersistentSubscriptionToAll, ensurePersistentSubscriptionToAll, replayParked, type RunningConsumer } from '../platform/eventstore/persistent-subscription';
+import {
+  consumePersistentSubscriptionToAll,
+  ensurePersistentSubscriptionToAll,
+  replayParked,
+  type RunningConsumer,
+} from '../platform/eventstore/persistent-subscription';
 import type { Logger } from '../platform/logger';
 import { CheckoutProcess } from './checkout-process';
 import { DELIVERED_EVENT_TYPES } from './delivered-events';

@@ -60,9 +60,17 @@ export class StepRuns {
         if (this.running.get(orderId) === controller) this.running.delete(orderId);
       }
     };
-    return retry(attempt, { maxAttempts: stepAttempts, backoff: { ...retryBackoff, jitter: 'none' } }, {
-      shouldRetry: (error) => !isDomainError(error),
-      onRetry: (error, failures, delayMs) => log.warn({ step, attempt: failures, delayMs, err: error, transient: error instanceof TransientPaymentError }, 'step failed; retrying'),
-    });
+    return retry(
+      attempt,
+      { maxAttempts: stepAttempts, backoff: { ...retryBackoff, jitter: 'none' } },
+      {
+        shouldRetry: (error) => !isDomainError(error),
+        onRetry: (error, failures, delayMs) =>
+          log.warn(
+            { step, attempt: failures, delayMs, err: error, transient: error instanceof TransientPaymentError },
+            'step failed; retrying',
+          ),
+      },
+    );
   }
 }

@@ -28,7 +28,9 @@ const typecheck = args.includes('--typecheck');
 const lint = args.includes('--lint');
 const kindIndex = args.indexOf('--kind');
 const kind = kindIndex >= 0 ? args[kindIndex + 1] : undefined;
-const filters = args.filter((arg, i) => arg !== '--typecheck' && arg !== '--lint' && (kindIndex < 0 || (i !== kindIndex && i !== kindIndex + 1)));
+const filters = args.filter(
+  (arg, i) => arg !== '--typecheck' && arg !== '--lint' && (kindIndex < 0 || (i !== kindIndex && i !== kindIndex + 1)),
+);
 const concurrency = Number(process.env.TEST_CONCURRENCY ?? 2);
 const fileTimeoutMs = Number(process.env.TEST_FILE_TIMEOUT_S ?? 600) * 1000;
 
@@ -69,7 +71,10 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     interrupted = true;
     for (const child of running) child.kill('SIGKILL');
     void servers
-      .then((started) => started?.stop(log), () => undefined)
+      .then(
+        (started) => started?.stop(log),
+        () => undefined,
+      )
       .finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
   });
 }
@@ -148,7 +153,11 @@ function runFile(file: string): Promise<FileResult> {
 }
 
 function indent(text: string): string {
-  return text.trimEnd().split('\n').map((line) => `    ${line}`).join('\n');
+  return text
+    .trimEnd()
+    .split('\n')
+    .map((line) => `    ${line}`)
+    .join('\n');
 }
 
 /** `npm run <script>`, so package.json stays the one place that says how; its output shown as it comes, or kept. */
@@ -156,7 +165,11 @@ function runNpmScript(script: string, stdio: 'inherit' | 'pipe'): Promise<{ code
   const npm = process.env.npm_execpath;
   const [command, prefix] = npm?.endsWith('.js') ? [process.execPath, [npm]] : ['npm', []];
   return new Promise((resolve) => {
-    const child = spawn(command, [...prefix, 'run', script], { cwd: root, stdio: ['ignore', stdio, stdio], shell: process.platform === 'win32' });
+    const child = spawn(command, [...prefix, 'run', script], {
+      cwd: root,
+      stdio: ['ignore', stdio, stdio],
+      shell: process.platform === 'win32',
+    });
     running.add(child);
     let output = '';
     child.stdout?.on('data', (chunk) => (output += chunk));

@@ -53,7 +53,15 @@ try {
     await placeOrder(system, 'bob', [{ sku: 'MUG', quantity: 4 }], 'tok_ok'),
     await placeOrder(system, 'alice', [{ sku: 'CAP', quantity: 5 }], 'tok_ok'),
     await placeOrder(system, 'alice', [{ sku: 'TEE', quantity: 1 }], 'tok_decline'),
-    await placeOrder(system, 'bob', [{ sku: 'LAMP', quantity: 5 }, { sku: 'BOOK', quantity: 2 }], 'tok_ok'),
+    await placeOrder(
+      system,
+      'bob',
+      [
+        { sku: 'LAMP', quantity: 5 },
+        { sku: 'BOOK', quantity: 2 },
+      ],
+      'tok_ok',
+    ),
     await placeOrder(system, 'alice', [{ sku: 'MUG', quantity: 1 }], 'tok_timeout'),
   ];
   const declinedId = placed[3]!.orderId;

@@ -26,15 +26,19 @@ test('the checked-in API types match the OpenAPI documents of the running comman
     if (checkedIn !== generated[api]) {
       const firstDifference = [...generated[api]].findIndex((char, i) => checkedIn[i] !== char);
       const line = generated[api].slice(0, Math.max(0, firstDifference)).split('\n').length;
-      assert.unreachable(`${WEB_API_TYPES[api]} is out of date with the ${api} API's OpenAPI document (first difference at line ${line}): run \`npm run web:types\``);
+      assert.unreachable(
+        `${WEB_API_TYPES[api]} is out of date with the ${api} API's OpenAPI document (first difference at line ${line}): run \`npm run web:types\``,
+      );
     }
   }
 });
 
 test('the generated types carry the routes the console calls', async () => {
   const generated = await generateWebApiTypes(system);
-  for (const route of ['"/orders"', '"/orders/{orderId}/cancel"', '"/products/{sku}/price"', '"/operations/saga/parked/replay"']) assert.ok(generated.command.includes(route), `command API: ${route}`);
-  for (const route of ['"/orders/{orderId}"', '"/checkouts/{orderId}"', '"/notifications"', '"/stats/sales"']) assert.ok(generated.query.includes(route), `query API: ${route}`);
+  for (const route of ['"/orders"', '"/orders/{orderId}/cancel"', '"/products/{sku}/price"', '"/operations/saga/parked/replay"'])
+    assert.ok(generated.command.includes(route), `command API: ${route}`);
+  for (const route of ['"/orders/{orderId}"', '"/checkouts/{orderId}"', '"/notifications"', '"/stats/sales"'])
+    assert.ok(generated.query.includes(route), `query API: ${route}`);
 });
 
 test.run();

@@ -42,11 +42,19 @@ test('nothing the command API accepts stops a projection or the saga', async () 
   const accepted: string[] = [];
   for (const operation of operations) {
     await fc.assert(
-      fc.asyncProperty(fuzzRequests({ operations: [operation], validBodies, tokens: [roleOf(operation.path)], knownValues: { sku: ['FUZZ-1'], orderId: accepted.slice(0, 3) } }), async (request) => {
-        const answer = await sendFuzzRequest(system.commandUrl, request);
-        assert.ok(answer.status < 500, `${request.method} ${request.path} → ${answer.status} ${answer.text.slice(0, 300)}`);
-        if (answer.status === 202 && request.path === '/orders') accepted.push((JSON.parse(answer.text) as { orderId: string }).orderId);
-      }),
+      fc.asyncProperty(
+        fuzzRequests({
+          operations: [operation],
+          validBodies,
+          tokens: [roleOf(operation.path)],
+          knownValues: { sku: ['FUZZ-1'], orderId: accepted.slice(0, 3) },
+        }),
+        async (request) => {
+          const answer = await sendFuzzRequest(system.commandUrl, request);
+          assert.ok(answer.status < 500, `${request.method} ${request.path} → ${answer.status} ${answer.text.slice(0, 300)}`);
+          if (answer.status === 202 && request.path === '/orders') accepted.push((JSON.parse(answer.text) as { orderId: string }).orderId);
+        },
+      ),
       { numRuns: RUNS, seed: SEED, includeErrorInReport: true },
     );
   }
@@ -56,7 +64,11 @@ test('nothing the command API accepts stops a projection or the saga', async () 
   await eventually(
     'every accepted checkout ended',
     async () => {
-      const open = await system.knex('checkout_progress').whereIn('order_id', accepted).whereNotIn('status', ['completed', 'compensated']).count<{ count: string }[]>('* as count');
+      const open = await system
+        .knex('checkout_progress')
+        .whereIn('order_id', accepted)
+        .whereNotIn('status', ['completed', 'compensated'])
+        .count<{ count: string }[]>('* as count');
       const ended = await system.knex('checkout_progress').whereIn('order_id', accepted).count<{ count: string }[]>('* as count');
       return Number(open[0]!.count) === 0 && Number(ended[0]!.count) === accepted.length ? true : undefined;
     },
@@ -67,7 +79,9 @@ test('nothing the command API accepts stops a projection or the saga', async () 
   const client = connectEventStore(system.eventStoreUrl);
   await settle(client, runners).finally(() => client.dispose());
   assert.equal(
-    runners.filter((runner) => runner.state !== 'live').map((runner) => `${runner.projection.name}: ${runner.state} ${runner.failure?.message ?? ''}`),
+    runners
+      .filter((runner) => runner.state !== 'live')
+      .map((runner) => `${runner.projection.name}: ${runner.state} ${runner.failure?.message ?? ''}`),
     [],
   );
   const parked = (await system.services.saga.metrics.parked.get()).values.reduce((sum, { value }) => sum + value, 0);

@@ -18,8 +18,15 @@ test.before(async () => {
   api = await startCommandApi({ emulator: fx.es });
   admin = await api.token('admin-1', 'admin');
   alice = await api.token('alice', 'customer');
-  for (const [sku, stock] of [['MUG', 5], ['TEE', 1]] as const) {
-    assert.is((await api.call('POST', '/products', { token: admin, body: { sku, name: `A ${sku}`, price: { amount: 1250, currency: 'EUR' } } })).status, 201);
+  for (const [sku, stock] of [
+    ['MUG', 5],
+    ['TEE', 1],
+  ] as const) {
+    assert.is(
+      (await api.call('POST', '/products', { token: admin, body: { sku, name: `A ${sku}`, price: { amount: 1250, currency: 'EUR' } } }))
+        .status,
+      201,
+    );
     assert.is((await api.call('POST', `/products/${sku}/stock`, { token: admin, body: { quantity: stock } })).status < 300, true);
   }
 });
@@ -43,7 +50,13 @@ test('placed over HTTP → confirmed by the saga', async () => {
 });
 
 test('out of stock → cancelled naming the SKU', async () => {
-  const orderId = await place([{ sku: 'MUG', quantity: 1 }, { sku: 'TEE', quantity: 2 }], 'tok_ok');
+  const orderId = await place(
+    [
+      { sku: 'MUG', quantity: 1 },
+      { sku: 'TEE', quantity: 2 },
+    ],
+    'tok_ok',
+  );
   assert.equal(await fx.waitForOutcome(orderId), { type: 'CheckoutCompensated', why: { reason: 'out_of_stock', sku: 'TEE' } });
 });
 

@@ -36,24 +36,28 @@ const internalServices = new Set(['payment-sandbox', 'saga', 'projectors']);
 
 /** Compose's interpolation: ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?error}, ${VAR?error}, $$. */
 function interpolate(text: string, env: Env, used: Set<string>): string {
-  return text.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (match, ...groups: (string | undefined)[]) => {
-    if (match === '$$') return '$';
-    const [braced, operator, argument, bare] = groups;
-    const name = (braced ?? bare) as string;
-    used.add(name);
-    const value = env[name];
-    const missing = operator?.startsWith(':') ? value === undefined || value === '' : value === undefined;
-    if (!missing) return value!;
-    if (operator?.endsWith('?')) throw new Error(`required variable ${name} is missing: ${argument}`);
-    if (operator?.endsWith('-')) return argument as string;
-    return '';
-  });
+  return text.replace(
+    /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
+    (match, ...groups: (string | undefined)[]) => {
+      if (match === '$$') return '$';
+      const [braced, operator, argument, bare] = groups;
+      const name = (braced ?? bare) as string;
+      used.add(name);
+      const value = env[name];
+      const missing = operator?.startsWith(':') ? value === undefined || value === '' : value === undefined;
+      if (!missing) return value!;
+      if (operator?.endsWith('?')) throw new Error(`required variable ${name} is missing: ${argument}`);
+      if (operator?.endsWith('-')) return argument as string;
+      return '';
+    },
+  );
 }
 
 function interpolateAll(value: unknown, env: Env, used: Set<string>): unknown {
   if (typeof value === 'string') return interpolate(value, env, used);
   if (Array.isArray(value)) return value.map((item) => interpolateAll(item, env, used));
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, interpolateAll(item, env, used)]));
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, interpolateAll(item, env, used)]));
   return value;
 }
 
@@ -81,11 +85,14 @@ function environmentOf(service: ComposeService): Env {
   return Object.fromEntries(Object.entries(environment).map(([key, value]) => [key, value === null ? undefined : String(value)]));
 }
 
-const commandOf = (service: ComposeService) => (typeof service.command === 'string' ? service.command.split(/\s+/) : (service.command ?? []));
+const commandOf = (service: ComposeService) =>
+  typeof service.command === 'string' ? service.command.split(/\s+/) : (service.command ?? []);
 const healthTestOf = (service: ComposeService) => {
   const testCommand = service.healthcheck?.test;
   // ["CMD", ...] and ["CMD-SHELL", "..."] are what runs; a plain string is CMD-SHELL's.
-  return typeof testCommand === 'string' ? testCommand : (testCommand ?? []).filter((word, i) => i > 0 || !/^CMD(-SHELL)?$/.test(word)).join(' ');
+  return typeof testCommand === 'string'
+    ? testCommand
+    : (testCommand ?? []).filter((word, i) => i > 0 || !/^CMD(-SHELL)?$/.test(word)).join(' ');
 };
 
 interface PortMapping {
@@ -183,10 +190,16 @@ const configOf = (name: string) => loadConfig(specOf(name).schema, environmentOf
 test('every service of the code runs as a container built from the Dockerfile', () => {
   assert.equal(appServices.map(([name]) => name).sort(), Object.keys(specs).sort());
   const startScripts = Object.keys(packageJson.scripts).filter((script) => script.startsWith('start:'));
-  assert.equal(startScripts.sort(), Object.values(specs).map((spec) => spec.script).sort(), 'every start:* script has a container');
+  assert.equal(
+    startScripts.sort(),
+    Object.values(specs)
+      .map((spec) => spec.script)
+      .sort(),
+    'every start:* script has a container',
+  );
 });
 
-test("each container runs the file its npm start script runs, the way tsx runs it", () => {
+test('each container runs the file its npm start script runs, the way tsx runs it', () => {
   for (const [name, service] of appServices) {
     const script = packageJson.scripts[specOf(name).script];
     assert.ok(script, `${name}: npm script ${specOf(name).script} does not exist`);
@@ -211,7 +224,9 @@ test("every variable a container sets is one its service's zod schema knows", ()
 test("each container's environment satisfies its schema: every required variable set, every value valid", () => {
   for (const [name] of appServices) {
     const schema = specOf(name).schema;
-    const required = Object.entries(schema.shape).filter(([, piece]) => !(piece as z.ZodType).safeParse(undefined).success).map(([key]) => key);
+    const required = Object.entries(schema.shape)
+      .filter(([, piece]) => !(piece as z.ZodType).safeParse(undefined).success)
+      .map(([key]) => key);
     const environment = environmentOf(services[name]!);
     for (const variable of required) assert.ok(environment[variable], `${name}: required ${variable} is not set`);
     try {
@@ -252,21 +267,33 @@ test('health checks probe /health or /ready, on paths the service really serves'
     assert.ok(path === '/health' || path === '/ready', `${name}: health check ${healthTest}`);
     assert.ok((await specOf(name).probePaths()).includes(path), `${name}: does not serve ${path}`);
     // The service images have no curl or wget: the probe is node's own fetch, failing on non-2xx.
-    assert.ok(healthTest.startsWith('node -e ') && healthTest.includes('r.ok ? 0 : 1'), `${name}: health check must fail on a non-2xx answer`);
+    assert.ok(
+      healthTest.startsWith('node -e ') && healthTest.includes('r.ok ? 0 : 1'),
+      `${name}: health check must fail on a non-2xx answer`,
+    );
   }
   // The services that use createHttpServer (and so serve /health and /ready) really do.
   for (const [name, spec] of Object.entries(specs)) {
     if (spec.probePaths !== platformProbePaths) continue;
     const directory = name === 'saga' ? 'saga' : name;
-    const sources = ['main.ts', 'app.ts', 'service.ts'].filter((file) => existsSync(new URL(`${directory}/${file}`, root))).map((file) => read(`${directory}/${file}`));
-    assert.ok(sources.some((source) => source.includes('createHttpServer(')), `${name}: does not build its server with createHttpServer`);
+    const sources = ['main.ts', 'app.ts', 'service.ts']
+      .filter((file) => existsSync(new URL(`${directory}/${file}`, root)))
+      .map((file) => read(`${directory}/${file}`));
+    assert.ok(
+      sources.some((source) => source.includes('createHttpServer(')),
+      `${name}: does not build its server with createHttpServer`,
+    );
   }
 });
 
 test('infrastructure: the real EventStoreDB (insecure single node), PostgreSQL, NATS with JetStream, each with a health check', () => {
   const eventstore = services.eventstore!;
   assert.ok(eventstore, 'an eventstore service');
-  assert.match(eventstore.image ?? '', /^eventstore\/eventstore:24\.10(\.\d+)?(-[\w.-]+)?$/, 'the official EventStoreDB 24.10 image, not the emulator');
+  assert.match(
+    eventstore.image ?? '',
+    /^eventstore\/eventstore:24\.10(\.\d+)?(-[\w.-]+)?$/,
+    'the official EventStoreDB 24.10 image, not the emulator',
+  );
   const esEnvironment = environmentOf(eventstore);
   assert.is(esEnvironment.EVENTSTORE_INSECURE, 'true');
   assert.is(esEnvironment.EVENTSTORE_CLUSTER_SIZE ?? '1', '1');
@@ -348,7 +375,13 @@ test('the saga runs as 2 replicas (competing consumers of one subscription group
 });
 
 test('start order: depends_on waits for healthy dependencies, and each service waits for what it uses', () => {
-  const needs: Record<string, string> = { EVENTSTORE_URL: 'eventstore', DATABASE_URL: 'postgres', NATS_URL: 'nats', PAYMENT_PROVIDER_URL: 'payment-sandbox', ...apiUrls };
+  const needs: Record<string, string> = {
+    EVENTSTORE_URL: 'eventstore',
+    DATABASE_URL: 'postgres',
+    NATS_URL: 'nats',
+    PAYMENT_PROVIDER_URL: 'payment-sandbox',
+    ...apiUrls,
+  };
   for (const [name, service] of Object.entries(services)) {
     const dependsOn = service.depends_on ?? {};
     assert.ok(!Array.isArray(dependsOn), `${name}: depends_on must be the long form with conditions`);
@@ -358,7 +391,8 @@ test('start order: depends_on waits for healthy dependencies, and each service w
     }
     const environment = environmentOf(service);
     for (const [variable, dependency] of Object.entries(needs)) {
-      if (environment[variable] !== undefined) assert.ok(dependency in dependsOn, `${name}: uses ${dependency} (${variable}) but does not wait for it`);
+      if (environment[variable] !== undefined)
+        assert.ok(dependency in dependsOn, `${name}: uses ${dependency} (${variable}) but does not wait for it`);
     }
   }
   // The query API reads tables that the projectors' migrations create.
@@ -368,10 +402,16 @@ test('start order: depends_on waits for healthy dependencies, and each service w
 test('no secrets in the repository: they come from the environment, documented in .env.example', () => {
   for (const secret of ['POSTGRES_PASSWORD', 'PAYMENT_SANDBOX_KEY']) {
     for (const match of rawCompose.matchAll(new RegExp(`\\$\\{${secret}([^}]*)\\}`, 'g'))) {
-      assert.ok(match[1]!.startsWith(':?'), `${secret} must be required from the environment (\${${secret}:?...}), not defaulted: ${match[0]}`);
+      assert.ok(
+        match[1]!.startsWith(':?'),
+        `${secret} must be required from the environment (\${${secret}:?...}), not defaulted: ${match[0]}`,
+      );
     }
   }
-  assert.throws(() => interpolateAll(parse(rawCompose, { merge: true }), { POSTGRES_PASSWORD: 'x', JWT_SECRET: 'x' }, new Set()), /PAYMENT_SANDBOX_KEY/);
+  assert.throws(
+    () => interpolateAll(parse(rawCompose, { merge: true }), { POSTGRES_PASSWORD: 'x', JWT_SECRET: 'x' }, new Set()),
+    /PAYMENT_SANDBOX_KEY/,
+  );
   // JWT_SECRET or an identity provider (OIDC_ISSUER): either may be empty in compose, so each
   // service's own schema is what refuses a start with neither — naming JWT_SECRET.
   const uninterpolated = (parse(rawCompose, { merge: true }) as { services: Record<string, ComposeService> }).services;
@@ -379,8 +419,16 @@ test('no secrets in the repository: they come from the environment, documented i
     const jwtSecret = environmentOf(uninterpolated[name]!).JWT_SECRET;
     if (jwtSecret === undefined) continue;
     assert.is(jwtSecret, '${JWT_SECRET:-}', `${name}: JWT_SECRET comes from the environment, with no value of its own`);
-    const withNeither = interpolateAll(parse(rawCompose, { merge: true }), { POSTGRES_PASSWORD: 'x', PAYMENT_SANDBOX_KEY: 'k'.repeat(40) }, new Set()) as { services: Record<string, ComposeService> };
-    assert.throws(() => loadConfig(specOf(name).schema, environmentOf(withNeither.services[name]!)), /JWT_SECRET: is required but not set \(or set OIDC_ISSUER/, name);
+    const withNeither = interpolateAll(
+      parse(rawCompose, { merge: true }),
+      { POSTGRES_PASSWORD: 'x', PAYMENT_SANDBOX_KEY: 'k'.repeat(40) },
+      new Set(),
+    ) as { services: Record<string, ComposeService> };
+    assert.throws(
+      () => loadConfig(specOf(name).schema, environmentOf(withNeither.services[name]!)),
+      /JWT_SECRET: is required but not set \(or set OIDC_ISSUER/,
+      name,
+    );
   }
   const example = read('.env.example');
   for (const variable of usedVariables) assert.match(example, new RegExp(`^${variable}=`, 'm'), `.env.example documents ${variable}`);
@@ -398,14 +446,23 @@ test('with an identity provider instead of JWT_SECRET (the keycloak profile), ev
     OIDC_ROLES_CLAIM: 'realm_access.roles',
     OIDC_CONSOLE_CLIENT_ID: 'checkout-console',
   };
-  const withKeycloak = (interpolateAll(parse(rawCompose, { merge: true }), keycloakEnv, new Set()) as { services: Record<string, ComposeService> }).services;
+  const withKeycloak = (
+    interpolateAll(parse(rawCompose, { merge: true }), keycloakEnv, new Set()) as { services: Record<string, ComposeService> }
+  ).services;
   for (const [name] of appServices) {
     const config = loadConfig(specOf(name).schema, environmentOf(withKeycloak[name]!)) as Record<string, unknown>;
     if ('OIDC_ISSUER' in specOf(name).schema.shape) assert.is(config.OIDC_ISSUER, keycloakEnv.OIDC_ISSUER, name);
   }
   // Both ways at once is refused.
-  const both = (interpolateAll(parse(rawCompose, { merge: true }), { ...keycloakEnv, JWT_SECRET: 'j'.repeat(40) }, new Set()) as { services: Record<string, ComposeService> }).services;
-  assert.throws(() => loadConfig(commandApiEnv, environmentOf(both['command-api']!)), /JWT_SECRET: must not be set together with OIDC_ISSUER/);
+  const both = (
+    interpolateAll(parse(rawCompose, { merge: true }), { ...keycloakEnv, JWT_SECRET: 'j'.repeat(40) }, new Set()) as {
+      services: Record<string, ComposeService>;
+    }
+  ).services;
+  assert.throws(
+    () => loadConfig(commandApiEnv, environmentOf(both['command-api']!)),
+    /JWT_SECRET: must not be set together with OIDC_ISSUER/,
+  );
 
   const keycloak = services.keycloak as ComposeService & { profiles?: string[]; volumes?: string[] };
   assert.ok(keycloak, 'a keycloak service');
@@ -414,17 +471,43 @@ test('with an identity provider instead of JWT_SECRET (the keycloak profile), ev
   assert.ok(commandOf(keycloak).includes('--import-realm'));
   const realmFile = (keycloak.volumes ?? []).map((volume) => volume.split(':')[0]!).find((path) => path.endsWith('.json'));
   assert.ok(realmFile && existsSync(new URL(realmFile, root)), `the realm file ${realmFile} exists`);
-  const realm = JSON.parse(read(realmFile)) as { realm: string; roles: { realm: { name: string }[] }; clients: { clientId: string; publicClient: boolean; attributes: Record<string, string>; redirectUris: string[]; webOrigins: string[]; defaultClientScopes: string[] }[]; clientScopes: { name: string; protocolMappers: { protocolMapper: string; config: Record<string, string> }[] }[]; users: { realmRoles: string[] }[] };
+  const realm = JSON.parse(read(realmFile)) as {
+    realm: string;
+    roles: { realm: { name: string }[] };
+    clients: {
+      clientId: string;
+      publicClient: boolean;
+      attributes: Record<string, string>;
+      redirectUris: string[];
+      webOrigins: string[];
+      defaultClientScopes: string[];
+    }[];
+    clientScopes: { name: string; protocolMappers: { protocolMapper: string; config: Record<string, string> }[] }[];
+    users: { realmRoles: string[] }[];
+  };
   assert.is(realm.realm, 'checkout');
   assert.is(`http://localhost:8080/realms/${realm.realm}`, keycloakEnv.OIDC_ISSUER);
   assert.equal(realm.roles.realm.map((role) => role.name).sort(), ['admin', 'customer']);
   const console = realm.clients.find((client) => client.clientId === keycloakEnv.OIDC_CONSOLE_CLIENT_ID)!;
   assert.ok(console?.publicClient, 'the console is a public client');
   assert.is(console.attributes['pkce.code.challenge.method'], 'S256');
-  assert.ok(console.redirectUris.includes('http://localhost:3000/') && console.webOrigins.includes('http://localhost:3000'), "the console's origin may sign in and exchange codes");
-  const audience = realm.clientScopes.find((scope) => console.defaultClientScopes.includes(scope.name) && scope.protocolMappers.some((mapper) => mapper.protocolMapper === 'oidc-audience-mapper'));
+  assert.ok(
+    console.redirectUris.includes('http://localhost:3000/') && console.webOrigins.includes('http://localhost:3000'),
+    "the console's origin may sign in and exchange codes",
+  );
+  const audience = realm.clientScopes.find(
+    (scope) =>
+      console.defaultClientScopes.includes(scope.name) &&
+      scope.protocolMappers.some((mapper) => mapper.protocolMapper === 'oidc-audience-mapper'),
+  );
   assert.is(audience?.protocolMappers[0]!.config['included.custom.audience'], keycloakEnv.OIDC_AUDIENCE);
-  assert.equal(realm.users.map((user) => user.realmRoles.filter((role) => role === 'customer' || role === 'admin')).flat().sort(), ['admin', 'customer']);
+  assert.equal(
+    realm.users
+      .map((user) => user.realmRoles.filter((role) => role === 'customer' || role === 'admin'))
+      .flat()
+      .sort(),
+    ['admin', 'customer'],
+  );
 });
 
 test('Dockerfile: build stage, production-only runtime stage, non-root, NODE_ENV=production', () => {
@@ -441,7 +524,10 @@ test('Dockerfile: build stage, production-only runtime stage, non-root, NODE_ENV
   const copied = [...runtime.matchAll(/^COPY --from=build \/app\/(\S+) /gm)].map((match) => match[1]!);
   const entryDirectories = appServices.map(([, service]) => commandOf(service).at(-1)!.split('/').slice(0, -1).join('/'));
   for (const directory of ['domain', 'platform', ...entryDirectories]) {
-    assert.ok(copied.some((path) => directory === path || directory.startsWith(`${path}/`)), `${directory} is in the runtime image`);
+    assert.ok(
+      copied.some((path) => directory === path || directory.startsWith(`${path}/`)),
+      `${directory} is in the runtime image`,
+    );
   }
   // What the web service serves: the console, built in the build stage.
   assert.ok(copied.includes('web/dist'), 'the built console (web/dist) is in the runtime image');

@@ -84,7 +84,11 @@ interface Stage {
 }
 
 /** COPY's rules: a directory (or `.`) copies its contents into the destination; a file goes into it when it ends in `/`. */
-function copyInto(target: Files, source: Files, { sources, destination, workdir }: { sources: readonly string[]; destination: string; workdir: string }): void {
+function copyInto(
+  target: Files,
+  source: Files,
+  { sources, destination, workdir }: { sources: readonly string[]; destination: string; workdir: string },
+): void {
   const into = posix.resolve(workdir, destination);
   const intoDirectory = destination.endsWith('/') || destination === '.' || sources.length > 1;
   for (const each of sources) {
@@ -100,7 +104,10 @@ function copyInto(target: Files, source: Files, { sources, destination, workdir 
 
 function buildStages(dockerfile: string, context: Files): Stage[] {
   const stages: Stage[] = [];
-  for (const text of dockerfile.replace(/\\\n/g, ' ').split(/^FROM /m).slice(1)) {
+  for (const text of dockerfile
+    .replace(/\\\n/g, ' ')
+    .split(/^FROM /m)
+    .slice(1)) {
     const stage: Stage = { name: /^\S+\s+AS\s+(\S+)/i.exec(text)?.[1], files: new Map() };
     let workdir = '/';
     for (const line of text.split('\n').map((each) => each.trim())) {
@@ -122,10 +129,18 @@ function buildStages(dockerfile: string, context: Files): Stage[] {
   return stages;
 }
 
-const context: Files = new Map(checkoutFiles.filter((path) => !isIgnored(path, ignoreRules(read('.dockerignore')))).map((path) => [`/${path}`, path]));
+const context: Files = new Map(
+  checkoutFiles.filter((path) => !isIgnored(path, ignoreRules(read('.dockerignore')))).map((path) => [`/${path}`, path]),
+);
 const dockerfile = read('Dockerfile');
 const runtime = buildStages(dockerfile, context).at(-1)!;
-const runtimeWorkdir = [...dockerfile.split(/^FROM /m).at(-1)!.matchAll(/^WORKDIR\s+(\S+)/gm)].at(-1)?.[1] ?? '/';
+const runtimeWorkdir =
+  [
+    ...dockerfile
+      .split(/^FROM /m)
+      .at(-1)!
+      .matchAll(/^WORKDIR\s+(\S+)/gm),
+  ].at(-1)?.[1] ?? '/';
 /** The runtime image's checkout files, as paths in the checkout. */
 const imageFiles = new Set(runtime.files.values());
 
@@ -133,13 +148,19 @@ const imageFiles = new Set(runtime.files.values());
 
 function importsOf(text: string): { specifier: string; typeOnly: boolean }[] {
   const found: { specifier: string; typeOnly: boolean }[] = [];
-  for (const match of text.matchAll(/^\s*(import|export)(\s+type)?\s[^'"]*?from\s*['"]([^'"]+)['"]|^\s*import\s*['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)/gm)) {
+  for (const match of text.matchAll(
+    /^\s*(import|export)(\s+type)?\s[^'"]*?from\s*['"]([^'"]+)['"]|^\s*import\s*['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)/gm,
+  )) {
     found.push({ specifier: (match[3] ?? match[4] ?? match[5])!, typeOnly: match[2] !== undefined });
   }
   return found;
 }
 
-const packageOf = (specifier: string) => specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/');
+const packageOf = (specifier: string) =>
+  specifier
+    .split('/')
+    .slice(0, specifier.startsWith('@') ? 2 : 1)
+    .join('/');
 
 function importsTestLibrary(path: string): string | undefined {
   if (!/\.(ts|tsx)$/.test(path)) return undefined;
@@ -180,7 +201,9 @@ function moduleClosure(entry: string): Set<string> {
 
 /** The files the containers built from this Dockerfile run: each compose service's command, and the image's CMD. */
 function entryFiles(): string[] {
-  const compose = parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, { build?: unknown; command?: string[] | string }> };
+  const compose = parse(read('docker-compose.yml'), { merge: true }) as {
+    services: Record<string, { build?: unknown; command?: string[] | string }>;
+  };
   const commands = Object.values(compose.services)
     .filter((service) => service.build !== undefined)
     .map((service) => (Array.isArray(service.command) ? service.command : (service.command ?? '').split(/\s+/)));
@@ -192,8 +215,14 @@ function entryFiles(): string[] {
 // ---- the checks ---------------------------------------------------------------------------------
 
 test('what this test recognises, so the checks below can fail', () => {
-  assert.ok(checkoutFiles.some((path) => whyTestCode(path) === 'a test file'), 'the checkout has test files');
-  assert.ok(checkoutFiles.some((path) => whyTestCode(path)?.startsWith('a test helper')), 'the checkout has testing/ folders');
+  assert.ok(
+    checkoutFiles.some((path) => whyTestCode(path) === 'a test file'),
+    'the checkout has test files',
+  );
+  assert.ok(
+    checkoutFiles.some((path) => whyTestCode(path)?.startsWith('a test helper')),
+    'the checkout has testing/ folders',
+  );
   assert.is(importsTestLibrary('platform/testing/http-fuzzing.ts'), 'fast-check', 'an import of a test library is recognised');
   assert.ok(isIgnored('platform/testing/ports.ts', ignoreRules('**/testing')), '**/testing leaves out a testing/ folder at any depth');
   assert.ok(isIgnored('a.unit.test.ts', ignoreRules('**/*.test.ts')), '**/ matches at the top too');
@@ -212,22 +241,39 @@ test('the build context holds no test code: no test file, no testing/ folder, no
 test('the runtime image holds each entry file a container runs, and every module it imports', () => {
   const entries = entryFiles();
   assert.ok(entries.length >= 6, `the services' entry files: ${entries.join(', ')}`);
-  for (const entry of ['command-api/main.ts', 'query-api/main.ts', 'saga/main.ts', 'saga/payment-sandbox/main.ts', 'projectors/main.ts', 'web/origin/main.ts']) {
+  for (const entry of [
+    'command-api/main.ts',
+    'query-api/main.ts',
+    'saga/main.ts',
+    'saga/payment-sandbox/main.ts',
+    'projectors/main.ts',
+    'web/origin/main.ts',
+  ]) {
     assert.ok(entries.includes(entry), `${entry} is run by a container`);
   }
   for (const entry of entries) {
     const missing = [...moduleClosure(entry)].filter((path) => !imageFiles.has(path));
     assert.equal(missing, [], `${entry} needs these, which the image does not hold`);
   }
-  assert.ok(runtime.files.has(posix.join(runtimeWorkdir, 'command-api/main.ts')), `entry files sit under the runtime's WORKDIR (${runtimeWorkdir})`);
-  assert.ok(imageFiles.has('package.json') && imageFiles.has('tsconfig.json'), 'package.json (npm ci) and tsconfig.json (tsx) are in the image');
+  assert.ok(
+    runtime.files.has(posix.join(runtimeWorkdir, 'command-api/main.ts')),
+    `entry files sit under the runtime's WORKDIR (${runtimeWorkdir})`,
+  );
+  assert.ok(
+    imageFiles.has('package.json') && imageFiles.has('tsconfig.json'),
+    'package.json (npm ci) and tsconfig.json (tsx) are in the image',
+  );
 });
 
 test('nothing in the runtime image imports a devDependency (the runtime installs production dependencies only)', () => {
   const { devDependencies } = JSON.parse(read('package.json')) as { devDependencies: Record<string, string> };
   const offending = [...imageFiles]
     .filter((path) => /\.(ts|tsx)$/.test(path))
-    .flatMap((path) => importsOf(read(path)).filter(({ specifier, typeOnly }) => !typeOnly && packageOf(specifier) in devDependencies).map(({ specifier }) => `${path}: ${specifier}`));
+    .flatMap((path) =>
+      importsOf(read(path))
+        .filter(({ specifier, typeOnly }) => !typeOnly && packageOf(specifier) in devDependencies)
+        .map(({ specifier }) => `${path}: ${specifier}`),
+    );
   assert.equal(offending, []);
 });
 

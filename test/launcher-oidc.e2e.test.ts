@@ -19,8 +19,18 @@ import { freePort } from '../platform/testing/ports';
 
 const root = new URL('..', import.meta.url).pathname;
 const dataDir = mkdtempSync(join(tmpdir(), 'checkout-start-oidc-'));
-const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(DATABASE_URL|NATS_URL|EVENTSTORE_URL|JWT_SECRET|OIDC_.*)$/.test(name)));
-const ports = { WEB_PORT: 0, COMMAND_API_PORT: 0, QUERY_API_PORT: 0, PAYMENT_SANDBOX_PORT: 0, PROJECTORS_PORT: 0, SAGA_PORT: 0, EVENTSTORE_EMULATOR_PORT: 0 };
+const inherited = Object.fromEntries(
+  Object.entries(process.env).filter(([name]) => !/^(DATABASE_URL|NATS_URL|EVENTSTORE_URL|JWT_SECRET|OIDC_.*)$/.test(name)),
+);
+const ports = {
+  WEB_PORT: 0,
+  COMMAND_API_PORT: 0,
+  QUERY_API_PORT: 0,
+  PAYMENT_SANDBOX_PORT: 0,
+  PROJECTORS_PORT: 0,
+  SAGA_PORT: 0,
+  EVENTSTORE_EMULATOR_PORT: 0,
+};
 
 let provider: TestIdentityProvider;
 let child: ChildProcess | undefined;
@@ -46,7 +56,7 @@ test.before(async () => {
   started.stdout!.on('data', (chunk) => (output += chunk));
   started.stderr!.on('data', (chunk) => (output += chunk));
   exited = new Promise((resolve) => started.once('exit', resolve));
-  for (const deadline = Date.now() + 90_000; !/^READY$/m.test(output); ) {
+  for (const deadline = Date.now() + 90_000; !/^READY$/m.test(output);) {
     if (started.exitCode !== null || Date.now() > deadline) throw new Error(`npm start did not get ready:\n${output}`);
     await sleep(100);
   }
@@ -66,10 +76,20 @@ test('the banner names the provider and prints no token; no secret is kept', () 
 });
 
 test('the console is offered the provider, and no development sign-in', async () => {
-  const config = (await (await fetch(`${webUrl()}/console-config.json`)).json()) as { devSignIn: boolean; oidc: { issuer: string; clientId: string; rolesClaim: string } | null };
+  const config = (await (await fetch(`${webUrl()}/console-config.json`)).json()) as {
+    devSignIn: boolean;
+    oidc: { issuer: string; clientId: string; rolesClaim: string } | null;
+  };
   assert.is(config.devSignIn, false);
-  assert.equal({ issuer: config.oidc?.issuer, clientId: config.oidc?.clientId, rolesClaim: config.oidc?.rolesClaim }, { issuer: provider.issuer, clientId: provider.clientId, rolesClaim: provider.rolesClaim });
-  const signIn = await fetch(`${webUrl()}/dev/sign-in`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sub: 'mallory', role: 'admin' }) });
+  assert.equal(
+    { issuer: config.oidc?.issuer, clientId: config.oidc?.clientId, rolesClaim: config.oidc?.rolesClaim },
+    { issuer: provider.issuer, clientId: provider.clientId, rolesClaim: provider.rolesClaim },
+  );
+  const signIn = await fetch(`${webUrl()}/dev/sign-in`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ sub: 'mallory', role: 'admin' }),
+  });
   assert.is(signIn.status, 404);
 });
 
@@ -85,7 +105,11 @@ test("the provider's tokens work through the console's origin; a shared-secret t
   const orders = await fetch(`${webUrl()}/api/queries/orders`, { headers: { authorization: `Bearer ${customer}` } });
   assert.is(orders.status, 200);
   const projections = await fetch(`${webUrl()}/api/queries/operations/projections`, { headers: { authorization: `Bearer ${admin}` } });
-  assert.is(projections.status, 200, 'the query API forwards the admin token to the projector service, which verifies it with the provider too');
+  assert.is(
+    projections.status,
+    200,
+    'the query API forwards the admin token to the projector service, which verifies it with the provider too',
+  );
 
   const forged = await mintToken({ sub: 'mallory', role: 'admin', secret: 'x'.repeat(40) });
   const refused = await fetch(`${webUrl()}/api/queries/orders`, { headers: { authorization: `Bearer ${forged}` } });
@@ -94,7 +118,13 @@ test("the provider's tokens work through the console's origin; a shared-secret t
 
 test("the console's socket through the origin connects with a provider token (websocket only, the page's Origin)", async () => {
   const token = await provider.issue({ sub: 'alice', roles: ['customer'] });
-  const socket = io(webUrl(), { transports: ['websocket'], reconnection: false, forceNew: true, auth: { token }, extraHeaders: { origin: webUrl() } });
+  const socket = io(webUrl(), {
+    transports: ['websocket'],
+    reconnection: false,
+    forceNew: true,
+    auth: { token },
+    extraHeaders: { origin: webUrl() },
+  });
   const outcome = await new Promise<string>((resolve) => {
     socket.once('connect', () => resolve('connected'));
     socket.once('connect_error', (error) => resolve(`refused: ${error.message}`));

@@ -25,7 +25,9 @@ import { readJwtSecret, dataDirectory } from '../platform/local-system/data-dir'
 const root = new URL('..', import.meta.url).pathname;
 const dataDir = mkdtempSync(join(tmpdir(), 'checkout-start-'));
 const otherDataDir = mkdtempSync(join(tmpdir(), 'checkout-start-secret-'));
-const withoutServers = Object.fromEntries(Object.entries(process.env).filter(([name]) => !['DATABASE_URL', 'NATS_URL', 'EVENTSTORE_URL', 'JWT_SECRET'].includes(name)));
+const withoutServers = Object.fromEntries(
+  Object.entries(process.env).filter(([name]) => !['DATABASE_URL', 'NATS_URL', 'EVENTSTORE_URL', 'JWT_SECRET'].includes(name)),
+);
 
 interface Started {
   child: ChildProcess;
@@ -33,11 +35,24 @@ interface Started {
   exited: Promise<number | null>;
 }
 
-const ports = { WEB_PORT: 0, COMMAND_API_PORT: 0, QUERY_API_PORT: 0, PAYMENT_SANDBOX_PORT: 0, PROJECTORS_PORT: 0, SAGA_PORT: 0, EVENTSTORE_EMULATOR_PORT: 0 };
+const ports = {
+  WEB_PORT: 0,
+  COMMAND_API_PORT: 0,
+  QUERY_API_PORT: 0,
+  PAYMENT_SANDBOX_PORT: 0,
+  PROJECTORS_PORT: 0,
+  SAGA_PORT: 0,
+  EVENTSTORE_EMULATOR_PORT: 0,
+};
 
 async function npmStart(extraEnv: Record<string, string> = {}, directory = dataDir): Promise<Started> {
   for (const name of Object.keys(ports) as (keyof typeof ports)[]) ports[name] = await freePort();
-  const env = { ...withoutServers, CHECKOUT_DATA_DIR: directory, ...extraEnv, ...Object.fromEntries(Object.entries(ports).map(([name, port]) => [name, String(port)])) };
+  const env = {
+    ...withoutServers,
+    CHECKOUT_DATA_DIR: directory,
+    ...extraEnv,
+    ...Object.fromEntries(Object.entries(ports).map(([name, port]) => [name, String(port)])),
+  };
   const child = spawn('npm', ['start'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));
@@ -46,7 +61,7 @@ async function npmStart(extraEnv: Record<string, string> = {}, directory = dataD
   const started = { child, output: () => output, exited };
   let gone = false;
   void exited.then(() => (gone = true));
-  for (const deadline = Date.now() + 90_000; !/^READY$/m.test(output); ) {
+  for (const deadline = Date.now() + 90_000; !/^READY$/m.test(output);) {
     if (gone || Date.now() > deadline) throw new Error(`npm start did not get ready${gone ? ' (it exited)' : ''}:\n${output}`);
     await sleep(100);
   }
@@ -93,7 +108,11 @@ test('npm start, an order, the demo, SIGTERM, npm start again: everything is sti
     body: JSON.stringify({ sku: 'MUG', name: 'Blue mug', price: { amount: 1250, currency: 'EUR' } }),
   });
   assert.is(registered.status, 201);
-  await fetch(`${system.commandUrl}/products/MUG/stock`, { method: 'POST', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ quantity: 10 }) });
+  await fetch(`${system.commandUrl}/products/MUG/stock`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ quantity: 10 }),
+  });
   const order = await placeOrder(system, 'alice', [{ sku: 'MUG', quantity: 2 }]);
   const before = await confirmed(system, 'alice', order.orderId);
 
@@ -109,14 +128,36 @@ test('npm start, an order, the demo, SIGTERM, npm start again: everything is sti
   demo.stderr.on('data', (chunk) => (demoErr += chunk));
   const demoCode = await new Promise<number | null>((resolve) => demo.once('exit', resolve));
   assert.is(demoCode, 0, demoErr + demoOut);
-  const report = JSON.parse(demoOut) as { ok: boolean; orders: { path: string; ok: boolean; status: string; reason: string | null; notifications: { type: string }[]; timeline: { type: string }[] }[] };
+  const report = JSON.parse(demoOut) as {
+    ok: boolean;
+    orders: {
+      path: string;
+      ok: boolean;
+      status: string;
+      reason: string | null;
+      notifications: { type: string }[];
+      timeline: { type: string }[];
+    }[];
+  };
   assert.ok(report.ok);
   assert.equal(
-    report.orders.map(({ path, ok, status, reason, notifications }) => ({ path, ok, status, reason, notifications: notifications.map(({ type }) => type) })),
+    report.orders.map(({ path, ok, status, reason, notifications }) => ({
+      path,
+      ok,
+      status,
+      reason,
+      notifications: notifications.map(({ type }) => type),
+    })),
     [
       { path: 'confirmed', ok: true, status: 'confirmed', reason: null, notifications: ['OrderConfirmed'] },
       { path: 'out of stock', ok: true, status: 'cancelled', reason: 'out_of_stock', notifications: ['OrderCancelled'] },
-      { path: 'payment declined', ok: true, status: 'cancelled', reason: 'payment_declined', notifications: ['PaymentDeclined', 'OrderCancelled'] },
+      {
+        path: 'payment declined',
+        ok: true,
+        status: 'cancelled',
+        reason: 'payment_declined',
+        notifications: ['PaymentDeclined', 'OrderCancelled'],
+      },
       { path: 'payment timed out', ok: true, status: 'cancelled', reason: 'payment_timed_out', notifications: ['OrderCancelled'] },
       { path: 'cancelled by the customer', ok: true, status: 'cancelled', reason: 'customer_request', notifications: ['OrderCancelled'] },
     ],
@@ -151,7 +192,11 @@ test('npm start, an order, the demo, SIGTERM, npm start again: everything is sti
 const webUrl = () => `http://127.0.0.1:${ports.WEB_PORT}`;
 
 async function signIn(sub: string, role: Role): Promise<{ token: string; expiresAt: string }> {
-  const response = await fetch(`${webUrl()}/dev/sign-in`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sub, role }) });
+  const response = await fetch(`${webUrl()}/dev/sign-in`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ sub, role }),
+  });
   assert.is(response.status, 200, `dev sign-in as ${sub}`);
   return (await response.json()) as { token: string; expiresAt: string };
 }
@@ -184,28 +229,38 @@ async function throughTheConsoleOrigin(banner: string) {
 
   // A customer's sockets, one per transport, through /socket.io on the origin.
   const { token } = await signIn('bob', 'customer');
-  const sockets = (['websocket', 'polling'] as const).map((transport) => io(webUrl(), { path: '/socket.io', transports: [transport], auth: { token }, forceNew: true }));
+  const sockets = (['websocket', 'polling'] as const).map((transport) =>
+    io(webUrl(), { path: '/socket.io', transports: [transport], auth: { token }, forceNew: true }),
+  );
   try {
     const notified = sockets.map(
-      (socket) => new Promise<{ type: string; orderId: string | null }[]>((resolve) => {
-        const seen: { type: string; orderId: string | null }[] = [];
-        socket.on('notification', (notification: { type: string; orderId: string | null }) => {
-          seen.push(notification);
-          if (notification.type === 'OrderConfirmed') resolve(seen);
-        });
-      }),
+      (socket) =>
+        new Promise<{ type: string; orderId: string | null }[]>((resolve) => {
+          const seen: { type: string; orderId: string | null }[] = [];
+          socket.on('notification', (notification: { type: string; orderId: string | null }) => {
+            seen.push(notification);
+            if (notification.type === 'OrderConfirmed') resolve(seen);
+          });
+        }),
     );
-    await Promise.all(sockets.map((socket) => new Promise<void>((resolve, reject) => {
-      socket.once('connect', resolve);
-      socket.once('connect_error', reject);
-    })));
+    await Promise.all(
+      sockets.map(
+        (socket) =>
+          new Promise<void>((resolve, reject) => {
+            socket.once('connect', resolve);
+            socket.once('connect_error', reject);
+          }),
+      ),
+    );
     const order = await placeOrder(viaOrigin, 'bob', [{ sku: 'TEAPOT', quantity: 1 }]);
     const confirmedOrder = await eventually(`order ${order.orderId} confirmed, read through the origin`, async () => {
       const { status, body } = await query(viaOrigin, 'bob', `/orders/${order.orderId}`);
       return status === 200 && body.status === 'confirmed' ? body : undefined;
     });
     assert.is(confirmedOrder.status, 'confirmed');
-    const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no OrderConfirmed notification through the origin')), 15_000).unref());
+    const timeout = new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Error('no OrderConfirmed notification through the origin')), 15_000).unref(),
+    );
     for (const seen of await Promise.race([Promise.all(notified), timeout])) {
       assert.ok(seen.some(({ type, orderId }) => type === 'OrderConfirmed' && orderId === order.orderId));
     }
@@ -219,7 +274,11 @@ test('npm start with JWT_SECRET: the console asks for a token, and there is no d
   running = await npmStart({ JWT_SECRET: secret }, otherDataDir);
   assert.match(running.output(), `  console           ${webUrl()}   (paste a token`);
   assert.equal(await (await fetch(`${webUrl()}/console-config.json`)).json(), { devSignIn: false, oidc: null });
-  const signInAttempt = await fetch(`${webUrl()}/dev/sign-in`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sub: 'mallory', role: 'admin' }) });
+  const signInAttempt = await fetch(`${webUrl()}/dev/sign-in`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ sub: 'mallory', role: 'admin' }),
+  });
   assert.is(signInAttempt.status, 404);
   assert.match(signInAttempt.headers.get('content-type')!, /^application\/problem\+json/);
   // The console is still served, and the APIs behind it take tokens signed with that secret.

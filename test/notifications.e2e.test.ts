@@ -26,7 +26,15 @@ test.after(async () => {
 
 /** What a customer is told when an order is confirmed, as exactly as it can be known beforehand. */
 function confirmed(customerId: string, orderId: string, seq: number, amount: number) {
-  return { seq, audience: 'customer', userId: customerId, type: 'OrderConfirmed', orderId, sku: null, data: { total: { amount, currency: 'EUR' } } };
+  return {
+    seq,
+    audience: 'customer',
+    userId: customerId,
+    type: 'OrderConfirmed',
+    orderId,
+    sku: null,
+    data: { total: { amount, currency: 'EUR' } },
+  };
 }
 
 /** A notification without what cannot be known beforehand (its id and time). */
@@ -65,7 +73,10 @@ test('a client offline during the event gets it on reconnect with its last id: m
   first.close();
 
   // Offline: two orders are checked out and their notifications written (and published to nobody).
-  const missed = [await placeOrder(system, 'carol', [{ sku: 'MUG', quantity: 3 }]), await placeOrder(system, 'carol', [{ sku: 'MUG', quantity: 4 }])];
+  const missed = [
+    await placeOrder(system, 'carol', [{ sku: 'MUG', quantity: 3 }]),
+    await placeOrder(system, 'carol', [{ sku: 'MUG', quantity: 4 }]),
+  ];
   await eventually('carol has 3 notifications in the read model', async () => {
     const { body } = await query(system, 'carol', '/notifications');
     return (body.items as unknown[]).length === 3 ? true : undefined;
@@ -100,7 +111,9 @@ test('read your writes through the whole system: GET /orders/:id with X-Min-Posi
   for (let i = 1; i <= 5; i++) {
     const placed = await placeOrder(system, 'dave', [{ sku: 'MUG', quantity: i }]);
     assert.match(placed.position.commit, /^\d+$/);
-    const { status, body } = await query(system, 'dave', `/orders/${placed.orderId}`, { 'x-min-position': `${placed.position.commit}/${placed.position.prepare}` });
+    const { status, body } = await query(system, 'dave', `/orders/${placed.orderId}`, {
+      'x-min-position': `${placed.position.commit}/${placed.position.prepare}`,
+    });
     assert.is(status, 200, JSON.stringify(body));
     assert.is(body.orderId, placed.orderId);
     assert.is(body.customerId, 'dave');
@@ -121,8 +134,24 @@ test('a declined payment: the customer is told the payment was declined and the 
     const order = await placeOrder(system, 'erin', [{ sku: 'MUG', quantity: 2 }], 'tok_decline');
     await erin.waitForNotifications(2);
     assert.equal(erin.notifications.map(shape), [
-      { seq: 1, audience: 'customer', userId: 'erin', type: 'PaymentDeclined', orderId: order.orderId, sku: null, data: { reason: 'card_declined' } },
-      { seq: 2, audience: 'customer', userId: 'erin', type: 'OrderCancelled', orderId: order.orderId, sku: null, data: { reason: 'payment_declined' } },
+      {
+        seq: 1,
+        audience: 'customer',
+        userId: 'erin',
+        type: 'PaymentDeclined',
+        orderId: order.orderId,
+        sku: null,
+        data: { reason: 'card_declined' },
+      },
+      {
+        seq: 2,
+        audience: 'customer',
+        userId: 'erin',
+        type: 'OrderCancelled',
+        orderId: order.orderId,
+        sku: null,
+        data: { reason: 'payment_declined' },
+      },
     ]);
     const { body } = await query(system, 'erin', `/orders/${order.orderId}`);
     assert.is(body.status, 'cancelled');
@@ -167,12 +196,21 @@ test('NATS restarted mid-run: every notification reaches the socket exactly once
     ];
     assert.equal(client.notifications.map(shape), expected);
     const stored = (await shop.knex('notifications').where({ user_id: 'frank' }).orderBy('seq').pluck('notification_id')) as string[];
-    assert.equal(client.notifications.map(({ id }) => id), stored);
+    assert.equal(
+      client.notifications.map(({ id }) => id),
+      stored,
+    );
     const outbox = await eventually('every outbox row sent', async () => {
-      const rows = (await shop!.knex('notification_outbox').orderBy('id').select('notification_id', 'sent_at')) as { notification_id: string; sent_at: Date | null }[];
+      const rows = (await shop!.knex('notification_outbox').orderBy('id').select('notification_id', 'sent_at')) as {
+        notification_id: string;
+        sent_at: Date | null;
+      }[];
       return rows.every(({ sent_at }) => sent_at !== null) ? rows : undefined;
     });
-    assert.equal(outbox.map(({ notification_id }) => notification_id), stored);
+    assert.equal(
+      outbox.map(({ notification_id }) => notification_id),
+      stored,
+    );
     // The gateway cut the socket when it reconnected to NATS; the client came back by itself.
     assert.ok(client.seen.filter(({ kind }) => kind === 'connect').length >= 2, JSON.stringify(client.seen));
 

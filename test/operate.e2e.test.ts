@@ -25,14 +25,31 @@ const root = new URL('..', import.meta.url).pathname;
 const dataDir = mkdtempSync(join(tmpdir(), 'checkout-operate-'));
 const nowhere = mkdtempSync(join(tmpdir(), 'checkout-operate-none-'));
 // What a new user's shell has: none of the servers' variables.
-const bare = Object.fromEntries(Object.entries(process.env).filter(([name]) => !['DATABASE_URL', 'DATABASE_SCHEMA', 'NATS_URL', 'EVENTSTORE_URL', 'JWT_SECRET', 'CHECKOUT_DATA_DIR'].includes(name)));
-const ports = { WEB_PORT: 0, COMMAND_API_PORT: 0, QUERY_API_PORT: 0, PAYMENT_SANDBOX_PORT: 0, PROJECTORS_PORT: 0, SAGA_PORT: 0, EVENTSTORE_EMULATOR_PORT: 0, EMBEDDED_PG_PORT: 0 };
+const bare = Object.fromEntries(
+  Object.entries(process.env).filter(
+    ([name]) => !['DATABASE_URL', 'DATABASE_SCHEMA', 'NATS_URL', 'EVENTSTORE_URL', 'JWT_SECRET', 'CHECKOUT_DATA_DIR'].includes(name),
+  ),
+);
+const ports = {
+  WEB_PORT: 0,
+  COMMAND_API_PORT: 0,
+  QUERY_API_PORT: 0,
+  PAYMENT_SANDBOX_PORT: 0,
+  PROJECTORS_PORT: 0,
+  SAGA_PORT: 0,
+  EVENTSTORE_EMULATOR_PORT: 0,
+  EMBEDDED_PG_PORT: 0,
+};
 
 let launcher: { child: ChildProcess; output(): string; exited: Promise<number | null> } | undefined;
 
 async function npmStart(): Promise<NonNullable<typeof launcher>> {
   for (const name of Object.keys(ports) as (keyof typeof ports)[]) ports[name] = await freePort();
-  const env = { ...bare, CHECKOUT_DATA_DIR: dataDir, ...Object.fromEntries(Object.entries(ports).map(([name, port]) => [name, String(port)])) };
+  const env = {
+    ...bare,
+    CHECKOUT_DATA_DIR: dataDir,
+    ...Object.fromEntries(Object.entries(ports).map(([name, port]) => [name, String(port)])),
+  };
   const child = spawn('npm', ['start'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));
@@ -40,7 +57,7 @@ async function npmStart(): Promise<NonNullable<typeof launcher>> {
   let gone = false;
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   void exited.then(() => (gone = true));
-  for (const deadline = Date.now() + 90_000; !/^READY$/m.test(output); ) {
+  for (const deadline = Date.now() + 90_000; !/^READY$/m.test(output);) {
     if (gone || Date.now() > deadline) throw new Error(`npm start did not get ready${gone ? ' (it exited)' : ''}:\n${output}`);
     await sleep(100);
   }
@@ -49,7 +66,11 @@ async function npmStart(): Promise<NonNullable<typeof launcher>> {
 
 /** An npm script as a user runs it in the checkout's directory: no variables but the data directory. */
 function npmRun(args: string[], directory = dataDir): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn('npm', ['run', '-s', ...args], { cwd: root, env: { ...bare, CHECKOUT_DATA_DIR: directory }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('npm', ['run', '-s', ...args], {
+    cwd: root,
+    env: { ...bare, CHECKOUT_DATA_DIR: directory },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk) => (stdout += chunk));
@@ -91,7 +112,9 @@ test('with no variables: replay status, verify, rebuild while orders flow, token
   const endpoints = shop();
   await stockProduct(endpoints, 'MUG', { quantity: 10_000 });
   const first = await placeOrder(endpoints, 'alice', [{ sku: 'MUG', quantity: 1 }]);
-  await eventually('the first order visible', async () => ((await query(endpoints, 'alice', `/orders/${first.orderId}`)).status === 200 ? true : undefined));
+  await eventually('the first order visible', async () =>
+    (await query(endpoints, 'alice', `/orders/${first.orderId}`)).status === 200 ? true : undefined,
+  );
 
   const status = await npmRun(['replay', '--', 'status']);
   assert.is(status.code, 0, status.stderr);
@@ -120,7 +143,8 @@ test('with no variables: replay status, verify, rebuild while orders flow, token
   let flowing = true;
   const placed: string[] = [];
   const flow = (async () => {
-    for (let n = 0; flowing || n < 5; n++) placed.push((await placeOrder(endpoints, `customer-${n % 3}`, [{ sku: 'MUG', quantity: 1 }])).orderId);
+    for (let n = 0; flowing || n < 5; n++)
+      placed.push((await placeOrder(endpoints, `customer-${n % 3}`, [{ sku: 'MUG', quantity: 1 }])).orderId);
   })();
   const rebuilt = await npmRun(['replay', '--', 'rebuild', 'orders', '--yes']);
   flowing = false;
@@ -129,7 +153,11 @@ test('with no variables: replay status, verify, rebuild while orders flow, token
   assert.match(rebuilt.stdout, /swapped 1 table \(orders\)/);
   for (const orderId of placed.slice(-3)) {
     const customer = `customer-${placed.indexOf(orderId) % 3}`;
-    await eventually(`order ${orderId} visible after the swap`, async () => ((await query(endpoints, customer, `/orders/${orderId}`)).status === 200 ? true : undefined), { timeoutMs: 30_000 });
+    await eventually(
+      `order ${orderId} visible after the swap`,
+      async () => ((await query(endpoints, customer, `/orders/${orderId}`)).status === 200 ? true : undefined),
+      { timeoutMs: 30_000 },
+    );
   }
   const afterSwap = await npmRun(['replay', '--', 'verify', 'orders']);
   assert.is(afterSwap.code, 0, afterSwap.stderr + afterSwap.stdout);
@@ -138,7 +166,10 @@ test('with no variables: replay status, verify, rebuild while orders flow, token
   // npm run token: the running system's secret.
   const token = await npmRun(['token', '--', '--sub', 'bob', '--role', 'admin']);
   assert.is(token.code, 0, token.stderr);
-  assert.equal(await verifyToken(token.stdout.trim(), readJwtSecret(dataDirectory(dataDir))!), { ok: true, principal: { sub: 'bob', role: 'admin' } });
+  assert.equal(await verifyToken(token.stdout.trim(), readJwtSecret(dataDirectory(dataDir))!), {
+    ok: true,
+    principal: { sub: 'bob', role: 'admin' },
+  });
 
   launcher.child.kill('SIGTERM');
   assert.is(await launcher.exited, 0, launcher.output());
@@ -146,13 +177,33 @@ test('with no variables: replay status, verify, rebuild while orders flow, token
   assert.not.ok(existsSync(systemFile));
   const stopped = await npmRun(['replay', '--', 'status']);
   assert.is(stopped.code, 2);
-  assert.is(stopped.stderr, `replay: no running \`npm start\` found in ${dataDir} and EVENTSTORE_URL and DATABASE_URL not set: start the checkout with \`npm start\` (in this directory, or set CHECKOUT_DATA_DIR to its data directory), or set EVENTSTORE_URL and DATABASE_URL\n`);
+  assert.is(
+    stopped.stderr,
+    `replay: no running \`npm start\` found in ${dataDir} and EVENTSTORE_URL and DATABASE_URL not set: start the checkout with \`npm start\` (in this directory, or set CHECKOUT_DATA_DIR to its data directory), or set EVENTSTORE_URL and DATABASE_URL\n`,
+  );
 });
 
 test('a system.json left by a launcher that is gone is ignored with a note', async () => {
   const stale = join(nowhere, 'system.json');
   const { writeFileSync } = await import('node:fs');
-  writeFileSync(stale, JSON.stringify({ pid: 2 ** 22 + 7, startedAt: 'then', dataDir: nowhere, commandUrl: 'x', queryUrl: 'x', projectorsUrl: 'x', sagaUrl: 'x', eventStoreUrl: 'x', databaseUrl: 'x', databaseSchema: 'public', busUrl: 'x', embedded: { eventStore: true, database: true, bus: true }, jwtSecretInDataDir: true }));
+  writeFileSync(
+    stale,
+    JSON.stringify({
+      pid: 2 ** 22 + 7,
+      startedAt: 'then',
+      dataDir: nowhere,
+      commandUrl: 'x',
+      queryUrl: 'x',
+      projectorsUrl: 'x',
+      sagaUrl: 'x',
+      eventStoreUrl: 'x',
+      databaseUrl: 'x',
+      databaseSchema: 'public',
+      busUrl: 'x',
+      embedded: { eventStore: true, database: true, bus: true },
+      jwtSecretInDataDir: true,
+    }),
+  );
   const result = await npmRun(['replay', '--', 'status'], nowhere);
   assert.is(result.code, 2);
   const lines = result.stderr.trimEnd().split('\n');

@@ -18,7 +18,10 @@ mkdirSync(join(root, 'src'));
 // A module, as web/ is (the repository's package.json says so).
 writeFileSync(join(root, 'package.json'), '{"type":"module"}\n');
 writeFileSync(join(root, 'vite.config.ts'), 'export default { logLevel: "warn" };\n');
-writeFileSync(join(root, 'index.html'), '<!doctype html><html><head><script type="module" src="/src/main.js"></script></head><body></body></html>\n');
+writeFileSync(
+  join(root, 'index.html'),
+  '<!doctype html><html><head><script type="module" src="/src/main.js"></script></head><body></body></html>\n',
+);
 writeFileSync(join(root, 'src', 'main.js'), 'document.body.textContent = "first";\n');
 writeFileSync(lockfile, '{"lockfileVersion":3}\n');
 
@@ -75,7 +78,11 @@ test('two callers at once: one builds, the other waits and finds it built', asyn
   const results = await Promise.all([ensure(), ensure()]);
   assert.equal(results.map(({ built }) => built).sort(), [false, true]);
   assert.match(builtScript(), /third/);
-  assert.equal(readdirSync(root).filter((name) => name.startsWith('.dist-')), [], 'no lock or temporary build left');
+  assert.equal(
+    readdirSync(root).filter((name) => name.startsWith('.dist-')),
+    [],
+    'no lock or temporary build left',
+  );
 });
 
 test('a lock left by a process that is gone is taken over', async () => {
@@ -96,7 +103,10 @@ test('a build that fails says why and leaves the previous build in place', async
     assert.not.match((error as Error).message, /should have failed/);
   }
   assert.match(builtScript(), /fourth/);
-  assert.equal(readdirSync(root).filter((name) => name.startsWith('.dist-')), []);
+  assert.equal(
+    readdirSync(root).filter((name) => name.startsWith('.dist-')),
+    [],
+  );
   rmSync(join(root, 'vite.config.ts'));
   try {
     await ensure();

@@ -165,7 +165,8 @@ async function acquireLock(path: string): Promise<{ release(): void }> {
       else restoreLock(aside, path);
       continue;
     }
-    if (Date.now() > deadline) throw new Error(`another process (pid ${holder}) has been building the console for over ${LOCK_WAIT_MS / 60_000} minutes (${path})`);
+    if (Date.now() > deadline)
+      throw new Error(`another process (pid ${holder}) has been building the console for over ${LOCK_WAIT_MS / 60_000} minutes (${path})`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }

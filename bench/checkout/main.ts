@@ -19,7 +19,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { START, eventTypeFilter, type EventStoreDBClient } from '@eventstore/db-client';
 import type { AddressInfo } from 'node:net';
-import { inventoryCodec, inventoryDecider,  inventoryStream, orderCodec, orderDecider,  orderStream } from '../../domain';
+import { inventoryCodec, inventoryDecider, inventoryStream, orderCodec, orderDecider, orderStream } from '../../domain';
 import { appendEvents, commandHandler, connectEventStore, deterministicEventIds } from '../../platform/eventstore';
 import { createPaymentSandbox } from '../../saga/payment-sandbox/server';
 import { eventually } from '../../platform/testing/eventually';
@@ -34,7 +34,6 @@ const SKUS = 20;
 /** Saga processes sharing the persistent subscription (competing consumers). */
 const SAGAS = Number(process.env.BENCH_SAGAS ?? 1);
 
-
 const emulator = await spawnEmulator();
 const sandbox = createPaymentSandbox({ key: TEST_SANDBOX_KEY, latencyMs: 0 });
 await sandbox.app.listen({ port: 0, host: '127.0.0.1' });
@@ -45,7 +44,11 @@ const setup = { metadata: { correlationId: 'bench', causationId: 'bench', actor:
 const products = commandHandler({ client, decider: inventoryDecider, codec: inventoryCodec });
 for (let i = 0; i < SKUS; i++) {
   const sku = `SKU-${i}`;
-  await products.handle(inventoryStream(sku), { type: 'RegisterProduct', data: { sku, name: sku, price: { amount: 999, currency: 'EUR' } } }, setup);
+  await products.handle(
+    inventoryStream(sku),
+    { type: 'RegisterProduct', data: { sku, name: sku, price: { amount: 999, currency: 'EUR' } } },
+    setup,
+  );
   await products.handle(inventoryStream(sku), { type: 'ReceiveStock', data: { sku, quantity: 1_000_000 } }, setup);
 }
 
@@ -66,7 +69,10 @@ const placedAt = new Map<string, number>();
 const confirmedAt = new Map<string, number>();
 let completed = 0;
 let lastCompletedAt = 0;
-const follow = client.subscribeToAll({ fromPosition: START, filter: eventTypeFilter({ prefixes: ['OrderConfirmed', 'CheckoutCompleted'] }) });
+const follow = client.subscribeToAll({
+  fromPosition: START,
+  filter: eventTypeFilter({ prefixes: ['OrderConfirmed', 'CheckoutCompleted'] }),
+});
 follow.on('data', ({ event }) => {
   if (!event) return;
   const orderId = (event.data as { orderId: string }).orderId;
@@ -103,7 +109,11 @@ await eventually('the warm-up orders completed', () => completed >= 50, { timeou
 
 // 1. Throughput, and the CPU each process spends on it
 const before = completed;
-const benchProcesses = { emulator: emulator.pid, ...Object.fromEntries(sagas.map((saga, i) => [SAGAS > 1 ? `saga ${i + 1}` : 'saga', saga.child.pid!])), 'driver and sandbox': process.pid };
+const benchProcesses = {
+  emulator: emulator.pid,
+  ...Object.fromEntries(sagas.map((saga, i) => [SAGAS > 1 ? `saga ${i + 1}` : 'saga', saga.child.pid!])),
+  'driver and sandbox': process.pid,
+};
 const cpuMeter = startCpuMeter(benchProcesses);
 const started = performance.now();
 let next = 0;
@@ -149,7 +159,10 @@ for (let i = 0; i < total; i++) {
   pending.push(place(orderId));
 }
 await Promise.all(pending);
-await eventually('every timed order confirmed', () => latencyIds.every((orderId) => confirmedAt.has(orderId)), { timeoutMs: 60_000, intervalMs: 20 });
+await eventually('every timed order confirmed', () => latencyIds.every((orderId) => confirmedAt.has(orderId)), {
+  timeoutMs: 60_000,
+  intervalMs: 20,
+});
 const latencyCpu = perUnit(latencyCpuMeter.stop(), latencyIds.length);
 const latencies = latencyIds.map((orderId) => confirmedAt.get(orderId)! - placedAt.get(orderId)!).sort((a, b) => a - b);
 const percentile = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]!;
@@ -163,11 +176,28 @@ let bareAppends = 0;
 await Promise.all(
   Array.from({ length: CONCURRENCY }, async (_, writer) => {
     for (let i = 0; performance.now() - bareStarted < 3000; i++) {
-      await appendEvents(client, `bare-${writer}-${i}`, orderDecider.decide({ type: 'PlaceOrder', data: { orderId: `bare-${writer}-${i}`, customerId: 'bench', lines: [{ sku: 'SKU-0', quantity: 1, unitPrice: { amount: 999, currency: 'EUR' } }], paymentToken: 'tok_ok', placedAt: new Date().toISOString() } }, orderDecider.initialState()), {
-        expectedRevision: 'no_stream',
-        metadata: { correlationId: 'bare', causationId: 'bare', actor: 'bench' },
-        codec: orderCodec,
-      });
+      await appendEvents(
+        client,
+        `bare-${writer}-${i}`,
+        orderDecider.decide(
+          {
+            type: 'PlaceOrder',
+            data: {
+              orderId: `bare-${writer}-${i}`,
+              customerId: 'bench',
+              lines: [{ sku: 'SKU-0', quantity: 1, unitPrice: { amount: 999, currency: 'EUR' } }],
+              paymentToken: 'tok_ok',
+              placedAt: new Date().toISOString(),
+            },
+          },
+          orderDecider.initialState(),
+        ),
+        {
+          expectedRevision: 'no_stream',
+          metadata: { correlationId: 'bare', causationId: 'bare', actor: 'bench' },
+          codec: orderCodec,
+        },
+      );
       bareAppends++;
     }
   }),
@@ -199,7 +229,11 @@ console.log(
 );
 
 console.log(
-  `same run, CPU per checkout: ${Object.entries(cpuPerCheckout).map(([name, ms]) => `${name} ${ms}`).join(', ')} ms (${cpuMsPerCheckout.toFixed(2)} ms in all; the machine was ${Math.round((cpu.machineBusyShare ?? Number.NaN) * 100)}% busy): ` +
+  `same run, CPU per checkout: ${Object.entries(cpuPerCheckout)
+    .map(([name, ms]) => `${name} ${ms}`)
+    .join(
+      ', ',
+    )} ms (${cpuMsPerCheckout.toFixed(2)} ms in all; the machine was ${Math.round((cpu.machineBusyShare ?? Number.NaN) * 100)}% busy): ` +
     `${cpu.cores} cores could complete at most ${Math.round(cpuBound)} checkouts/s at that cost, however the work were spread`,
 );
 

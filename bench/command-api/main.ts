@@ -27,7 +27,10 @@ const TARGET_RATIO = 0.5;
 const TARGET_P99_MS = 20;
 
 const format = (value: number) => Math.round(value).toLocaleString('en-US');
-const load = () => loadavg().map((value) => value.toFixed(1)).join(' ');
+const load = () =>
+  loadavg()
+    .map((value) => value.toFixed(1))
+    .join(' ');
 
 interface Figures {
   perSecond: number;
@@ -39,12 +42,22 @@ interface Figures {
 async function startCommandApi(eventStoreUrl: string): Promise<{ baseUrl: string; child: ChildProcess }> {
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', new URL('../../command-api/main.ts', import.meta.url).pathname], {
-    env: { ...process.env, EVENTSTORE_URL: eventStoreUrl, JWT_SECRET: SECRET, COMMAND_API_PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info' },
+    env: {
+      ...process.env,
+      EVENTSTORE_URL: eventStoreUrl,
+      JWT_SECRET: SECRET,
+      COMMAND_API_PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const baseUrl = `http://127.0.0.1:${port}`;
   for (const deadline = Date.now() + 20_000; Date.now() < deadline; await sleep(100)) {
-    const up = await fetch(`${baseUrl}/ready`).then((response) => response.ok, () => false);
+    const up = await fetch(`${baseUrl}/ready`).then(
+      (response) => response.ok,
+      () => false,
+    );
     if (up) return { baseUrl, child };
   }
   child.kill('SIGKILL');
@@ -70,7 +83,12 @@ async function placeOrders(baseUrl: string, token: string, connections: number, 
       },
     ],
   });
-  return { perSecond: result.requests.average, p50Ms: result.latency.p50, p99Ms: result.latency.p99, failures: result.non2xx + result.errors + result.timeouts };
+  return {
+    perSecond: result.requests.average,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    failures: result.non2xx + result.errors + result.timeouts,
+  };
 }
 
 /** The same event as POST /orders writes, appended to a new stream with no_stream, `writers` at a time. */
@@ -126,13 +144,26 @@ async function sequentialMs(count: number, operation: (i: number) => Promise<unk
 async function breakdown(baseUrl: string, token: string): Promise<void> {
   const count = 300;
   const post = (body: unknown) =>
-    fetch(`${baseUrl}/orders`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) }).then((r) => r.arrayBuffer());
+    fetch(`${baseUrl}/orders`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    }).then((r) => r.arrayBuffer());
   const rows: [string, number][] = [
-    ['client: read an inventory stream (2 events)', await sequentialMs(count, (i) => readAll(client, `inventory-${SKUS[i % SKUS.length]}`))],
+    [
+      'client: read an inventory stream (2 events)',
+      await sequentialMs(count, (i) => readAll(client, `inventory-${SKUS[i % SKUS.length]}`)),
+    ],
     ['client: append OrderPlaced to a new stream', await sequentialMs(count, () => appendOrder(client))],
     ['HTTP: POST /orders refused at validation (JWT verified, no event store)', await sequentialMs(count, () => post({}))],
-    ['HTTP: POST /orders with an unknown SKU (one read, 404)', await sequentialMs(count, () => post({ lines: [{ sku: 'NO-SUCH-SKU', quantity: 1 }], paymentToken: 't' }))],
-    ['HTTP: POST /orders (one read, one append, 202)', await sequentialMs(count, (i) => post({ lines: [{ sku: SKUS[i % SKUS.length], quantity: 1 }], paymentToken: 't' }))],
+    [
+      'HTTP: POST /orders with an unknown SKU (one read, 404)',
+      await sequentialMs(count, () => post({ lines: [{ sku: 'NO-SUCH-SKU', quantity: 1 }], paymentToken: 't' })),
+    ],
+    [
+      'HTTP: POST /orders (one read, one append, 202)',
+      await sequentialMs(count, (i) => post({ lines: [{ sku: SKUS[i % SKUS.length], quantity: 1 }], paymentToken: 't' })),
+    ],
   ];
   console.log(`\nWhere a request's time goes: mean of ${count} calls made one at a time\n`);
   console.log('| operation | ms |');
@@ -147,7 +178,9 @@ async function readAll(eventStore: EventStoreDBClient, stream: string): Promise<
 }
 
 const benchStarted = performance.now();
-console.log(`Command API bench — ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}, load average ${load()}`);
+console.log(
+  `Command API bench — ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}, load average ${load()}`,
+);
 const emulator = await spawnEmulator();
 const client = EventStoreDBClient.connectionString(emulator.url);
 const api = await startCommandApi(emulator.url);
@@ -178,7 +211,9 @@ try {
   }
 
   console.log(`\nPOST /orders vs bare appends (${seconds} s each, one-line orders over ${SKUS.length} SKUs, in-memory log)\n`);
-  console.log('| concurrency | POST /orders req/s | p50 ms | p99 ms | non-2xx/errors | bare appends/s | p50 ms | p99 ms | ratio | targets (≥ 50%, p99 ≤ 20 ms at 64) |');
+  console.log(
+    '| concurrency | POST /orders req/s | p50 ms | p99 ms | non-2xx/errors | bare appends/s | p50 ms | p99 ms | ratio | targets (≥ 50%, p99 ≤ 20 ms at 64) |',
+  );
   console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
   for (const { connections, api: viaApi, bare } of rows) {
     const ratio = viaApi.perSecond / bare.perSecond;

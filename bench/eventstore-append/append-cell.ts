@@ -17,7 +17,13 @@ export interface AppendCellResult extends AppendCell {
 function sampleEvent(writer: number, sequence: number) {
   return jsonEvent({
     type: 'ItemAddedToCart',
-    data: { cartId: `cart-${writer}`, sku: `SKU-${sequence % 1000}`, quantity: 1 + (sequence % 5), unitPriceCents: 1299, addedAt: '2024-01-01T00:00:00.000Z' },
+    data: {
+      cartId: `cart-${writer}`,
+      sku: `SKU-${sequence % 1000}`,
+      quantity: 1 + (sequence % 5),
+      unitPriceCents: 1299,
+      addedAt: '2024-01-01T00:00:00.000Z',
+    },
   });
 }
 

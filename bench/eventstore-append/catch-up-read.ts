@@ -12,7 +12,10 @@ export async function seedEvents(client: EventStoreDBClient, total: number): Pro
       while (remaining > 0) {
         const count = Math.min(batchSize, remaining);
         remaining -= count;
-        await client.appendToStream(`seed-${writer}`, Array.from({ length: count }, () => jsonEvent({ type: 'ItemAddedToCart', data })));
+        await client.appendToStream(
+          `seed-${writer}`,
+          Array.from({ length: count }, () => jsonEvent({ type: 'ItemAddedToCart', data })),
+        );
       }
     }),
   );

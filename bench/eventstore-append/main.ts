@@ -47,7 +47,9 @@ function printAppendTable(label: string, results: AppendCellResult[]): void {
   console.log('| events/append | writers | appends/s | events/s | p50 ms | p99 ms |');
   console.log('| ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const r of results) {
-    console.log(`| ${r.batchSize} | ${r.writers} | ${format(r.appendsPerSecond)} | ${format(r.eventsPerSecond)} | ${r.p50Ms.toFixed(1)} | ${r.p99Ms.toFixed(1)} |`);
+    console.log(
+      `| ${r.batchSize} | ${r.writers} | ${format(r.appendsPerSecond)} | ${format(r.eventsPerSecond)} | ${r.p50Ms.toFixed(1)} | ${r.p99Ms.toFixed(1)} |`,
+    );
   }
 }
 
@@ -63,7 +65,9 @@ async function readBench(): Promise<void> {
     console.log('| reader | events/s | seconds |');
     console.log('| --- | ---: | ---: |');
     console.log(`| client.readAll() from start to end | ${format(read.eventsPerSecond)} | ${read.seconds.toFixed(1)} |`);
-    console.log(`| client.subscribeToAll() from start until caughtUp | ${format(subscription.eventsPerSecond)} | ${subscription.seconds.toFixed(1)} |`);
+    console.log(
+      `| client.subscribeToAll() from start until caughtUp | ${format(subscription.eventsPerSecond)} | ${subscription.seconds.toFixed(1)} |`,
+    );
   } finally {
     await client.dispose();
     await emulator.stop();
@@ -81,9 +85,14 @@ async function storageBench(): Promise<void> {
 }
 
 // Figures from a busy machine mislead: print the load next to them.
-const load = () => loadavg().map((value) => value.toFixed(1)).join(' ');
+const load = () =>
+  loadavg()
+    .map((value) => value.toFixed(1))
+    .join(' ');
 const started = performance.now();
-console.log(`Event store emulator bench — ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}, load average ${load()}`);
+console.log(
+  `Event store emulator bench — ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}, load average ${load()}`,
+);
 printAppendTable('in-memory log', await appendTable('memory', {}));
 const dataDirectory = mkdtempSync(join(tmpdir(), 'es-bench-'));
 try {

@@ -22,14 +22,27 @@ const indexCostPerRecord = await measureCostPerRecord(client, emulator.log);
 let running = true;
 const { counters, done } = startWorkload(client, () => running);
 
-console.log(`soak: ${soakSeconds} s of mixed traffic; a record costs ${indexCostPerRecord.toFixed(0)} bytes beyond its data (measured through the client)`);
-console.log('   s |  RSS MiB | heap MiB | buffers MiB | log MiB | records | beyond log MiB | appends | reads | catch-up | persistent | errors');
+console.log(
+  `soak: ${soakSeconds} s of mixed traffic; a record costs ${indexCostPerRecord.toFixed(0)} bytes beyond its data (measured through the client)`,
+);
+console.log(
+  '   s |  RSS MiB | heap MiB | buffers MiB | log MiB | records | beyond log MiB | appends | reads | catch-up | persistent | errors',
+);
 const print = (s: MemorySample) =>
   console.log(
     [
-      String(s.seconds).padStart(4), mib(s.rss).padStart(8), mib(s.heapUsed).padStart(8), mib(s.arrayBuffers).padStart(11), mib(s.logBytes).padStart(7),
-      String(s.logRecords).padStart(7), mib(beyondLog(s)).padStart(14), String(counters.appends).padStart(7), String(counters.reads).padStart(5),
-      String(counters.catchUpSubscriptions).padStart(8), String(counters.persistentSubscriptions).padStart(10), String(counters.errors).padStart(6),
+      String(s.seconds).padStart(4),
+      mib(s.rss).padStart(8),
+      mib(s.heapUsed).padStart(8),
+      mib(s.arrayBuffers).padStart(11),
+      mib(s.logBytes).padStart(7),
+      String(s.logRecords).padStart(7),
+      mib(beyondLog(s)).padStart(14),
+      String(counters.appends).padStart(7),
+      String(counters.reads).padStart(5),
+      String(counters.catchUpSubscriptions).padStart(8),
+      String(counters.persistentSubscriptions).padStart(10),
+      String(counters.errors).padStart(6),
     ].join(' | '),
   );
 

@@ -21,7 +21,14 @@ export interface MemorySample {
 
 export function sample(seconds: number, log: EventLog): MemorySample {
   const usage = process.memoryUsage();
-  return { seconds, rss: usage.rss, heapUsed: usage.heapUsed, arrayBuffers: usage.arrayBuffers, logRecords: log.length, logBytes: log.bytesHeld };
+  return {
+    seconds,
+    rss: usage.rss,
+    heapUsed: usage.heapUsed,
+    arrayBuffers: usage.arrayBuffers,
+    logRecords: log.length,
+    logBytes: log.bytesHeld,
+  };
 }
 
 /** Memory the process holds beyond the log's own bytes: flat over a soak unless something leaks (or the index grows). */
@@ -39,7 +46,9 @@ export async function measureCostPerRecord(client: EventStoreDBClient, log: Even
   const append = (i: number) =>
     client.appendToStream(
       `soak-calibration-${i % 500}`,
-      Array.from({ length: 5 }, (_, j) => jsonEvent({ type: 'ItemAddedToCart', data: { sku: `SKU-${j}`, quantity: 1 + j, unitPriceCents: 1299 } })),
+      Array.from({ length: 5 }, (_, j) =>
+        jsonEvent({ type: 'ItemAddedToCart', data: { sku: `SKU-${j}`, quantity: 1 + j, unitPriceCents: 1299 } }),
+      ),
     );
   for (let i = 0; i < 200; i++) await append(i); // warm-up: JIT, channel, capability cache
   collectGarbage();
@@ -47,7 +56,8 @@ export async function measureCostPerRecord(client: EventStoreDBClient, log: Even
   for (let i = 0; i < appends; i++) await append(i);
   collectGarbage();
   const after = process.memoryUsage();
-  const grown = after.heapUsed + after.arrayBuffers - (before.memory.heapUsed + before.memory.arrayBuffers) - (log.bytesHeld - before.bytes);
+  const grown =
+    after.heapUsed + after.arrayBuffers - (before.memory.heapUsed + before.memory.arrayBuffers) - (log.bytesHeld - before.bytes);
   return Math.max(0, grown / (log.length - before.records));
 }
 

@@ -47,7 +47,9 @@ export function startWorkload(client: EventStoreDBClient, running: () => boolean
 
   const appender = () =>
     loop(20, async () => {
-      const events = Array.from({ length: 1 + pick(9) }, (_, i) => jsonEvent({ type: 'ItemAddedToCart', data: { sku: `SKU-${pick(1000)}`, quantity: 1 + i, unitPriceCents: 1299 } }));
+      const events = Array.from({ length: 1 + pick(9) }, (_, i) =>
+        jsonEvent({ type: 'ItemAddedToCart', data: { sku: `SKU-${pick(1000)}`, quantity: 1 + i, unitPriceCents: 1299 } }),
+      );
       await client.appendToStream(streamName(pick(STREAMS)), events);
       counters.appends++;
     });
@@ -69,9 +71,10 @@ export function startWorkload(client: EventStoreDBClient, running: () => boolean
   // Opened, read up to live, held briefly, closed: the churn that leaks listeners if anything does.
   const catchUpSubscriber = () =>
     loop(100, async () => {
-      const subscription = Math.random() < 0.5
-        ? client.subscribeToStream(streamName(pick(STREAMS)), { fromRevision: START })
-        : client.subscribeToAll({ fromPosition: END, filter: streamNameFilter({ prefixes: ['soak-cart-1'] }) });
+      const subscription =
+        Math.random() < 0.5
+          ? client.subscribeToStream(streamName(pick(STREAMS)), { fromRevision: START })
+          : client.subscribeToAll({ fromPosition: END, filter: streamNameFilter({ prefixes: ['soak-cart-1'] }) });
       subscription.on('data', () => {});
       await Promise.race([new Promise((resolve) => subscription.once('caughtUp', resolve)), sleep(2000)]);
       await sleep(500);
@@ -105,6 +108,14 @@ export function startWorkload(client: EventStoreDBClient, running: () => boolean
     });
   };
 
-  const done = Promise.all([appender(), appender(), reader(), reader(), catchUpSubscriber(), catchUpSubscriber(), persistentSubscriber()]).then(() => {});
+  const done = Promise.all([
+    appender(),
+    appender(),
+    reader(),
+    reader(),
+    catchUpSubscriber(),
+    catchUpSubscriber(),
+    persistentSubscriber(),
+  ]).then(() => {});
   return { counters, done };
 }

@@ -54,7 +54,12 @@ foldReceipts(2 * SMALL);
 const small = foldOrders(SMALL);
 const large = foldOrders(LARGE);
 const floor = foldReceipts(2 * LARGE);
-if (large.state.status !== 'registered' || large.state.sold !== LARGE - LARGE / 10 || large.state.reservedByOrder.size !== 0 || large.state.settledOrders.size !== LARGE) {
+if (
+  large.state.status !== 'registered' ||
+  large.state.sold !== LARGE - LARGE / 10 ||
+  large.state.reservedByOrder.size !== 0 ||
+  large.state.settledOrders.size !== LARGE
+) {
   throw new Error('the fold did not end where it should');
 }
 

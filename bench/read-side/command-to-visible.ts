@@ -68,7 +68,11 @@ const now = () => performance.now();
 // The clients go through undici's pools rather than fetch: fetch costs about three times the CPU
 // per request here, and the bench shares the machine with the services it measures.
 const pools = new Map<string, Pool>();
-async function call(base: string, path: string, options: { method?: 'GET' | 'POST'; headers: Record<string, string>; body?: string }): Promise<{ status: number; body: unknown }> {
+async function call(
+  base: string,
+  path: string,
+  options: { method?: 'GET' | 'POST'; headers: Record<string, string>; body?: string },
+): Promise<{ status: number; body: unknown }> {
   let pool = pools.get(base);
   if (!pool) pools.set(base, (pool = new Pool(base, { connections: 64 })));
   const response = await pool.request({ path, method: options.method ?? 'GET', headers: options.headers, body: options.body ?? null });
@@ -89,7 +93,8 @@ async function placeAndRead(system: ShopEndpoints, token: string, sku: string, s
     headers: { authorization: `Bearer ${token}`, 'x-min-position': `${answer.position.commit}/${answer.position.prepare}` },
   });
   const body = read.body as { orderId?: string };
-  if (read.status !== 200 || body.orderId !== answer.orderId) throw new Error(`GET /orders/${answer.orderId} answered ${read.status}: ${JSON.stringify(body)}`);
+  if (read.status !== 200 || body.orderId !== answer.orderId)
+    throw new Error(`GET /orders/${answer.orderId} answered ${read.status}: ${JSON.stringify(body)}`);
   const visible = now();
   return { commandMs: accepted - started, readMs: visible - accepted, visibleMs: visible - started, lateMs: started - scheduledAt };
 }
@@ -118,8 +123,14 @@ async function run(system: ShopEndpoints, tokens: readonly string[], count: numb
   return { samples, errors };
 }
 
-console.log(`read-side command → visible bench: ${RATE} orders/s for ${SECONDS} s (after ${WARMUP_SECONDS} s of warm-up) over ${SKUS} SKUs, services ${MODE === 'in-process' ? 'all in this process' : 'each in its own process'}, target p99 ≤ ${TARGET_P99_MS} ms`);
-console.log(`cores ${availableParallelism()} (${cpus()[0]?.model ?? '?'}), node ${process.version}, load average at start ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+console.log(
+  `read-side command → visible bench: ${RATE} orders/s for ${SECONDS} s (after ${WARMUP_SECONDS} s of warm-up) over ${SKUS} SKUs, services ${MODE === 'in-process' ? 'all in this process' : 'each in its own process'}, target p99 ≤ ${TARGET_P99_MS} ms`,
+);
+console.log(
+  `cores ${availableParallelism()} (${cpus()[0]?.model ?? '?'}), node ${process.version}, load average at start ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+);
 
 const system = MODE === 'in-process' ? await startSystem() : await startSystemProcesses();
 const servicePids = 'pids' in system ? system.pids : { 'every service': process.pid };
@@ -143,13 +154,19 @@ try {
   loopDelay.disable();
   // The histogram counts the sampling period itself (10 ms): report only the delay beyond it.
   const beyondPeriod = (nanoseconds: number) => +Math.max(0, nanoseconds / 1e6 - 10).toFixed(1);
-  const loop = { p50: beyondPeriod(loopDelay.percentile(50)), p99: beyondPeriod(loopDelay.percentile(99)), max: beyondPeriod(loopDelay.max) };
+  const loop = {
+    p50: beyondPeriod(loopDelay.percentile(50)),
+    p99: beyondPeriod(loopDelay.percentile(99)),
+    max: beyondPeriod(loopDelay.max),
+  };
 
   const visible = latencySummary(samples.map(({ visibleMs }) => visibleMs));
   const command = latencySummary(samples.map(({ commandMs }) => commandMs));
   const read = latencySummary(samples.map(({ readMs }) => readMs));
   const late = latencySummary(samples.map(({ lateMs }) => lateMs));
-  console.log(`\n${samples.length} orders measured, ${errors.length} errors${errors.length ? `: ${[...new Set(errors)].slice(0, 3).join('; ')}` : ''}`);
+  console.log(
+    `\n${samples.length} orders measured, ${errors.length} errors${errors.length ? `: ${[...new Set(errors)].slice(0, 3).join('; ')}` : ''}`,
+  );
   console.log('\n| ms | p50 | p90 | p99 | max |');
   console.log('| --- | ---: | ---: | ---: | ---: |');
   console.log(`| command → visible (POST start → GET 200) | ${visible.p50} | ${visible.p90} | ${visible.p99} | ${visible.max} |`);
@@ -157,18 +174,45 @@ try {
   console.log(`| GET /orders/:id with X-Min-Position (200) | ${read.p50} | ${read.p90} | ${read.p99} | ${read.max} |`);
   console.log(`| (bench) POST sent late against schedule | ${late.p50} | ${late.p90} | ${late.p99} | ${late.max} |`);
   const who = MODE === 'in-process' ? 'this process (every service)' : 'the bench process (clients only)';
-  console.log(`\n${who} used ${(cpuShare * 100).toFixed(0)}% of a core while measuring; its event-loop delay p50 ${loop.p50} ms, p99 ${loop.p99} ms, max ${loop.max} ms`);
+  console.log(
+    `\n${who} used ${(cpuShare * 100).toFixed(0)}% of a core while measuring; its event-loop delay p50 ${loop.p50} ms, p99 ${loop.p99} ms, max ${loop.max} ms`,
+  );
   // What the rate asks of the machine: at a busy share near 1, queueing alone makes the tail.
   const perOrder = perUnit(services, samples.length + errors.length);
   const busy = services.machineBusyShare === undefined ? 'unknown' : `${Math.round(services.machineBusyShare * 100)}%`;
   console.log(
-    `CPU per order, by process: ${Object.entries(perOrder).sort((a, b) => b[1] - a[1]).map(([name, ms]) => `${name} ${ms}`).join(', ')} ms ` +
+    `CPU per order, by process: ${Object.entries(perOrder)
+      .sort((a, b) => b[1] - a[1])
+      .map(([name, ms]) => `${name} ${ms}`)
+      .join(', ')} ms ` +
       `(${(services.processesMs / (samples.length + errors.length)).toFixed(1)} ms in all, PostgreSQL and NATS not counted); the machine's ${services.cores} cores were ${busy} busy while measuring`,
   );
   const met = errors.length === 0 && visible.p99 <= TARGET_P99_MS;
   console.log(`\ncommand → visible p99 ${visible.p99} ms against the target ≤ ${TARGET_P99_MS} ms: ${met ? 'met' : 'MISSED'}`);
-  console.log(`load average at end ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-  console.log(JSON.stringify({ bench: 'read-side/command-to-visible', mode: MODE, rate: RATE, seconds: SECONDS, skus: SKUS, orders: samples.length, errors: errors.length, visible, command, read, late, cpuShare: +cpuShare.toFixed(2), eventLoopDelayMs: loop, cpuMsPerOrder: perOrder, machineBusyShare: services.machineBusyShare === undefined ? null : +services.machineBusyShare.toFixed(2) }));
+  console.log(
+    `load average at end ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
+  console.log(
+    JSON.stringify({
+      bench: 'read-side/command-to-visible',
+      mode: MODE,
+      rate: RATE,
+      seconds: SECONDS,
+      skus: SKUS,
+      orders: samples.length,
+      errors: errors.length,
+      visible,
+      command,
+      read,
+      late,
+      cpuShare: +cpuShare.toFixed(2),
+      eventLoopDelayMs: loop,
+      cpuMsPerOrder: perOrder,
+      machineBusyShare: services.machineBusyShare === undefined ? null : +services.machineBusyShare.toFixed(2),
+    }),
+  );
   verdict = met ? 0 : 1;
 } catch (error) {
   console.error(error);

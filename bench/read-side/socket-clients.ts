@@ -23,7 +23,9 @@ for (let start = 0; start < tokens.length; start += 100) {
         new Promise<void>((resolve, reject) => {
           const socket = io(baseUrl, { transports: ['websocket'], reconnection: false, forceNew: true, auth: { token } });
           sockets.push(socket);
-          socket.on('notification', (notification: { id: string }) => receipts.push([notification.id, performance.timeOrigin + performance.now()]));
+          socket.on('notification', (notification: { id: string }) =>
+            receipts.push([notification.id, performance.timeOrigin + performance.now()]),
+          );
           socket.once('connect', () => resolve());
           socket.once('connect_error', reject);
         }),

@@ -57,8 +57,14 @@ function summary(name: string, latencies: number[], expected: number) {
   return { name, receipts: latencies.length, missing: expected - latencies.length, ...latencySummary(latencies) };
 }
 
-console.log(`read-side socket fan-out bench: ${SOCKETS} sockets, ${ONE_USER} one-user notifications every ${GAP_MS} ms, ${BROADCASTS} admin broadcasts`);
-console.log(`cores ${availableParallelism()} (${cpus()[0]?.model ?? '?'}), node ${process.version}, load average at start ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+console.log(
+  `read-side socket fan-out bench: ${SOCKETS} sockets, ${ONE_USER} one-user notifications every ${GAP_MS} ms, ${BROADCASTS} admin broadcasts`,
+);
+console.log(
+  `cores ${availableParallelism()} (${cpus()[0]?.model ?? '?'}), node ${process.version}, load average at start ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+);
 
 const db = await createTestSchema('bench_read');
 await migrateToLatest(db.knex, readModelMigrations, { schema: db.schema });
@@ -102,7 +108,10 @@ const now = () => performance.timeOrigin + performance.now();
 try {
   for (let ready = false, tries = 0; !ready; tries++) {
     if (tries > 300) throw new Error('the query API did not become ready');
-    ready = await fetch(`${baseUrl}/ready`).then((response) => response.ok, () => false);
+    ready = await fetch(`${baseUrl}/ready`).then(
+      (response) => response.ok,
+      () => false,
+    );
     if (!ready) await sleep(100);
   }
 
@@ -137,7 +146,7 @@ try {
   async function collectReceipts(): Promise<void> {
     for (const worker of workers) worker.postMessage({ kind: 'flush' });
     // Each worker answers once; wait for a quiet moment after the answers.
-    for (let quiet = 0, last = -1; quiet < 3; ) {
+    for (let quiet = 0, last = -1; quiet < 3;) {
       await sleep(50);
       if (receipts.length === last) quiet++;
       else quiet = 0;
@@ -148,16 +157,40 @@ try {
   async function commitAndPublish(knex: Knex, audience: 'customer' | 'admin', userId: string, seq: number): Promise<string> {
     const id = randomUUID();
     const at = new Date().toISOString();
-    const payload = { id, seq, audience, userId, type: audience === 'admin' ? 'LowStock' : 'OrderConfirmed', orderId: audience === 'admin' ? null : randomUUID(), sku: audience === 'admin' ? 'BENCH-SKU' : null, at, data: { bench: true } };
+    const payload = {
+      id,
+      seq,
+      audience,
+      userId,
+      type: audience === 'admin' ? 'LowStock' : 'OrderConfirmed',
+      orderId: audience === 'admin' ? null : randomUUID(),
+      sku: audience === 'admin' ? 'BENCH-SKU' : null,
+      at,
+      data: { bench: true },
+    };
     const subject = audience === 'admin' ? 'admin' : `customer.${subjectToken(userId)}`;
     await knex.transaction(async (trx) => {
-      await trx('notifications').insert({ notification_id: id, audience, user_id: userId, seq, type: payload.type, order_id: payload.orderId, sku: payload.sku, occurred_at: at, data: JSON.stringify(payload.data), position: String(seq) });
+      await trx('notifications').insert({
+        notification_id: id,
+        audience,
+        user_id: userId,
+        seq,
+        type: payload.type,
+        order_id: payload.orderId,
+        sku: payload.sku,
+        occurred_at: at,
+        data: JSON.stringify(payload.data),
+        position: String(seq),
+      });
       await trx('notification_outbox').insert({ notification_id: id, subject, payload: JSON.stringify(payload) });
     });
     sentAt.set(id, now());
     // The notifier's step after the commit: publish, then mark the outbox row sent.
     nats.publish(`${prefix}.${subject}`, JSON.stringify(payload));
-    void knex('notification_outbox').where({ notification_id: id }).update({ sent_at: knex.fn.now() }).then(() => undefined);
+    void knex('notification_outbox')
+      .where({ notification_id: id })
+      .update({ sent_at: knex.fn.now() })
+      .then(() => undefined);
     return id;
   }
 
@@ -214,16 +247,36 @@ try {
   const results = [
     summary('one user (1 socket each)', oneUser, ONE_USER),
     summary(`fan-out, every receipt (${SOCKETS} sockets each)`, fanOut, BROADCASTS * SOCKETS),
-    summary('fan-out, first socket of each broadcast', [...perBroadcast.values()].map(({ first }) => first), BROADCASTS),
-    summary('fan-out, last socket of each broadcast', [...perBroadcast.values()].map(({ last }) => last), BROADCASTS),
+    summary(
+      'fan-out, first socket of each broadcast',
+      [...perBroadcast.values()].map(({ first }) => first),
+      BROADCASTS,
+    ),
+    summary(
+      'fan-out, last socket of each broadcast',
+      [...perBroadcast.values()].map(({ last }) => last),
+      BROADCASTS,
+    ),
   ];
   console.log('\ncommit → socket.io receipt, ms');
   console.log('| delivery | receipts | missing | p50 | p90 | p99 | max |');
   console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const r of results) console.log(`| ${r.name} | ${r.receipts} | ${r.missing} | ${r.p50} | ${r.p90} | ${r.p99} | ${r.max} |`);
   console.log(`\nserver: one broadcast handed to its ${SOCKETS} sockets in ${emitMs.toFixed(1)} ms on average (notification_emit_seconds)`);
-  console.log(`load average at end ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-  console.log(JSON.stringify({ bench: 'read-side/socket-fanout', sockets: SOCKETS, connectSeconds: +connectSeconds.toFixed(1), serverBroadcastEmitMs: +emitMs.toFixed(1), results }));
+  console.log(
+    `load average at end ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
+  console.log(
+    JSON.stringify({
+      bench: 'read-side/socket-fanout',
+      sockets: SOCKETS,
+      connectSeconds: +connectSeconds.toFixed(1),
+      serverBroadcastEmitMs: +emitMs.toFixed(1),
+      results,
+    }),
+  );
   const verdict = results.every((r) => r.missing === 0) ? 0 : 1;
   if (verdict) console.error('some notifications were not received');
   await cleanUp();

@@ -46,7 +46,11 @@ export async function writeTemplateSlice({ products, orders }: SliceShape, seed 
       const count = 1 + Math.floor(random() * 3);
       const chosen = new Set<string>();
       while (chosen.size < count) chosen.add(skus[Math.floor(random() * skus.length)]!);
-      const lines: Line[] = [...chosen].map((sku) => ({ sku, quantity: 1 + Math.floor(random() * 2), price: 500 + 100 * (Number(sku.slice(-4)) % 20) }));
+      const lines: Line[] = [...chosen].map((sku) => ({
+        sku,
+        quantity: 1 + Math.floor(random() * 2),
+        price: 500 + 100 * (Number(sku.slice(-4)) % 20),
+      }));
       const roll = random();
       const outcome: Outcome = roll < 0.8 ? 'confirm' : roll < 0.9 ? 'decline' : roll < 0.95 ? 'timeout' : 'customer_cancels';
       await shop.checkout(`ord${MARKER}${String(n).padStart(6, '0')}`, `cus${MARKER}${String(n % 97).padStart(3, '0')}`, lines, outcome);
@@ -56,7 +60,13 @@ export async function writeTemplateSlice({ products, orders }: SliceShape, seed 
     for (let index = 0; index < emulator.log.length; index++) {
       const record = emulator.log.recordAt(index)!;
       if (record.streamName.startsWith('$') || record.type.startsWith('$')) continue;
-      events.push({ streamName: record.streamName, type: record.type, isJson: record.isJson, data: decoder.decode(record.data), metadata: decoder.decode(record.metadata) });
+      events.push({
+        streamName: record.streamName,
+        type: record.type,
+        isJson: record.isJson,
+        data: decoder.decode(record.data),
+        metadata: decoder.decode(record.metadata),
+      });
     }
     return events;
   } finally {

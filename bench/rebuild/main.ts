@@ -74,7 +74,10 @@ const LIVE_HEAP_EVERY_MS = 10_000;
 function sampleMemory(emulatorPid: number) {
   const samples: { at: number; own: number; emulator: number }[] = [];
   const live: number[] = [];
-  const timer = setInterval(() => samples.push({ at: performance.now(), own: process.memoryUsage.rss(), emulator: rssOf(emulatorPid) }), 250);
+  const timer = setInterval(
+    () => samples.push({ at: performance.now(), own: process.memoryUsage.rss(), emulator: rssOf(emulatorPid) }),
+    250,
+  );
   const liveTimer = setInterval(() => {
     collectGarbage();
     const { heapUsed, arrayBuffers } = process.memoryUsage();
@@ -142,7 +145,12 @@ async function readModelTables(knex: Knex, schema: string): Promise<{ table: str
     .whereNotIn('table_name', ['knex_migrations', 'knex_migrations_lock'])
     .orderBy('table_name')
     .pluck('table_name')) as string[];
-  return Promise.all(tables.map(async (table) => ({ table, rows: Number(((await knex.withSchema(schema).from(table).count({ n: '*' })) as [{ n: string }])[0].n) })));
+  return Promise.all(
+    tables.map(async (table) => ({
+      table,
+      rows: Number(((await knex.withSchema(schema).from(table).count({ n: '*' })) as [{ n: string }])[0].n),
+    })),
+  );
 }
 
 /** COPY every table's rows into an empty copy of it (same columns, indexes, constraints), one after another. */
@@ -157,7 +165,10 @@ async function copyIntoEmptyTables(knex: Knex, schema: string, tables: readonly 
       const started = performance.now();
       for (const table of tables) {
         // Generated columns are computed again on the way in, as the projections' inserts have them computed.
-        const columns = (await knex('information_schema.columns').where({ table_schema: schema, table_name: table, is_generated: 'NEVER' }).orderBy('ordinal_position').pluck('column_name')) as string[];
+        const columns = (await knex('information_schema.columns')
+          .where({ table_schema: schema, table_name: table, is_generated: 'NEVER' })
+          .orderBy('ordinal_position')
+          .pluck('column_name')) as string[];
         const list = columns.map((column) => `"${column}"`).join(', ');
         await pipeline(
           reader.query(copyTo(`copy "${schema}"."${table}" (${list}) to stdout with (format binary)`)),
@@ -174,7 +185,11 @@ async function copyIntoEmptyTables(knex: Knex, schema: string, tables: readonly 
   }
 }
 
-console.log(`rebuild bench: ${EVENTS.toLocaleString('en')} events; ${availableParallelism()} cores (${cpus()[0]?.model ?? '?'}), node ${process.version}, load average at start ${loadavg().map((n) => n.toFixed(2)).join(' ')}`);
+console.log(
+  `rebuild bench: ${EVENTS.toLocaleString('en')} events; ${availableParallelism()} cores (${cpus()[0]?.model ?? '?'}), node ${process.version}, load average at start ${loadavg()
+    .map((n) => n.toFixed(2))
+    .join(' ')}`,
+);
 
 const directory = mkdtempSync(join(tmpdir(), 'rebuild-bench-'));
 const schema = `bench_rebuild_${process.pid}`;
@@ -183,9 +198,14 @@ let emulator: Awaited<ReturnType<typeof spawnEmulator>> | undefined;
 let client: EventStoreDBClient | undefined;
 try {
   let phase = performance.now();
-  const seeded = execFileSync(process.execPath, ['--import', 'tsx', SEED_PROCESS, directory, String(EVENTS), String(SLICE_ORDERS)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const seeded = execFileSync(process.execPath, ['--import', 'tsx', SEED_PROCESS, directory, String(EVENTS), String(SLICE_ORDERS)], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const { written, sliceEvents } = JSON.parse(seeded.trim().split('\n').at(-1)!) as { written: number; sliceEvents: number };
-  console.log(`seeded ${written.toLocaleString('en')} events (${Math.ceil(written / sliceEvents)} copies of a ${sliceEvents}-event slice) in ${seconds(performance.now() - phase)} s`);
+  console.log(
+    `seeded ${written.toLocaleString('en')} events (${Math.ceil(written / sliceEvents)} copies of a ${sliceEvents}-event slice) in ${seconds(performance.now() - phase)} s`,
+  );
 
   phase = performance.now();
   emulator = await spawnEmulator({ EVENTSTORE_EMULATOR_DATA_DIR: directory });
@@ -199,16 +219,27 @@ try {
   const rebuild = await rebuildAll(client, knex, schema);
   const footprint = memory.stop();
   const eventsPerSecond = Math.round(written / (rebuild.elapsedMs / 1000));
-  console.log(`rebuild: ${seconds(rebuild.elapsedMs)} s, ${eventsPerSecond.toLocaleString('en')} events/s; each projection live after (s): ${JSON.stringify(rebuild.liveAfterSeconds)}`);
+  console.log(
+    `rebuild: ${seconds(rebuild.elapsedMs)} s, ${eventsPerSecond.toLocaleString('en')} events/s; each projection live after (s): ${JSON.stringify(rebuild.liveAfterSeconds)}`,
+  );
 
   const tables = await readModelTables(knex, schema);
-  const copyMs = await copyIntoEmptyTables(knex, schema, tables.map(({ table }) => table));
+  const copyMs = await copyIntoEmptyTables(
+    knex,
+    schema,
+    tables.map(({ table }) => table),
+  );
   const rows = tables.reduce((sum, { rows: n }) => sum + n, 0);
-  console.log(`COPY of the final rows (${rows.toLocaleString('en')} rows in ${tables.length} tables) into empty copies: ${seconds(copyMs)} s`);
+  console.log(
+    `COPY of the final rows (${rows.toLocaleString('en')} rows in ${tables.length} tables) into empty copies: ${seconds(copyMs)} s`,
+  );
 
   // One bare catch-up subscription over the whole log, until caught up: the read side's floor.
   const read = READ_BASELINE ? await measureCatchUpSubscription(client) : undefined;
-  if (read) console.log(`one bare catch-up subscription over the log: ${read.seconds.toFixed(2)} s (${Math.round(read.eventsPerSecond).toLocaleString('en')} events/s)`);
+  if (read)
+    console.log(
+      `one bare catch-up subscription over the log: ${read.seconds.toFixed(2)} s (${Math.round(read.eventsPerSecond).toLocaleString('en')} events/s)`,
+    );
 
   const ratio = rebuild.elapsedMs / copyMs;
   const figures = {
@@ -226,10 +257,16 @@ try {
     loadAverageAtEnd: loadavg().map((n) => Number(n.toFixed(2))),
   };
   console.log(JSON.stringify(figures));
-  console.log(`events/s ${eventsPerSecond.toLocaleString('en')} against the target ≥ 50,000: ${eventsPerSecond >= 50_000 ? 'met' : 'MISSED'}`);
+  console.log(
+    `events/s ${eventsPerSecond.toLocaleString('en')} against the target ≥ 50,000: ${eventsPerSecond >= 50_000 ? 'met' : 'MISSED'}`,
+  );
   console.log(`rebuild ${figures.rebuildToCopyRatio}× the COPY time against the target ≤ 2×: ${ratio <= 2 ? 'met' : 'MISSED'}`);
-  console.log(`peak RSS: projectors ${footprint.projectorsPeakMiB} MiB (first half ${footprint.projectorsPeakFirstHalfMiB}, second half ${footprint.projectorsPeakSecondHalfMiB}); emulator ${footprint.emulatorPeakMiB} MiB (it holds the whole log in memory)`);
-  console.log(`live heap of the projectors after a forced GC, every 10 s: ${footprint.projectorsLiveHeapMiB.join(', ') || '(rebuild under 10 s)'} MiB`);
+  console.log(
+    `peak RSS: projectors ${footprint.projectorsPeakMiB} MiB (first half ${footprint.projectorsPeakFirstHalfMiB}, second half ${footprint.projectorsPeakSecondHalfMiB}); emulator ${footprint.emulatorPeakMiB} MiB (it holds the whole log in memory)`,
+  );
+  console.log(
+    `live heap of the projectors after a forced GC, every 10 s: ${footprint.projectorsLiveHeapMiB.join(', ') || '(rebuild under 10 s)'} MiB`,
+  );
 } finally {
   await knex.raw('drop schema if exists ?? cascade', [schema]).catch(() => undefined);
   await closePostgres(knex);

@@ -37,10 +37,14 @@ export function seedLogDirectory(directory: string, template: readonly TemplateE
     for (let k = 0; written < events; k++) {
       // One append per run of consecutive events of one stream, as the services append them.
       const copy = stampCopy(template, k);
-      for (let start = 0; start < copy.length; ) {
+      for (let start = 0; start < copy.length;) {
         let end = start + 1;
         while (end < copy.length && copy[end]!.streamName === copy[start]!.streamName) end++;
-        const outcome = log.append(copy[start]!.streamName, 'any', copy.slice(start, end).map(({ event }) => event));
+        const outcome = log.append(
+          copy[start]!.streamName,
+          'any',
+          copy.slice(start, end).map(({ event }) => event),
+        );
         if (outcome.kind !== 'success') throw new Error(`seeding ${copy[start]!.streamName} failed: ${outcome.kind}`);
         start = end;
       }

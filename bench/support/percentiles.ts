@@ -8,5 +8,10 @@ export function percentile(sorted: readonly number[], p: number): number {
 export function latencySummary(values: readonly number[]): { p50: number; p90: number; p99: number; max: number } {
   const sorted = [...values].sort((a, b) => a - b);
   const round = (value: number) => +value.toFixed(1);
-  return { p50: round(percentile(sorted, 50)), p90: round(percentile(sorted, 90)), p99: round(percentile(sorted, 99)), max: round(sorted.at(-1) ?? Number.NaN) };
+  return {
+    p50: round(percentile(sorted, 50)),
+    p90: round(percentile(sorted, 90)),
+    p99: round(percentile(sorted, 99)),
+    max: round(sorted.at(-1) ?? Number.NaN),
+  };
 }

@@ -65,7 +65,9 @@ export function startCpuMeter(processes: Readonly<Record<string, number>>): { st
       }
       const machineAfter = machineCpuMs();
       const machineBusyShare =
-        machineBefore && machineAfter && machineAfter.total > machineBefore.total ? (machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total) : undefined;
+        machineBefore && machineAfter && machineAfter.total > machineBefore.total
+          ? (machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total)
+          : undefined;
       return {
         byProcess,
         processesMs: Object.values(byProcess).reduce((sum, value) => sum + value, 0),

@@ -80,8 +80,14 @@ const recordNotificationsShown = `(() => {
   }).observe(document, { childList: true, subtree: true });
 })();`;
 
-console.log(`web bench: the console's added latency for a shopper's notifications, ${ORDERS} orders one after another (after ${WARMUP_ORDERS} of warm-up), target page − bare client p99 ≤ ${TARGET_ADDED_P99_MS} ms`);
-console.log(`cores ${availableParallelism()} (${cpus()[0]?.model ?? '?'}), node ${process.version}, load average at start ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+console.log(
+  `web bench: the console's added latency for a shopper's notifications, ${ORDERS} orders one after another (after ${WARMUP_ORDERS} of warm-up), target page − bare client p99 ≤ ${TARGET_ADDED_P99_MS} ms`,
+);
+console.log(
+  `cores ${availableParallelism()} (${cpus()[0]?.model ?? '?'}), node ${process.version}, load average at start ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+);
 
 const system = await startSystem({ web: true });
 const browser = await launchBrowser();
@@ -114,11 +120,18 @@ try {
     const before = bare.notifications.length;
     const { orderId } = await placeOrder(system, CUSTOMER, [{ sku: SKU, quantity: 1 }]);
     const [notification] = (await bare.waitForNotifications(before + 1, NOTIFICATION_TIMEOUT_MS)).slice(before);
-    if (notification?.orderId !== orderId || notification.type !== 'OrderConfirmed') throw new Error(`expected OrderConfirmed for ${orderId}, got ${JSON.stringify(notification)}`);
+    if (notification?.orderId !== orderId || notification.type !== 'OrderConfirmed')
+      throw new Error(`expected OrderConfirmed for ${orderId}, got ${JSON.stringify(notification)}`);
     const key = `OrderConfirmed:${orderId}`;
     if (!pageAt.has(key)) {
       await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`the console did not show notification ${notification.id} (order ${orderId}) within ${NOTIFICATION_TIMEOUT_MS} ms`)), NOTIFICATION_TIMEOUT_MS);
+        const timer = setTimeout(
+          () =>
+            reject(
+              new Error(`the console did not show notification ${notification.id} (order ${orderId}) within ${NOTIFICATION_TIMEOUT_MS} ms`),
+            ),
+          NOTIFICATION_TIMEOUT_MS,
+        );
         waiting.set(key, () => {
           clearTimeout(timer);
           resolve();
@@ -138,8 +151,16 @@ try {
   }
   const seconds = (wallNow() - startedAt) / 1000;
 
-  const rows = await system.knex('notification_outbox').whereIn('notification_id', measured.map(({ id }) => id)).select('notification_id', system.knex.raw('extract(epoch from created_at) * 1000 as committed_ms'));
-  const committedAt = new Map(rows.map((row: { notification_id: string; committed_ms: string }) => [row.notification_id, Number(row.committed_ms)]));
+  const rows = await system
+    .knex('notification_outbox')
+    .whereIn(
+      'notification_id',
+      measured.map(({ id }) => id),
+    )
+    .select('notification_id', system.knex.raw('extract(epoch from created_at) * 1000 as committed_ms'));
+  const committedAt = new Map(
+    rows.map((row: { notification_id: string; committed_ms: string }) => [row.notification_id, Number(row.committed_ms)]),
+  );
   const toBare: number[] = [];
   const toPage: number[] = [];
   const added: number[] = [];
@@ -157,20 +178,41 @@ try {
   const pageFigures = latencySummary(toPage);
   const addedFigures = latencySummary(added);
   console.log(`\n${measured.length} notifications measured in ${seconds.toFixed(1)} s`);
-  console.log('\n| ms, from the outbox row\'s transaction start | p50 | p90 | p99 | max |');
+  console.log("\n| ms, from the outbox row's transaction start | p50 | p90 | p99 | max |");
   console.log('| --- | ---: | ---: | ---: | ---: |');
-  console.log(`| (a) bare socket.io client receives it | ${bareFigures.p50} | ${bareFigures.p90} | ${bareFigures.p99} | ${bareFigures.max} |`);
-  console.log(`| (b) the console shows it (element in the DOM) | ${pageFigures.p50} | ${pageFigures.p90} | ${pageFigures.p99} | ${pageFigures.max} |`);
-  console.log(`| (b) − (a) per notification: the page's added latency | ${addedFigures.p50} | ${addedFigures.p90} | ${addedFigures.p99} | ${addedFigures.max} |`);
+  console.log(
+    `| (a) bare socket.io client receives it | ${bareFigures.p50} | ${bareFigures.p90} | ${bareFigures.p99} | ${bareFigures.max} |`,
+  );
+  console.log(
+    `| (b) the console shows it (element in the DOM) | ${pageFigures.p50} | ${pageFigures.p90} | ${pageFigures.p99} | ${pageFigures.max} |`,
+  );
+  console.log(
+    `| (b) − (a) per notification: the page's added latency | ${addedFigures.p50} | ${addedFigures.p90} | ${addedFigures.p99} | ${addedFigures.max} |`,
+  );
   // Does the page slow down as its list grows (every notification stays on the page)?
   const quarter = Math.max(1, Math.floor(added.length / 4));
   const firstQuarter = latencySummary(added.slice(0, quarter));
   const lastQuarter = latencySummary(added.slice(-quarter));
-  console.log(`\nadded latency, first ${quarter} notifications (${WARMUP_ORDERS}–${WARMUP_ORDERS + quarter} already listed): p50 ${firstQuarter.p50}, p99 ${firstQuarter.p99} ms; last ${quarter} (${WARMUP_ORDERS + added.length - quarter}–${WARMUP_ORDERS + added.length} listed): p50 ${lastQuarter.p50}, p99 ${lastQuarter.p99} ms`);
+  console.log(
+    `\nadded latency, first ${quarter} notifications (${WARMUP_ORDERS}–${WARMUP_ORDERS + quarter} already listed): p50 ${firstQuarter.p50}, p99 ${firstQuarter.p99} ms; last ${quarter} (${WARMUP_ORDERS + added.length - quarter}–${WARMUP_ORDERS + added.length} listed): p50 ${lastQuarter.p50}, p99 ${lastQuarter.p99} ms`,
+  );
   const met = addedFigures.p99 <= TARGET_ADDED_P99_MS;
   console.log(`\nthe page adds ${addedFigures.p99} ms at p99 against the target ≤ ${TARGET_ADDED_P99_MS} ms: ${met ? 'met' : 'MISSED'}`);
-  console.log(`load average at end ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-  console.log(JSON.stringify({ bench: 'web/notification-latency', orders: measured.length, seconds: +seconds.toFixed(1), bare: bareFigures, page: pageFigures, added: addedFigures }));
+  console.log(
+    `load average at end ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
+  console.log(
+    JSON.stringify({
+      bench: 'web/notification-latency',
+      orders: measured.length,
+      seconds: +seconds.toFixed(1),
+      bare: bareFigures,
+      page: pageFigures,
+      added: addedFigures,
+    }),
+  );
   verdict = met ? 0 : 1;
 } catch (error) {
   console.error(error);

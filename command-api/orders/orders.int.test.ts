@@ -16,21 +16,34 @@ test.before(async () => {
   admin = await api.token('ada', 'admin');
   carla = await api.token('carla', 'customer');
   dora = await api.token('dora', 'customer');
-  for (const [sku, amount] of [['MUG', 1299], ['PEN', 150], ['LAMP', 4000]] as const) {
-    assert.is((await api.call('POST', '/products', { token: admin, body: { sku, name: sku.toLowerCase(), price: { amount, currency: 'EUR' } } })).status, 201);
+  for (const [sku, amount] of [
+    ['MUG', 1299],
+    ['PEN', 150],
+    ['LAMP', 4000],
+  ] as const) {
+    assert.is(
+      (await api.call('POST', '/products', { token: admin, body: { sku, name: sku.toLowerCase(), price: { amount, currency: 'EUR' } } }))
+        .status,
+      201,
+    );
   }
 });
 test.after(async () => {
   await api.close();
 });
 
-const placeOrder = (token: string, lines: unknown, paymentToken = 'tok_approve') => api.call('POST', '/orders', { token, body: { lines, paymentToken } });
+const placeOrder = (token: string, lines: unknown, paymentToken = 'tok_approve') =>
+  api.call('POST', '/orders', { token, body: { lines, paymentToken } });
 
 /** What the checkout saga would write; the command API never confirms an order itself. */
 async function confirm(client: EventStoreDBClient, orderId: string) {
   await client.appendToStream(
     `order-${orderId}`,
-    jsonEvent({ type: 'OrderConfirmed', data: { orderId, confirmedAt: NOW.toISOString() }, metadata: { schemaVersion: orderSchemaVersion.OrderConfirmed } }),
+    jsonEvent({
+      type: 'OrderConfirmed',
+      data: { orderId, confirmedAt: NOW.toISOString() },
+      metadata: { schemaVersion: orderSchemaVersion.OrderConfirmed },
+    }),
   );
 }
 
@@ -38,7 +51,13 @@ test('POST /orders → 202 with the order id, revision and position; OrderPlaced
   const answer = await api.call('POST', '/orders', {
     token: carla,
     // A client-sent unitPrice would be refused (strict body): prices are never the client's.
-    body: { lines: [{ sku: 'MUG', quantity: 2 }, { sku: 'PEN', quantity: 3 }], paymentToken: 'tok_approve' },
+    body: {
+      lines: [
+        { sku: 'MUG', quantity: 2 },
+        { sku: 'PEN', quantity: 3 },
+      ],
+      paymentToken: 'tok_approve',
+    },
     headers: { 'x-correlation-id': 'place-1' },
   });
   assert.is(answer.status, 202);
@@ -66,17 +85,26 @@ test('POST /orders → 202 with the order id, revision and position; OrderPlaced
 });
 
 test('an order takes the price in force when it is placed', async () => {
-  assert.is((await api.call('PUT', '/products/LAMP/price', { token: admin, body: { price: { amount: 3500, currency: 'EUR' } } })).status, 200);
+  assert.is(
+    (await api.call('PUT', '/products/LAMP/price', { token: admin, body: { price: { amount: 3500, currency: 'EUR' } } })).status,
+    200,
+  );
   const answer = await placeOrder(carla, [{ sku: 'LAMP', quantity: 1 }]);
   assert.is(answer.status, 202);
   const [placed] = await storedEvents(api.client, `order-${answer.body.orderId}`);
-  assert.equal((placed?.data as { lines: unknown; total: unknown }).lines, [{ sku: 'LAMP', quantity: 1, unitPrice: { amount: 3500, currency: 'EUR' } }]);
+  assert.equal((placed?.data as { lines: unknown; total: unknown }).lines, [
+    { sku: 'LAMP', quantity: 1, unitPrice: { amount: 3500, currency: 'EUR' } },
+  ]);
   assert.equal((placed?.data as { total: unknown }).total, { amount: 3500, currency: 'EUR' });
 });
 
 test('unknown SKUs → 404 unknown-sku naming each of them; no order written', async () => {
   const before = ids;
-  const answer = await placeOrder(carla, [{ sku: 'MUG', quantity: 1 }, { sku: 'GHOST', quantity: 1 }, { sku: 'YETI', quantity: 2 }]);
+  const answer = await placeOrder(carla, [
+    { sku: 'MUG', quantity: 1 },
+    { sku: 'GHOST', quantity: 1 },
+    { sku: 'YETI', quantity: 2 },
+  ]);
   assert.is(answer.status, 404);
   assert.equal(
     { type: answer.body.type, code: answer.body.code, skus: answer.body.skus, instance: answer.body.instance },
@@ -89,30 +117,55 @@ test('unknown SKUs → 404 unknown-sku naming each of them; no order written', a
 test('invalid orders → 400 with each invalid field: empty, duplicate SKU, bad quantity, client price, missing token', async () => {
   const empty = await placeOrder(carla, []);
   assert.is(empty.status, 400);
-  assert.equal((empty.body.errors as { path: string }[]).map((e) => e.path), ['/lines']);
+  assert.equal(
+    (empty.body.errors as { path: string }[]).map((e) => e.path),
+    ['/lines'],
+  );
 
   const invalid = await api.call('POST', '/orders', {
     token: carla,
-    body: { lines: [{ sku: 'MUG', quantity: 1 }, { sku: 'PEN', quantity: -1 }, { sku: 'MUG', quantity: 2, unitPrice: { amount: 1, currency: 'EUR' } }] },
+    body: {
+      lines: [
+        { sku: 'MUG', quantity: 1 },
+        { sku: 'PEN', quantity: -1 },
+        { sku: 'MUG', quantity: 2, unitPrice: { amount: 1, currency: 'EUR' } },
+      ],
+    },
   });
   assert.is(invalid.status, 400);
-  assert.equal(
-    (invalid.body.errors as { in: string; path: string }[]).map((e) => `${e.in} ${e.path}`).sort(),
-    ['body /lines/1/quantity', 'body /lines/2', 'body /lines/2/sku', 'body /paymentToken'],
+  assert.equal((invalid.body.errors as { in: string; path: string }[]).map((e) => `${e.in} ${e.path}`).sort(), [
+    'body /lines/1/quantity',
+    'body /lines/2',
+    'body /lines/2/sku',
+    'body /paymentToken',
+  ]);
+  const tooMany = await placeOrder(
+    carla,
+    Array.from({ length: 51 }, (_, i) => ({ sku: `S${i}`, quantity: 1 })),
   );
-  const tooMany = await placeOrder(carla, Array.from({ length: 51 }, (_, i) => ({ sku: `S${i}`, quantity: 1 })));
   assert.is(tooMany.status, 400);
-  assert.equal((tooMany.body.errors as { path: string }[]).map((e) => e.path), ['/lines']);
-  const controlInToken = await api.call('POST', '/orders', { token: carla, body: { lines: [{ sku: 'MUG', quantity: 1 }], paymentToken: 'tok_ok\u0000' } });
+  assert.equal(
+    (tooMany.body.errors as { path: string }[]).map((e) => e.path),
+    ['/lines'],
+  );
+  const controlInToken = await api.call('POST', '/orders', {
+    token: carla,
+    body: { lines: [{ sku: 'MUG', quantity: 1 }], paymentToken: 'tok_ok\u0000' },
+  });
   assert.is(controlInToken.status, 400);
-  assert.equal(controlInToken.body.errors, [{ in: 'body', path: '/paymentToken', message: 'payment token must not contain control characters' }]);
+  assert.equal(controlInToken.body.errors, [
+    { in: 'body', path: '/paymentToken', message: 'payment token must not contain control characters' },
+  ]);
 });
 
 test('auth: placing needs a customer token (admin → 403, none → 401)', async () => {
   assert.is((await placeOrder(admin, [{ sku: 'MUG', quantity: 1 }])).status, 403);
   const anonymous = await api.call('POST', '/orders', { body: { lines: [{ sku: 'MUG', quantity: 1 }], paymentToken: 't' } });
   assert.is(anonymous.status, 401);
-  const expired = await api.call('POST', '/orders', { token: 'not.a.jwt', body: { lines: [{ sku: 'MUG', quantity: 1 }], paymentToken: 't' } });
+  const expired = await api.call('POST', '/orders', {
+    token: 'not.a.jwt',
+    body: { lines: [{ sku: 'MUG', quantity: 1 }], paymentToken: 't' },
+  });
   assert.is(expired.status, 401);
 });
 
@@ -158,13 +211,19 @@ test('cancelling a confirmed order → 422 order-already-final', async () => {
     { type: answer.body.type, code: answer.body.code, detail: answer.body.detail },
     { type: 'urn:checkout:problem:order-already-final', code: 'order_already_final', detail: `order ${orderId} is already confirmed` },
   );
-  assert.equal((await storedEvents(api.client, `order-${orderId}`)).map((event) => event.type), ['OrderPlaced', 'OrderConfirmed']);
+  assert.equal(
+    (await storedEvents(api.client, `order-${orderId}`)).map((event) => event.type),
+    ['OrderPlaced', 'OrderConfirmed'],
+  );
 });
 
 test('an invalid order id in the path → 400', async () => {
   const answer = await api.call('POST', '/orders/a%20b/cancel', { token: carla });
   assert.is(answer.status, 400);
-  assert.equal((answer.body.errors as { in: string; path: string }[]).map((e) => [e.in, e.path]), [['params', '/orderId']]);
+  assert.equal(
+    (answer.body.errors as { in: string; path: string }[]).map((e) => [e.in, e.path]),
+    [['params', '/orderId']],
+  );
 });
 
 test.run();

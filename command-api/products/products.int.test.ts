@@ -16,7 +16,8 @@ test.after(async () => {
 });
 
 const eur = (amount: number) => ({ amount, currency: 'EUR' });
-const register = (sku: string, price = eur(1299), name = 'Blue mug') => api.call('POST', '/products', { token: admin, body: { sku, name, price } });
+const register = (sku: string, price = eur(1299), name = 'Blue mug') =>
+  api.call('POST', '/products', { token: admin, body: { sku, name, price } });
 
 test('POST /products registers a SKU: 201 with the revision and log position it wrote', async () => {
   const answer = await api.call('POST', '/products', {
@@ -43,17 +44,32 @@ test('registering a SKU twice → 422 already-registered, nothing written', asyn
   assert.is(again.headers.get('content-type'), 'application/problem+json; charset=utf-8');
   assert.equal(
     { type: again.body.type, status: again.body.status, code: again.body.code, detail: again.body.detail, instance: again.body.instance },
-    { type: 'urn:checkout:problem:already-registered', status: 422, code: 'already_registered', detail: 'SKU MUG-2 is already registered', instance: '/products' },
+    {
+      type: 'urn:checkout:problem:already-registered',
+      status: 422,
+      code: 'already_registered',
+      detail: 'SKU MUG-2 is already registered',
+      instance: '/products',
+    },
   );
   assert.is((await storedEvents(api.client, 'inventory-MUG-2')).length, 1);
 });
 
 test('an invalid body → 400 listing every invalid field by path; nothing written', async () => {
-  const answer = await api.call('POST', '/products', { token: admin, body: { sku: 'bad sku!', name: '', price: { amount: 12.5, currency: 'euro' }, colour: 'blue' } });
+  const answer = await api.call('POST', '/products', {
+    token: admin,
+    body: { sku: 'bad sku!', name: '', price: { amount: 12.5, currency: 'euro' }, colour: 'blue' },
+  });
   assert.is(answer.status, 400);
   assert.is(answer.body.type, 'urn:checkout:problem:validation');
   const errors = answer.body.errors as { in: string; path: string }[];
-  assert.equal(errors.map((error) => `${error.in} ${error.path}`).sort(), ['body /', 'body /name', 'body /price/amount', 'body /price/currency', 'body /sku']);
+  assert.equal(errors.map((error) => `${error.in} ${error.path}`).sort(), [
+    'body /',
+    'body /name',
+    'body /price/amount',
+    'body /price/currency',
+    'body /sku',
+  ]);
   assert.equal(await storedEvents(api.client, 'inventory-bad sku!'), []);
 });
 
@@ -74,7 +90,10 @@ test('auth: no token → 401 with WWW-Authenticate, a customer → 403, a bad to
   assert.is(asCustomer.status, 403);
   assert.is(asCustomer.body.type, 'urn:checkout:problem:forbidden');
 
-  const forged = await api.call('POST', '/products', { token: `${admin.slice(0, -4)}AAAA`, body: { sku: 'X-1', name: 'x', price: eur(1) } });
+  const forged = await api.call('POST', '/products', {
+    token: `${admin.slice(0, -4)}AAAA`,
+    body: { sku: 'X-1', name: 'x', price: eur(1) },
+  });
   assert.is(forged.status, 401);
   assert.is(forged.body.reason, 'invalid_token');
 
@@ -115,7 +134,12 @@ test('an unknown SKU → 404 unknown-sku, for the price and for stock', async ()
   assert.is(price.status, 404);
   assert.equal(
     { type: price.body.type, code: price.body.code, skus: price.body.skus, detail: price.body.detail },
-    { type: 'urn:checkout:problem:unknown-sku', code: 'not_registered', skus: ['NOPE-1'], detail: 'No product is registered under SKU NOPE-1' },
+    {
+      type: 'urn:checkout:problem:unknown-sku',
+      code: 'not_registered',
+      skus: ['NOPE-1'],
+      detail: 'No product is registered under SKU NOPE-1',
+    },
   );
   const stock = await api.call('POST', '/products/NOPE-1/stock', { token: admin, body: { quantity: 3 } });
   assert.is(stock.status, 404);
@@ -128,25 +152,36 @@ test('POST /products/:sku/stock → 200 and StockReceived', async () => {
   const answer = await api.call('POST', '/products/PEN-1/stock', { token: admin, body: { quantity: 25 } });
   assert.is(answer.status, 200);
   assert.equal(answer.body, { sku: 'PEN-1', ...(await storedRevisionAndPosition(api.client, 'inventory-PEN-1')) });
-  assert.equal((await storedEvents(api.client, 'inventory-PEN-1')).map(({ type, data }) => ({ type, data })), [
-    { type: 'ProductRegistered', data: { sku: 'PEN-1', name: 'Blue mug', price: eur(150) } },
-    { type: 'StockReceived', data: { sku: 'PEN-1', quantity: 25 } },
-  ]);
+  assert.equal(
+    (await storedEvents(api.client, 'inventory-PEN-1')).map(({ type, data }) => ({ type, data })),
+    [
+      { type: 'ProductRegistered', data: { sku: 'PEN-1', name: 'Blue mug', price: eur(150) } },
+      { type: 'StockReceived', data: { sku: 'PEN-1', quantity: 25 } },
+    ],
+  );
 });
 
 test('invalid params and quantities → 400 with their paths', async () => {
   const badSku = await api.call('POST', '/products/a%20b/stock', { token: admin, body: { quantity: 1 } });
   assert.is(badSku.status, 400);
-  assert.equal((badSku.body.errors as { in: string; path: string }[]).map((e) => [e.in, e.path]), [['params', '/sku']]);
+  assert.equal(
+    (badSku.body.errors as { in: string; path: string }[]).map((e) => [e.in, e.path]),
+    [['params', '/sku']],
+  );
   const badQuantity = await api.call('POST', '/products/PEN-1/stock', { token: admin, body: { quantity: 0 } });
   assert.is(badQuantity.status, 400);
-  assert.equal((badQuantity.body.errors as { in: string; path: string }[]).map((e) => [e.in, e.path]), [['body', '/quantity']]);
+  assert.equal(
+    (badQuantity.body.errors as { in: string; path: string }[]).map((e) => [e.in, e.path]),
+    [['body', '/quantity']],
+  );
 });
 
 test('100 concurrent stock receipts on one SKU: every one answered 200, on hand is the exact sum', async () => {
   await register('HOT-1', eur(999));
   const quantities = Array.from({ length: 100 }, (_, i) => 1 + (i % 7));
-  const answers = await Promise.all(quantities.map((quantity) => api.call('POST', '/products/HOT-1/stock', { token: admin, body: { quantity } })));
+  const answers = await Promise.all(
+    quantities.map((quantity) => api.call('POST', '/products/HOT-1/stock', { token: admin, body: { quantity } })),
+  );
   assert.equal(
     answers.map((answer) => answer.status),
     quantities.map(() => 200),
@@ -160,7 +195,10 @@ test('100 concurrent stock receipts on one SKU: every one answered 200, on hand 
   );
   // Each answer names a distinct revision: no two requests claim the same write.
   assert.is(new Set(answers.map((answer) => answer.body.revision)).size, 100);
-  assert.equal([...new Set(answers.map((answer) => answer.body.revision))].map(Number).sort((a, b) => a - b), Array.from({ length: 100 }, (_, i) => i + 1));
+  assert.equal(
+    [...new Set(answers.map((answer) => answer.body.revision))].map(Number).sort((a, b) => a - b),
+    Array.from({ length: 100 }, (_, i) => i + 1),
+  );
 });
 
 test.run();

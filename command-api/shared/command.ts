@@ -8,7 +8,14 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { principalOf } from '../../platform/auth';
 import type { InventoryCommand, InventoryEvent, InventoryState, OrderCommand, OrderEvent, OrderState } from '../../domain';
-import { positionToJson, type CausationMetadata, type CommandHandler, type DomainEvent, type Position, type StreamRevision } from '../../platform/eventstore';
+import {
+  positionToJson,
+  type CausationMetadata,
+  type CommandHandler,
+  type DomainEvent,
+  type Position,
+  type StreamRevision,
+} from '../../platform/eventstore';
 import { instanceOf, problemDetailsSchema, sendProblem, type ProblemDetails } from '../../platform/http';
 import type { Logger } from '../../platform/logger';
 import { IDEMPOTENCY_KEY_PATTERN, type CommandAnswer, type Execution, type IdempotencyStore } from './idempotency';
@@ -96,7 +103,10 @@ export async function runCommand<Command, Event extends DomainEvent, State>(
   command: Command,
   { metadata, execution }: { metadata: CausationMetadata; execution: Execution | undefined },
 ): Promise<Written> {
-  const { revision, position } = await handler.handle(stream, command, { metadata, ...(execution ? { idempotencyKey: execution.eventIdKey } : {}) });
+  const { revision, position } = await handler.handle(stream, command, {
+    metadata,
+    ...(execution ? { idempotencyKey: execution.eventIdKey } : {}),
+  });
   return { revision, position };
 }
 
@@ -109,7 +119,12 @@ export interface RespondOptions {
   execute: (execution: Execution | undefined) => Promise<CommandAnswer>;
 }
 
-export async function respond(request: FastifyRequest, reply: FastifyReply, deps: CommandDeps, { context, execute }: RespondOptions): Promise<FastifyReply> {
+export async function respond(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  deps: CommandDeps,
+  { context, execute }: RespondOptions,
+): Promise<FastifyReply> {
   const key = (request.headers as { 'idempotency-key'?: string })['idempotency-key'];
   if (key === undefined) {
     try {
@@ -121,7 +136,14 @@ export async function respond(request: FastifyRequest, reply: FastifyReply, deps
   const principal = principalOf(request).sub;
   const { answer, replayed } = await deps.idempotency.run(
     // Only a body the route reads is part of the request: a route without one (cancelling) ignores it.
-    { principal, key, method: request.method, route: request.routeOptions.url ?? request.url, params: request.params, body: request.routeOptions.schema?.body ? request.body : undefined },
+    {
+      principal,
+      key,
+      method: request.method,
+      route: request.routeOptions.url ?? request.url,
+      params: request.params,
+      body: request.routeOptions.schema?.body ? request.body : undefined,
+    },
     { correlationId: request.id, causationId: request.id },
     execute,
     (error) => {

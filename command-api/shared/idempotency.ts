@@ -124,7 +124,9 @@ export function idempotencyStream(principal: string, key: string): string {
 }
 
 export function fingerprintOf(request: Omit<IdempotentRequest, 'key'>): string {
-  return sha256(`${request.method} ${request.route}\n${request.principal}\n${canonicalJson({ params: request.params, body: request.body })}`);
+  return sha256(
+    `${request.method} ${request.route}\n${request.principal}\n${canonicalJson({ params: request.params, body: request.body })}`,
+  );
 }
 
 /**
@@ -257,15 +259,18 @@ export class IdempotencyStore {
       }
     };
     let inFlight = false;
-    const timer = setInterval(() => {
-      // One renewal at a time (each appends at the revision the previous left); a tick that finds
-      // one still in flight skips, rather than queueing renewals behind a slow append.
-      if (lost || inFlight) return;
-      inFlight = true;
-      renewing = renew().finally(() => {
-        inFlight = false;
-      });
-    }, this.settings.renewEveryMs ?? Math.max(1, Math.floor(this.settings.leaseMs / 4)));
+    const timer = setInterval(
+      () => {
+        // One renewal at a time (each appends at the revision the previous left); a tick that finds
+        // one still in flight skips, rather than queueing renewals behind a slow append.
+        if (lost || inFlight) return;
+        inFlight = true;
+        renewing = renew().finally(() => {
+          inFlight = false;
+        });
+      },
+      this.settings.renewEveryMs ?? Math.max(1, Math.floor(this.settings.leaseMs / 4)),
+    );
     timer.unref();
     return {
       async stop() {
@@ -276,7 +281,10 @@ export class IdempotencyStore {
     };
   }
 
-  private async claim({ stream, fingerprint, metadata }: KeyRecord, expectedRevision: StreamRevision): Promise<{ revision: bigint } | undefined> {
+  private async claim(
+    { stream, fingerprint, metadata }: KeyRecord,
+    expectedRevision: StreamRevision,
+  ): Promise<{ revision: bigint } | undefined> {
     try {
       const { nextExpectedRevision } = await appendEvents<RecordEvent>(
         this.options.client,

@@ -11,7 +11,13 @@ test('canonical JSON sorts keys at every level and keeps array order', () => {
   assert.is(canonicalJson(undefined), 'null');
 });
 
-const request = { principal: 'carla', method: 'POST', route: '/orders', params: {}, body: { lines: [{ sku: 'A', quantity: 1 }], paymentToken: 't' } };
+const request = {
+  principal: 'carla',
+  method: 'POST',
+  route: '/orders',
+  params: {},
+  body: { lines: [{ sku: 'A', quantity: 1 }], paymentToken: 't' },
+};
 
 test('a fingerprint ignores key order but not values, routes, methods or principals', () => {
   const fingerprint = fingerprintOf(request);
@@ -35,7 +41,12 @@ test('the record of a key is per principal, and its stream name is fixed-length'
 });
 
 test('metrics label a stream by its category', () => {
-  assert.equal(['inventory-SKU-1', 'order-3f2a', 'idempotency-ab', '$all'].map(streamCategory), ['inventory', 'order', 'idempotency', '$all']);
+  assert.equal(['inventory-SKU-1', 'order-3f2a', 'idempotency-ab', '$all'].map(streamCategory), [
+    'inventory',
+    'order',
+    'idempotency',
+    '$all',
+  ]);
 });
 
 test('coalesced reads: callers share a read that started after they asked, never an older one', async () => {

@@ -42,7 +42,12 @@ export async function startCommandApi(options: FixtureOptions = {}): Promise<Com
   const { emulator: given, settings = {}, ...appOptions } = options;
   const emulator = given ?? (await startEmulatorWithClient());
   const { logger, lines } = createCapturingLogger();
-  const app = await buildCommandApi({ client: emulator.client, config: { jwtSecret: TEST_JWT_SECRET, ...settings }, logger, ...appOptions });
+  const app = await buildCommandApi({
+    client: emulator.client,
+    config: { jwtSecret: TEST_JWT_SECRET, ...settings },
+    logger,
+    ...appOptions,
+  });
   const baseUrl = await listenOnEphemeralPort(app);
   return {
     baseUrl,
@@ -99,7 +104,9 @@ export async function storedRevisionAndPosition(client: EventStoreDBClient, stre
  */
 export function validCommandBodies(sku: string): Record<string, unknown> {
   return {
-    'POST /products': fc.nat({ max: 1_000_000 }).map((n) => ({ sku: `${sku}-N${n}`, name: 'Fuzz cap', price: { amount: 1250, currency: 'EUR' } })),
+    'POST /products': fc
+      .nat({ max: 1_000_000 })
+      .map((n) => ({ sku: `${sku}-N${n}`, name: 'Fuzz cap', price: { amount: 1250, currency: 'EUR' } })),
     'PUT /products/:sku/price': { price: { amount: 990, currency: 'EUR' } },
     'POST /products/:sku/stock': { quantity: 5 },
     'POST /orders': { lines: [{ sku, quantity: 1 }], paymentToken: 'tok_ok' },

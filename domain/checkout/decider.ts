@@ -65,7 +65,11 @@ export type CheckoutCommand =
   | { readonly type: 'RecordStepOutcome'; readonly data: { readonly outcome: StepOutcome; readonly now: string } }
   | {
       readonly type: 'RecordCompensationOutcome';
-      readonly data: { readonly compensation: Compensation; readonly result: { ok: true; note?: string } | { ok: false; error: string }; readonly now: string };
+      readonly data: {
+        readonly compensation: Compensation;
+        readonly result: { ok: true; note?: string } | { ok: false; error: string };
+        readonly now: string;
+      };
     }
   | { readonly type: 'RequestCancellation'; readonly data: { readonly now: string } }
   | { readonly type: 'FireDeadline'; readonly data: { readonly deadline: DeadlineName; readonly now: string } };
@@ -146,7 +150,9 @@ export function decide(command: CheckoutCommand, state: CheckoutState): Checkout
       if (state.status !== 'compensating' || next.kind !== 'compensate' || !sameCompensation(next.compensation, compensation)) return [];
       const { orderId } = state;
       if (!result.ok) {
-        return [{ type: 'CompensationFailed', data: { orderId, compensation, attempt: next.failures + 1, error: result.error, failedAt: now } }];
+        return [
+          { type: 'CompensationFailed', data: { orderId, compensation, attempt: next.failures + 1, error: result.error, failedAt: now } },
+        ];
       }
       const completed: CheckoutEvent = {
         type: 'CompensationCompleted',
@@ -197,7 +203,8 @@ function recordStepOutcome(state: CheckoutState, outcome: StepOutcome, now: stri
     case 'reserve_stock': {
       const { sku } = outcome;
       const quantity = (state.step as Extract<Step, { kind: 'reserve_stock' }>).quantity;
-      if (outcome.result === 'reserved') return andThen(state, [{ type: 'StockReservedForLine', data: { orderId, sku, quantity, reservedAt: now } }], now);
+      if (outcome.result === 'reserved')
+        return andThen(state, [{ type: 'StockReservedForLine', data: { orderId, sku, quantity, reservedAt: now } }], now);
       return [
         { type: 'StockReservationRejectedForLine', data: { orderId, sku, quantity, available: outcome.available, rejectedAt: now } },
         ...stop({ reason: 'out_of_stock', sku }),
@@ -205,16 +212,30 @@ function recordStepOutcome(state: CheckoutState, outcome: StepOutcome, now: stri
     }
     case 'authorize_payment':
       if (outcome.result === 'approved') {
-        return andThen(state, [{ type: 'PaymentAuthorizationApproved', data: { orderId, providerReference: outcome.providerReference, approvedAt: now } }], now);
+        return andThen(
+          state,
+          [{ type: 'PaymentAuthorizationApproved', data: { orderId, providerReference: outcome.providerReference, approvedAt: now } }],
+          now,
+        );
       }
-      return [{ type: 'PaymentAuthorizationDeclined', data: { orderId, reason: outcome.reason, declinedAt: now } }, ...stop({ reason: 'payment_declined' })];
+      return [
+        { type: 'PaymentAuthorizationDeclined', data: { orderId, reason: outcome.reason, declinedAt: now } },
+        ...stop({ reason: 'payment_declined' }),
+      ];
     case 'capture_payment':
-      if (outcome.result === 'captured') return andThen(state, [{ type: 'PaymentCaptureCompleted', data: { orderId, capturedAt: now } }], now);
-      return [{ type: 'PaymentCaptureRefused', data: { orderId, reason: outcome.reason, refusedAt: now } }, ...stop({ reason: 'payment_declined' })];
+      if (outcome.result === 'captured')
+        return andThen(state, [{ type: 'PaymentCaptureCompleted', data: { orderId, capturedAt: now } }], now);
+      return [
+        { type: 'PaymentCaptureRefused', data: { orderId, reason: outcome.reason, refusedAt: now } },
+        ...stop({ reason: 'payment_declined' }),
+      ];
     case 'confirm_order':
       if (outcome.result === 'confirmed') return [{ type: 'CheckoutCompleted', data: { orderId, completedAt: now } }];
       // The order refuses confirmation only when the customer asked to cancel it meanwhile.
-      return [{ type: 'OrderConfirmationRefused', data: { orderId, code: outcome.code, refusedAt: now } }, ...stop({ reason: 'customer_request' })];
+      return [
+        { type: 'OrderConfirmationRefused', data: { orderId, code: outcome.code, refusedAt: now } },
+        ...stop({ reason: 'customer_request' }),
+      ];
   }
 }
 
@@ -238,7 +259,13 @@ function andThen(state: CheckoutState, events: CheckoutEvent[], now: string): Ch
         ...events,
         {
           type: 'PaymentAuthorizationStarted',
-          data: { orderId, amount: after.total, idempotencyKey: `${orderId}/authorize`, paymentDeadline: plus(now, after.paymentDeadlineMs), startedAt: now },
+          data: {
+            orderId,
+            amount: after.total,
+            idempotencyKey: `${orderId}/authorize`,
+            paymentDeadline: plus(now, after.paymentDeadlineMs),
+            startedAt: now,
+          },
         },
       ];
     case 'approved':
@@ -260,7 +287,8 @@ export function nextAction(state: CheckoutState): NextAction {
   if (state.step && (state.step.kind === 'reserve_stock' || state.step.kind === 'confirm_order')) return { kind: 'step', step: state.step };
   for (let index = state.compensations.length - 1; index >= 0; index--) {
     const registered = state.compensations[index]!;
-    if (!registered.done) return { kind: 'compensate', compensation: registered.compensation, failures: registered.failures, why: state.why };
+    if (!registered.done)
+      return { kind: 'compensate', compensation: registered.compensation, failures: registered.failures, why: state.why };
   }
   return { kind: 'none' };
 }
@@ -314,11 +342,21 @@ export function evolve(state: CheckoutState, event: CheckoutEvent): CheckoutStat
     case 'PaymentAuthorizationDeclined':
       return { ...state, step: undefined, payment: 'declined', compensations: discharge(state.compensations, { kind: 'void_payment' }) };
     case 'PaymentCaptureStarted':
-      return { ...state, compensations: [...state.compensations, registration({ kind: 'refund_payment' })], step: { kind: 'capture_payment' }, payment: 'capturing' };
+      return {
+        ...state,
+        compensations: [...state.compensations, registration({ kind: 'refund_payment' })],
+        step: { kind: 'capture_payment' },
+        payment: 'capturing',
+      };
     case 'PaymentCaptureCompleted':
       return { ...state, step: undefined, payment: 'captured' };
     case 'PaymentCaptureRefused':
-      return { ...state, step: undefined, payment: 'capture_refused', compensations: discharge(state.compensations, { kind: 'refund_payment' }) };
+      return {
+        ...state,
+        step: undefined,
+        payment: 'capture_refused',
+        compensations: discharge(state.compensations, { kind: 'refund_payment' }),
+      };
     case 'OrderConfirmationRequested':
       return { ...state, step: { kind: 'confirm_order' } };
     case 'OrderConfirmationRefused':
@@ -330,7 +368,10 @@ export function evolve(state: CheckoutState, event: CheckoutEvent): CheckoutStat
     case 'CompensationCompleted':
       return { ...state, compensations: discharge(state.compensations, event.data.compensation) };
     case 'CompensationFailed':
-      return { ...state, compensations: update(state.compensations, event.data.compensation, (each) => ({ ...each, failures: each.failures + 1 })) };
+      return {
+        ...state,
+        compensations: update(state.compensations, event.data.compensation, (each) => ({ ...each, failures: each.failures + 1 })),
+      };
     case 'CheckoutCompleted':
       return { ...state, status: 'completed', step: undefined };
     case 'CheckoutCompensated':

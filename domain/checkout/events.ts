@@ -64,7 +64,10 @@ export const checkoutEvents = {
     schemaVersion: 1,
     data: z.object({ orderId: OrderId, amount: Money, idempotencyKey: z.string().min(1), paymentDeadline: at, startedAt: at }),
   },
-  PaymentAuthorizationApproved: { schemaVersion: 1, data: z.object({ orderId: OrderId, providerReference: z.string().min(1), approvedAt: at }) },
+  PaymentAuthorizationApproved: {
+    schemaVersion: 1,
+    data: z.object({ orderId: OrderId, providerReference: z.string().min(1), approvedAt: at }),
+  },
   PaymentAuthorizationDeclined: { schemaVersion: 1, data: z.object({ orderId: OrderId, reason: z.string().min(1), declinedAt: at }) },
   /** Registers the compensation `refund_payment`. */
   PaymentCaptureStarted: { schemaVersion: 1, data: z.object({ orderId: OrderId, idempotencyKey: z.string().min(1), startedAt: at }) },

@@ -178,7 +178,6 @@ function registered(state: InventoryState, sku: Sku): Product {
   return state;
 }
 
-
 function settle(product: Product, orderId: OrderId, outcome: 'rejected' | 'released' | 'committed') {
   return product.settledOrders.set(orderId, outcome);
 }

@@ -47,7 +47,8 @@ export function decide(command: PaymentCommand, state: PaymentState): PaymentEve
     case 'AuthorizePayment': {
       if (state.status === 'none') return [{ type: 'PaymentAuthorized', data }];
       // A late answer after the deadline: the saga has given up on it and voids it instead.
-      if (state.status === 'timed_out') throw new DomainError('payment_already_processed', `the payment for order ${data.orderId} timed out`);
+      if (state.status === 'timed_out')
+        throw new DomainError('payment_already_processed', `the payment for order ${data.orderId} timed out`);
       const sameAuthorization =
         state.status !== 'declined' &&
         state.providerReference === data.providerReference &&
@@ -68,7 +69,9 @@ export function decide(command: PaymentCommand, state: PaymentState): PaymentEve
       if (state.status === 'voided') throw new DomainError('payment_voided', `the payment for order ${data.orderId} was voided`);
       if (state.status !== 'authorized') throw notAuthorized(data.orderId);
       const { amount, currency, providerReference } = state;
-      return [{ type: 'PaymentCaptured', data: { orderId: data.orderId, amount, currency, providerReference, capturedAt: data.capturedAt } }];
+      return [
+        { type: 'PaymentCaptured', data: { orderId: data.orderId, amount, currency, providerReference, capturedAt: data.capturedAt } },
+      ];
     }
 
     case 'VoidPayment': {
@@ -76,14 +79,18 @@ export function decide(command: PaymentCommand, state: PaymentState): PaymentEve
       if (state.status === 'timed_out') {
         // Nothing was authorized (the provider named no authorization), or it is already voided.
         if (state.voidedReference !== undefined || data.providerReference === undefined) return [];
-        return [{ type: 'PaymentVoided', data: { orderId: data.orderId, providerReference: data.providerReference, voidedAt: data.voidedAt } }];
+        return [
+          { type: 'PaymentVoided', data: { orderId: data.orderId, providerReference: data.providerReference, voidedAt: data.voidedAt } },
+        ];
       }
       // Captured money has left the customer's card: it comes back by refund, not void.
       if (state.status === 'captured' || state.status === 'refunded') {
         throw new DomainError('payment_already_captured', `the payment for order ${data.orderId} was captured; refund it instead`);
       }
       if (state.status !== 'authorized') throw notAuthorized(data.orderId);
-      return [{ type: 'PaymentVoided', data: { orderId: data.orderId, providerReference: state.providerReference, voidedAt: data.voidedAt } }];
+      return [
+        { type: 'PaymentVoided', data: { orderId: data.orderId, providerReference: state.providerReference, voidedAt: data.voidedAt } },
+      ];
     }
 
     case 'RefundPayment': {
@@ -93,7 +100,9 @@ export function decide(command: PaymentCommand, state: PaymentState): PaymentEve
         throw new DomainError('payment_not_captured', `the payment for order ${data.orderId} is ${state.status}, not captured`);
       }
       const { amount, currency, providerReference } = state;
-      return [{ type: 'PaymentRefunded', data: { orderId: data.orderId, amount, currency, providerReference, refundedAt: data.refundedAt } }];
+      return [
+        { type: 'PaymentRefunded', data: { orderId: data.orderId, amount, currency, providerReference, refundedAt: data.refundedAt } },
+      ];
     }
 
     case 'RecordPaymentTimedOut': {

@@ -15,7 +15,10 @@ export interface Decider<Command, Event extends DomainEvent, State> {
 }
 
 /** The state after these events: what the command API does after reading a stream. */
-export function stateFrom<Command, Event extends DomainEvent, State>(decider: Decider<Command, Event, State>, events: Iterable<Event>): State {
+export function stateFrom<Command, Event extends DomainEvent, State>(
+  decider: Decider<Command, Event, State>,
+  events: Iterable<Event>,
+): State {
   let state = decider.initialState();
   for (const event of events) state = decider.evolve(state, event);
   return state;

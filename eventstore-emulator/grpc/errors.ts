@@ -33,7 +33,12 @@ export const errors = {
   streamDeleted: (stream: string) =>
     rpcError(Status.FAILED_PRECONDITION, `Event stream '${stream}' is deleted.`, { exception: 'stream-deleted', 'stream-name': stream }),
 
-  wrongExpectedVersion: (op: 'Append' | 'Delete', stream: string, expected: 'any' | 'no_stream' | 'stream_exists' | bigint, current: bigint) =>
+  wrongExpectedVersion: (
+    op: 'Append' | 'Delete',
+    stream: string,
+    expected: 'any' | 'no_stream' | 'stream_exists' | bigint,
+    current: bigint,
+  ) =>
     rpcError(
       Status.FAILED_PRECONDITION,
       `${op} failed due to WrongExpectedVersion. Stream: ${stream}, Expected version: ${expectedVersionNumber(expected)}, Actual version: ${current}`,
@@ -47,7 +52,10 @@ export const errors = {
     ),
 
   maximumAppendSizeExceeded: (max: number) =>
-    rpcError(Status.INVALID_ARGUMENT, `Maximum Append Size of ${max} Exceeded.`, { exception: 'maximum-append-size-exceeded', 'maximum-append-size': String(max) }),
+    rpcError(Status.INVALID_ARGUMENT, `Maximum Append Size of ${max} Exceeded.`, {
+      exception: 'maximum-append-size-exceeded',
+      'maximum-append-size': String(max),
+    }),
 
   missingRequiredMetadata: (property: string) =>
     rpcError(Status.INVALID_ARGUMENT, `Required Metadata Property '${property}' is missing`, {

@@ -36,4 +36,3 @@ export function filterFromExpression(target: RecordFilter['target'], expression:
     prefixes: expression?.getPrefixList() ?? [],
   };
 }
-

@@ -16,4 +16,17 @@ import anyPb from 'google-protobuf/google/protobuf/any_pb';
 import emptyPb from 'google-protobuf/google/protobuf/empty_pb';
 import timestampPb from 'google-protobuf/google/protobuf/timestamp_pb';
 
-export { streamsGrpc, streams, persistentGrpc, persistent, serverFeaturesGrpc, serverFeatures, shared, status, code, anyPb, emptyPb, timestampPb };
+export {
+  streamsGrpc,
+  streams,
+  persistentGrpc,
+  persistent,
+  serverFeaturesGrpc,
+  serverFeatures,
+  shared,
+  status,
+  code,
+  anyPb,
+  emptyPb,
+  timestampPb,
+};

@@ -24,7 +24,10 @@ const METHODS: ReadonlyArray<readonly [service: string, method: string, features
 
 export function serverFeaturesService(context: EmulatorContext): UntypedServiceImplementation {
   return {
-    getSupportedMethods(_call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<InstanceType<typeof serverFeatures.SupportedMethods>>) {
+    getSupportedMethods(
+      _call: ServerUnaryCall<unknown, unknown>,
+      callback: sendUnaryData<InstanceType<typeof serverFeatures.SupportedMethods>>,
+    ) {
       const response = new serverFeatures.SupportedMethods();
       response.setEventStoreServerVersion(context.serverVersion);
       for (const [service, method, features] of METHODS) {

@@ -28,16 +28,11 @@ export type AppendOutcome =
   | { kind: 'bad-request'; message: string };
 
 export type DeleteOutcome =
-  | { kind: 'success'; position: bigint }
-  | { kind: 'wrong-expected-version'; currentRevision: bigint }
-  | { kind: 'stream-deleted' };
+  { kind: 'success'; position: bigint } | { kind: 'wrong-expected-version'; currentRevision: bigint } | { kind: 'stream-deleted' };
 
 export type StreamStatus = 'absent' | 'live' | 'soft-deleted' | 'tombstoned';
 
-export type ReadStreamOutcome =
-  | { kind: 'not-found' }
-  | { kind: 'deleted' }
-  | { kind: 'ok'; revisions: Iterable<LogRecord> };
+export type ReadStreamOutcome = { kind: 'not-found' } | { kind: 'deleted' } | { kind: 'ok'; revisions: Iterable<LogRecord> };
 
 export type Direction = 'forwards' | 'backwards';
 
@@ -125,14 +120,19 @@ export class EventLog {
     if (size > this.maxAppendSize) return { kind: 'too-large', maxAppendSize: this.maxAppendSize };
 
     const facts = this.facts(streamName);
-    const decision = checkCommit(facts, expected, events.map((event) => event.id));
+    const decision = checkCommit(
+      facts,
+      expected,
+      events.map((event) => event.id),
+    );
     switch (decision.kind) {
       case 'stream-deleted':
         return decision;
       case 'wrong-expected-version':
         return { kind: 'wrong-expected-version', currentRevision: facts.current };
       case 'idempotent': {
-        const position = this.streamRecord(streamName, decision.lastRevision)?.position ?? (events.length === 0 ? this.lastPosition : undefined);
+        const position =
+          this.streamRecord(streamName, decision.lastRevision)?.position ?? (events.length === 0 ? this.lastPosition : undefined);
         if (events.length === 0 && facts.softDeleted) {
           // An empty append that passes the check is still a write on the server, so it recreates
           // a soft-deleted stream: the stream exists again, with nothing visible.
@@ -157,7 +157,12 @@ export class EventLog {
           // stay hidden while the stream exists again.
           this.write([this.metadataRecord(undeleted, recreatedMetadata(this.limitsOf(undeleted), this.currentRevision(undeleted) + 1n))]);
         }
-        return { kind: 'success', currentRevision: facts.current + BigInt(events.length), position: written[events.length - 1]!.position, written: true };
+        return {
+          kind: 'success',
+          currentRevision: facts.current + BigInt(events.length),
+          position: written[events.length - 1]!.position,
+          written: true,
+        };
       }
     }
   }
@@ -184,7 +189,13 @@ export class EventLog {
       {
         streamName,
         revision: TOMBSTONE_REVISION,
-        event: { id: randomUUID(), type: SYSTEM_EVENT_TYPES.streamDeleted, isJson: false, data: new Uint8Array(), metadata: new Uint8Array() },
+        event: {
+          id: randomUUID(),
+          type: SYSTEM_EVENT_TYPES.streamDeleted,
+          isJson: false,
+          data: new Uint8Array(),
+          metadata: new Uint8Array(),
+        },
       },
     ]);
     return { kind: 'success', position: record!.position };
@@ -193,7 +204,8 @@ export class EventLog {
   /** Loads records read back from durable storage, in log order, without re-checking or re-storing them. */
   restore(records: Iterable<LogRecord>): void {
     for (const record of records) {
-      if (record.index !== this.records.length) throw new Error(`Restored record ${record.index} out of order (expected ${this.records.length}).`);
+      if (record.index !== this.records.length)
+        throw new Error(`Restored record ${record.index} out of order (expected ${this.records.length}).`);
       this.index(record);
     }
   }

@@ -18,10 +18,7 @@ export interface StreamFacts {
 }
 
 export type CommitDecision =
-  | { kind: 'write' }
-  | { kind: 'idempotent'; lastRevision: bigint }
-  | { kind: 'wrong-expected-version' }
-  | { kind: 'stream-deleted' };
+  { kind: 'write' } | { kind: 'idempotent'; lastRevision: bigint } | { kind: 'wrong-expected-version' } | { kind: 'stream-deleted' };
 
 const WRITE: CommitDecision = { kind: 'write' };
 const WEV: CommitDecision = { kind: 'wrong-expected-version' };

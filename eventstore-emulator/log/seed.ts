@@ -26,7 +26,11 @@ export function seedSystemRecords(log: EventLog, { firstStart }: { firstStart: b
   if (!firstStart) return;
   for (const login of ['admin', 'ops']) {
     log.append(`$user-${login}`, 'no_stream', [
-      systemEvent('$UserCreated', { loginName: login, fullName: login === 'admin' ? 'Event Store Administrator' : 'Event Store Operations', groups: [`$${login}s`] }),
+      systemEvent('$UserCreated', {
+        loginName: login,
+        fullName: login === 'admin' ? 'Event Store Administrator' : 'Event Store Operations',
+        groups: [`$${login}s`],
+      }),
     ]);
   }
   log.append('$users', 'any', [systemEvent('$User', 'admin'), systemEvent('$User', 'ops')]);

@@ -17,7 +17,14 @@ function freshDirectory(): string {
 }
 
 function event(overrides: Partial<ProposedEvent> = {}): ProposedEvent {
-  return { id: randomUUID(), type: 'ItemAdded', isJson: true, data: Buffer.from('{"sku":"A-1"}'), metadata: new Uint8Array(), ...overrides };
+  return {
+    id: randomUUID(),
+    type: 'ItemAdded',
+    isJson: true,
+    data: Buffer.from('{"sku":"A-1"}'),
+    metadata: new Uint8Array(),
+    ...overrides,
+  };
 }
 
 interface Session {
@@ -100,8 +107,16 @@ test('ids that are not canonical UUIDs are kept verbatim', () => {
   const directory = freshDirectory();
   const { opened } = open(directory);
   const record: LogRecord = {
-    index: 0, position: 100n, streamName: 's', revision: 0n, id: 'NOT-A-UUID', type: 't', isJson: false,
-    data: new Uint8Array(), metadata: new Uint8Array(), created: -5n,
+    index: 0,
+    position: 100n,
+    streamName: 's',
+    revision: 0n,
+    id: 'NOT-A-UUID',
+    type: 't',
+    isJson: false,
+    data: new Uint8Array(),
+    metadata: new Uint8Array(),
+    created: -5n,
   };
   opened.storage.write([record]);
   opened.close();
@@ -213,7 +228,10 @@ test('a file that is not an emulator log is refused', () => {
 test('a second open of a locked directory is refused until the first closes', () => {
   const directory = freshDirectory();
   const first = openFileStorage(directory);
-  assert.throws(() => openFileStorage(directory), (error: unknown) => error instanceof DirectoryLockedError && /in use by another emulator/.test(error.message));
+  assert.throws(
+    () => openFileStorage(directory),
+    (error: unknown) => error instanceof DirectoryLockedError && /in use by another emulator/.test(error.message),
+  );
   first.close();
   openFileStorage(directory).close();
 });

@@ -67,7 +67,8 @@ class AppendOnlyLogFile implements LogFile {
     if (records.length === 0) return;
     if (this.closed) throw new Error('event log file is closed');
     if (this.broken) throw new Error(`event log file unusable after an earlier failed write: ${this.broken.message}`);
-    if (records[0]!.index !== this.nextIndex) throw new Error(`append of record ${records[0]!.index} where record ${this.nextIndex} was due`);
+    if (records[0]!.index !== this.nextIndex)
+      throw new Error(`append of record ${records[0]!.index} where record ${this.nextIndex} was due`);
     const bytes = encodeBatch(records);
     try {
       writeFully(this.fd, bytes, this.size);
@@ -100,7 +101,7 @@ class AppendOnlyLogFile implements LogFile {
 }
 
 function writeFully(fd: number, bytes: Buffer, position: number): void {
-  for (let written = 0; written < bytes.length; ) {
+  for (let written = 0; written < bytes.length;) {
     written += writeSync(fd, bytes, written, bytes.length - written, position + written);
   }
 }

@@ -29,10 +29,14 @@ export function encodedRecordSize(record: LogRecord): number {
   return (
     FIXED_BYTES +
     idBytes +
-    4 + Buffer.byteLength(record.streamName) +
-    4 + Buffer.byteLength(record.type) +
-    4 + record.data.length +
-    4 + record.metadata.length
+    4 +
+    Buffer.byteLength(record.streamName) +
+    4 +
+    Buffer.byteLength(record.type) +
+    4 +
+    record.data.length +
+    4 +
+    record.metadata.length
   );
 }
 

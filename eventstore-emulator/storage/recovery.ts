@@ -68,7 +68,8 @@ function readFrameAt(window: FileWindow, offset: number): FrameCheck {
   const header = readHeader(window.bytes(offset, Math.min(FRAME_HEADER_BYTES, window.fileSize - offset)));
   if (!header.ok) return header;
   const length = FRAME_HEADER_BYTES + header.payloadLength;
-  if (offset + length > window.fileSize) return { ok: false, reason: `file ends inside a frame (${length} bytes due, ${window.fileSize - offset} left)` };
+  if (offset + length > window.fileSize)
+    return { ok: false, reason: `file ends inside a frame (${length} bytes due, ${window.fileSize - offset} left)` };
   return decodeFrame(window.bytes(offset, length));
 }
 
@@ -87,7 +88,8 @@ function findFrameOfAnotherBatch(window: FileWindow, from: number, batchStart: n
     }
     const candidate = position + hit;
     const read = readFrameAt(window, candidate);
-    if (read.ok && read.frame.record.index - read.frame.batchIndex !== batchStart) return { offset: candidate, index: read.frame.record.index };
+    if (read.ok && read.frame.record.index - read.frame.batchIndex !== batchStart)
+      return { offset: candidate, index: read.frame.record.index };
     position = candidate + 1;
   }
   return undefined;

@@ -1,5 +1,9 @@
 /** Helpers shared by the persistent-subscription integration tests. */
-import type { PersistentSubscriptionToAll, PersistentSubscriptionToStream, PersistentSubscriptionToStreamResolvedEvent } from '@eventstore/db-client';
+import type {
+  PersistentSubscriptionToAll,
+  PersistentSubscriptionToStream,
+  PersistentSubscriptionToStreamResolvedEvent,
+} from '@eventstore/db-client';
 
 export type AnyPersistentSubscription = PersistentSubscriptionToStream | PersistentSubscriptionToAll;
 

@@ -3,10 +3,7 @@ import type { ResolvedEvent } from '@eventstore/db-client';
 
 /** What a subscription emitted, in order: its control signals, events and error. */
 export type SubscriptionEntry =
-  | { kind: 'confirmation' }
-  | { kind: 'caughtUp' }
-  | { kind: 'event'; resolved: ResolvedEvent }
-  | { kind: 'error'; error: Error };
+  { kind: 'confirmation' } | { kind: 'caughtUp' } | { kind: 'event'; resolved: ResolvedEvent } | { kind: 'error'; error: Error };
 
 interface SubscriptionLike {
   on(event: 'data', listener: (resolved: ResolvedEvent) => void): unknown;
@@ -43,7 +40,8 @@ export class SubscriptionRecorder {
   /** The timeline as short labels: `confirmation`, `caughtUp`, `{type}@{revision}`, `error:{class}`. */
   labels(): string[] {
     return this.entries.map((entry) => {
-      if (entry.kind === 'event') return `${entry.resolved.event?.type ?? entry.resolved.link?.type}@${entry.resolved.event?.revision ?? entry.resolved.link?.revision}`;
+      if (entry.kind === 'event')
+        return `${entry.resolved.event?.type ?? entry.resolved.link?.type}@${entry.resolved.event?.revision ?? entry.resolved.link?.revision}`;
       if (entry.kind === 'error') return `error:${entry.error.constructor.name}`;
       return entry.kind;
     });

@@ -37,20 +37,36 @@ export function claimAt(payload: JWTPayload, path: string): unknown {
  * are two: someone who holds both acts as admin, who sees everything a customer would.
  */
 export function roleFrom(value: unknown): Role | undefined {
-  const held = typeof value === 'string' ? [value] : Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
+  const held =
+    typeof value === 'string' ? [value] : Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
   return [...roles].reverse().find((role) => held.includes(role));
 }
 
-export function checkClaims(payload: JWTPayload, { rolesClaim, maxLifetimeSeconds = DEFAULT_MAX_LIFETIME_SECONDS, now = Math.floor(Date.now() / 1000) }: ClaimRules): VerifyResult {
+export function checkClaims(
+  payload: JWTPayload,
+  { rolesClaim, maxLifetimeSeconds = DEFAULT_MAX_LIFETIME_SECONDS, now = Math.floor(Date.now() / 1000) }: ClaimRules,
+): VerifyResult {
   if (!isAcceptableSubject(payload.sub)) return { ok: false, reason: 'invalid_token', detail: SUBJECT_RULE };
   const { exp, iat } = payload;
   if (typeof exp !== 'number') return { ok: false, reason: 'invalid_token', detail: 'The token has no exp claim' };
-  if (iat !== undefined && (typeof iat !== 'number' || !Number.isFinite(iat))) return { ok: false, reason: 'invalid_token', detail: "The token's iat claim is not a time" };
-  if (iat !== undefined && iat > now + CLOCK_TOLERANCE_SECONDS) return { ok: false, reason: 'invalid_token', detail: 'The token claims to be issued in the future (iat)' };
+  if (iat !== undefined && (typeof iat !== 'number' || !Number.isFinite(iat)))
+    return { ok: false, reason: 'invalid_token', detail: "The token's iat claim is not a time" };
+  if (iat !== undefined && iat > now + CLOCK_TOLERANCE_SECONDS)
+    return { ok: false, reason: 'invalid_token', detail: 'The token claims to be issued in the future (iat)' };
   // Without `iat`, what is left of it counts: no token is accepted for longer than the maximum.
   const lifetime = exp - (iat ?? now);
-  if (lifetime > maxLifetimeSeconds) return { ok: false, reason: 'invalid_token', detail: `The token's lifetime (exp - iat) is over the ${maxLifetimeSeconds} s this service accepts` };
+  if (lifetime > maxLifetimeSeconds)
+    return {
+      ok: false,
+      reason: 'invalid_token',
+      detail: `The token's lifetime (exp - iat) is over the ${maxLifetimeSeconds} s this service accepts`,
+    };
   const role = roleFrom(claimAt(payload, rolesClaim));
-  if (!role) return { ok: false, reason: 'no_role', detail: `The token grants none of the shop's roles (${roles.join(', ')}) in its ${rolesClaim} claim` };
+  if (!role)
+    return {
+      ok: false,
+      reason: 'no_role',
+      detail: `The token grants none of the shop's roles (${roles.join(', ')}) in its ${rolesClaim} claim`,
+    };
   return { ok: true, principal: { sub: payload.sub, role } };
 }

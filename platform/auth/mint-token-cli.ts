@@ -31,7 +31,12 @@ if (!values.sub) fail('missing --sub');
 if (!roles.includes(values.role as Role)) fail(`--role must be one of ${roles.join(', ')}`);
 
 // No JWT_SECRET: the secret of the `npm start` running in this directory, when it generated one.
-const running = withRunningSystem(process.env, ['JWT_SECRET'], (system) => ({ JWT_SECRET: runningSystemJwtSecret(system) }), (line) => process.stderr.write(`${line}\n`));
+const running = withRunningSystem(
+  process.env,
+  ['JWT_SECRET'],
+  (system) => ({ JWT_SECRET: runningSystemJwtSecret(system) }),
+  (line) => process.stderr.write(`${line}\n`),
+);
 if (running.missing.length > 0 && !running.env.JWT_SECRET) {
   process.stderr.write(
     running.system
@@ -42,7 +47,12 @@ if (running.missing.length > 0 && !running.env.JWT_SECRET) {
 }
 const { JWT_SECRET } = loadConfigOrExit(z.object({ JWT_SECRET: jwtSecret }), running.env);
 try {
-  const token = await mintToken({ sub: values.sub, role: values.role as Role, secret: JWT_SECRET, expiresIn: values['expires-in'] ?? '1h' });
+  const token = await mintToken({
+    sub: values.sub,
+    role: values.role as Role,
+    secret: JWT_SECRET,
+    expiresIn: values['expires-in'] ?? '1h',
+  });
   process.stdout.write(`${token}\n`);
 } catch (error) {
   fail((error as Error).message);

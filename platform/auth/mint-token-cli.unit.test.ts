@@ -11,7 +11,11 @@ const cli = new URL('./mint-token-cli.ts', import.meta.url).pathname;
 
 function run(args: string[], env: Record<string, string>) {
   const { JWT_SECRET: _, ...inherited } = process.env;
-  const result = spawnSync(process.execPath, ['--import', 'tsx', cli, ...args], { env: { ...inherited, ...env }, encoding: 'utf8', timeout: 30_000 });
+  const result = spawnSync(process.execPath, ['--import', 'tsx', cli, ...args], {
+    env: { ...inherited, ...env },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -30,7 +34,10 @@ test('without JWT_SECRET and without a running npm start it says what to start o
     const { code, stdout, stderr } = run(['--sub', 'alice', '--role', 'admin'], { CHECKOUT_DATA_DIR: empty });
     assert.is(code, 1);
     assert.is(stdout, '');
-    assert.is(stderr, `no running \`npm start\` found in ${empty} and JWT_SECRET not set: start the checkout with \`npm start\` (in this directory, or set CHECKOUT_DATA_DIR to its data directory), or set JWT_SECRET\n`);
+    assert.is(
+      stderr,
+      `no running \`npm start\` found in ${empty} and JWT_SECRET not set: start the checkout with \`npm start\` (in this directory, or set CHECKOUT_DATA_DIR to its data directory), or set JWT_SECRET\n`,
+    );
   } finally {
     rmSync(empty, { recursive: true, force: true });
   }

@@ -50,7 +50,10 @@ test('RS256 and ES256 tokens of the provider are accepted; roles come from the `
   const admin = await get('/admin/report', await provider.issue({ sub: 'root', roles: ['offline_access', 'admin'], key: ec() }));
   assert.equal(admin, { status: 200, body: { by: 'root' } });
   // Holding both roles is acting as admin.
-  assert.equal((await get('/my/orders', await provider.issue({ sub: 'both', roles: ['customer', 'admin'] }))).body, { sub: 'both', role: 'admin' });
+  assert.equal((await get('/my/orders', await provider.issue({ sub: 'both', roles: ['customer', 'admin'] }))).body, {
+    sub: 'both',
+    role: 'admin',
+  });
 });
 
 test('a token whose issuer, audience, expiry, issue time or lifetime is wrong â†’ 401 naming the claim', async () => {
@@ -72,7 +75,10 @@ test('a token whose issuer, audience, expiry, issue time or lifetime is wrong â†
   const expired = await get('/my/orders', await provider.issue({ sub: 'eve', roles: ['customer'], iat: now() - 600, exp: now() - 300 }));
   assert.equal([expired.status, expired.body.reason], [401, 'expired_token']);
   // The maximum itself is fine.
-  assert.is((await get('/my/orders', await provider.issue({ sub: 'ok', roles: ['customer'], iat: now(), exp: now() + MAX_LIFETIME }))).status, 200);
+  assert.is(
+    (await get('/my/orders', await provider.issue({ sub: 'ok', roles: ['customer'], iat: now(), exp: now() + MAX_LIFETIME }))).status,
+    200,
+  );
 });
 
 test('alg "none", and HS256 "signed" with the public key (algorithm confusion) â†’ 401', async () => {
@@ -80,7 +86,10 @@ test('alg "none", and HS256 "signed" with the public key (algorithm confusion) â
   assert.is((await get('/admin/report', unsignedToken(claims))).status, 401);
   const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
   const publicJwk = JSON.stringify(rsa().publicJwk);
-  for (const header of [{ alg: 'HS256', typ: 'JWT' }, { alg: 'HS256', typ: 'JWT', kid: rsa().kid }]) {
+  for (const header of [
+    { alg: 'HS256', typ: 'JWT' },
+    { alg: 'HS256', typ: 'JWT', kid: rsa().kid },
+  ]) {
     const input = `${part(header)}.${part(claims)}`;
     const forged = `${input}.${createHmac('sha256', publicJwk).update(input).digest('base64url')}`;
     const response = await get('/admin/report', forged);

@@ -42,7 +42,12 @@ export class IdentityProviderUnavailable extends Error {
 // Errors about the token are jose's subclasses; the base class, a timeout, an invalid key set or
 // a non-jose error (fetch failed) are about reaching the provider.
 function isProviderTrouble(error: unknown): boolean {
-  return !(error instanceof errors.JOSEError) || error.constructor === errors.JOSEError || error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid;
+  return (
+    !(error instanceof errors.JOSEError) ||
+    error.constructor === errors.JOSEError ||
+    error instanceof errors.JWKSTimeout ||
+    error instanceof errors.JWKSInvalid
+  );
 }
 
 /** `<issuer>/.well-known/openid-configuration` (OpenID Connect Discovery 1.0 §4). */
@@ -62,12 +67,18 @@ async function discoverJwksUrl(issuer: string, timeoutMs: number): Promise<URL> 
 
 export function oidcVerifier(options: OidcOptions): TokenVerifier {
   const { issuer, audience, rolesClaim = 'roles', maxLifetimeSeconds, timeoutMs = 5000 } = options;
-  const remoteOptions = { timeoutDuration: timeoutMs, ...(options.cacheMaxAgeMs ? { cacheMaxAge: options.cacheMaxAgeMs } : {}), ...(options.cooldownMs !== undefined ? { cooldownDuration: options.cooldownMs } : {}) };
+  const remoteOptions = {
+    timeoutDuration: timeoutMs,
+    ...(options.cacheMaxAgeMs ? { cacheMaxAge: options.cacheMaxAgeMs } : {}),
+    ...(options.cooldownMs !== undefined ? { cooldownDuration: options.cooldownMs } : {}),
+  };
   // Discovered on first use, not at start: a provider that is down must not keep a service from
   // starting, and a failed discovery is tried again by the next token.
   let keys: Promise<JWTVerifyGetKey> | undefined;
   const keySet = (): Promise<JWTVerifyGetKey> => {
-    keys ??= (options.jwksUrl ? Promise.resolve(new URL(options.jwksUrl)) : discoverJwksUrl(issuer, timeoutMs)).then((url) => createRemoteJWKSet(url, remoteOptions));
+    keys ??= (options.jwksUrl ? Promise.resolve(new URL(options.jwksUrl)) : discoverJwksUrl(issuer, timeoutMs)).then((url) =>
+      createRemoteJWKSet(url, remoteOptions),
+    );
     keys.catch(() => (keys = undefined));
     return keys;
   };
@@ -90,7 +101,8 @@ export function oidcVerifier(options: OidcOptions): TokenVerifier {
         });
         return checkClaims(payload, { rolesClaim, ...(maxLifetimeSeconds ? { maxLifetimeSeconds } : {}) });
       } catch (error) {
-        if (isProviderTrouble(error)) throw new IdentityProviderUnavailable(`cannot fetch the identity provider's keys: ${(error as Error).message}`, { cause: error });
+        if (isProviderTrouble(error))
+          throw new IdentityProviderUnavailable(`cannot fetch the identity provider's keys: ${(error as Error).message}`, { cause: error });
         return refusalOf(error);
       }
     },

@@ -50,7 +50,10 @@ function unauthorized(reason: AuthFailureReason, detail: string): HttpProblem {
   // RFC 6750 §3.1: no error code when no credentials were sent at all.
   // RFC 6750 §3: error_description is printable ASCII without `"` or `\`.
   const description = detail.replace(/[^\x20-\x21\x23-\x5b\x5d-\x7e]/g, '?');
-  const challenge = reason === 'missing_token' ? 'Bearer' : `Bearer error="${reason === 'malformed_header' ? 'invalid_request' : 'invalid_token'}", error_description="${description}"`;
+  const challenge =
+    reason === 'missing_token'
+      ? 'Bearer'
+      : `Bearer error="${reason === 'malformed_header' ? 'invalid_request' : 'invalid_token'}", error_description="${description}"`;
   return new HttpProblem({
     status: 401,
     type: problemTypes.unauthorized,
@@ -74,7 +77,11 @@ export function createRoleGuard(options: AuthOptions) {
       } catch (error) {
         if (!(error instanceof IdentityProviderUnavailable)) throw error;
         request.log.error({ err: error }, 'identity provider unavailable');
-        throw new HttpProblem({ status: 503, detail: "The identity provider's keys cannot be fetched; try again shortly", headers: { 'retry-after': '5' } });
+        throw new HttpProblem({
+          status: 503,
+          detail: "The identity provider's keys cannot be fetched; try again shortly",
+          headers: { 'retry-after': '5' },
+        });
       }
       // A genuine token of someone the shop gives no role: who they are is known, so not a 401.
       if (!result.ok && result.reason === 'no_role') throw forbidden(result.detail);
@@ -82,7 +89,11 @@ export function createRoleGuard(options: AuthOptions) {
         // No token at all is a caller who has not signed in; a refused one is an attempt.
         if (result.reason !== 'missing_token' && failures) {
           const limit = await failures.count(request.ip);
-          if (limit.limited) throw tooManyRequests(limit.retryAfterSeconds, `Too many refused tokens from this address; try again in ${limit.retryAfterSeconds} s`);
+          if (limit.limited)
+            throw tooManyRequests(
+              limit.retryAfterSeconds,
+              `Too many refused tokens from this address; try again in ${limit.retryAfterSeconds} s`,
+            );
         }
         throw unauthorized(result.reason, result.detail);
       }

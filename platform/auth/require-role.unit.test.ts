@@ -25,7 +25,12 @@ test.after(async () => {
 
 async function get(path: string, authorization?: string) {
   const response = await fetch(`${baseUrl}${path}`, { headers: authorization ? { authorization } : {} });
-  return { status: response.status, contentType: response.headers.get('content-type'), challenge: response.headers.get('www-authenticate'), body: (await response.json()) as Record<string, unknown> };
+  return {
+    status: response.status,
+    contentType: response.headers.get('content-type'),
+    challenge: response.headers.get('www-authenticate'),
+    body: (await response.json()) as Record<string, unknown>,
+  };
 }
 
 test('a valid customer token reaches a customer route, and the route sees who called', async () => {
@@ -92,7 +97,11 @@ test('verifyBearer: an unknown role in an otherwise valid token grants nothing (
     .setExpirationTime('1h')
     .sign(new TextEncoder().encode(secret));
   const result = await verifyBearer(`Bearer ${token}`, secret);
-  assert.equal(result, { ok: false, reason: 'no_role', detail: "The token grants none of the shop's roles (customer, admin) in its role claim" });
+  assert.equal(result, {
+    ok: false,
+    reason: 'no_role',
+    detail: "The token grants none of the shop's roles (customer, admin) in its role claim",
+  });
   assert.is((await get('/my/orders', `Bearer ${token}`)).status, 403);
 });
 
@@ -143,7 +152,9 @@ test('a newline, an ESC or 201 characters in sub → 401 problem naming the rule
 
 test('verifyBearer: a token with alg "none" is refused', async () => {
   const header = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url');
-  const payload = Buffer.from(JSON.stringify({ sub: 'eve', role: 'admin', exp: Math.floor(Date.now() / 1000) + 3600 })).toString('base64url');
+  const payload = Buffer.from(JSON.stringify({ sub: 'eve', role: 'admin', exp: Math.floor(Date.now() / 1000) + 3600 })).toString(
+    'base64url',
+  );
   const result = await verifyBearer(`Bearer ${header}.${payload}.`, secret);
   assert.is(result.ok, false);
 });

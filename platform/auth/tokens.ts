@@ -103,7 +103,8 @@ export function sharedSecretVerifier({ secret, maxLifetimeSeconds }: SharedSecre
 export function refusalOf(error: unknown): VerifyResult {
   if (error instanceof errors.JWTExpired) return { ok: false, reason: 'expired_token', detail: 'The token has expired' };
   if (error instanceof errors.JWTClaimValidationFailed) {
-    const detail = error.reason === 'missing' ? `The token has no ${error.claim} claim` : `The token's ${error.claim} claim is not accepted here`;
+    const detail =
+      error.reason === 'missing' ? `The token has no ${error.claim} claim` : `The token's ${error.claim} claim is not accepted here`;
     return { ok: false, reason: 'invalid_token', detail };
   }
   return { ok: false, reason: 'invalid_token', detail: 'The token is not valid' };

@@ -4,7 +4,15 @@
  */
 import { WrongExpectedVersionError, jsonEvent, type EventStoreDBClient, type JSONType } from '@eventstore/db-client';
 import { VersionConflictError } from './errors';
-import { untypedCodec, type CausationMetadata, type DomainEvent, type EventCodec, type EventMetadata, type Position, type StreamRevision } from './types';
+import {
+  untypedCodec,
+  type CausationMetadata,
+  type DomainEvent,
+  type EventCodec,
+  type EventMetadata,
+  type Position,
+  type StreamRevision,
+} from './types';
 
 export type ExpectedRevision = StreamRevision | 'any' | 'stream_exists';
 

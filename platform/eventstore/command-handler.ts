@@ -120,9 +120,18 @@ export function commandHandler<Command, Event extends DomainEvent, State>(
   const readOptions = codec ? { codec } : {};
   const initial = (): FoldedStream<State> => ({ state: decider.initialState(), revision: 'no_stream' });
 
-  async function read(streamName: string, key: string | undefined): Promise<FoldedStream<State> & { written?: WrittenUnderKey | undefined }> {
-    if (cache) return cache.remember(streamName, await catchUpStream(client, streamName, decider, { ...readOptions, known: cache.get(streamName) ?? initial() }));
-    return key === undefined ? foldStream(client, streamName, decider, readOptions) : foldUnlessWritten(client, streamName, decider, { ...readOptions, key });
+  async function read(
+    streamName: string,
+    key: string | undefined,
+  ): Promise<FoldedStream<State> & { written?: WrittenUnderKey | undefined }> {
+    if (cache)
+      return cache.remember(
+        streamName,
+        await catchUpStream(client, streamName, decider, { ...readOptions, known: cache.get(streamName) ?? initial() }),
+      );
+    return key === undefined
+      ? foldStream(client, streamName, decider, readOptions)
+      : foldUnlessWritten(client, streamName, decider, { ...readOptions, key });
   }
 
   /**
@@ -130,7 +139,11 @@ export function commandHandler<Command, Event extends DomainEvent, State>(
    * and must be: at another revision than expected, deciding nothing or refusing, or (when
    * conflicts may be decided again) stale.
    */
-  async function decideAndAppend(known: FoldedStream<State>, fresh: boolean, at: Attempt<Command, Event>): Promise<CommandOutcome<Event, State> | undefined> {
+  async function decideAndAppend(
+    known: FoldedStream<State>,
+    fresh: boolean,
+    at: Attempt<Command, Event>,
+  ): Promise<CommandOutcome<Event, State> | undefined> {
     const { streamName, expected, attempt } = at;
     if (!matches(expected, known.revision)) {
       if (!fresh) return undefined;
@@ -143,12 +156,21 @@ export function commandHandler<Command, Event extends DomainEvent, State>(
       if (fresh) throw error;
       return undefined;
     }
-    if (events.length === 0) return fresh ? { events, eventIds: [], state: known.state, revision: known.revision, position: undefined, attempts: attempt } : undefined;
+    if (events.length === 0)
+      return fresh
+        ? { events, eventIds: [], state: known.state, revision: known.revision, position: undefined, attempts: attempt }
+        : undefined;
 
     const key = typeof at.idempotencyKey === 'function' ? at.idempotencyKey(events) : at.idempotencyKey;
-    const eventIds = key === undefined ? events.map(() => randomUUID()) : deterministicEventIds(keyedEventName(streamName, key), events.length);
+    const eventIds =
+      key === undefined ? events.map(() => randomUUID()) : deterministicEventIds(keyedEventName(streamName, key), events.length);
     try {
-      const { nextExpectedRevision, position } = await appendEvents(client, streamName, events, { expectedRevision: known.revision, metadata: at.metadata, codec, eventIds });
+      const { nextExpectedRevision, position } = await appendEvents(client, streamName, events, {
+        expectedRevision: known.revision,
+        metadata: at.metadata,
+        codec,
+        eventIds,
+      });
       let { state } = known;
       let revision = nextExpectedRevision - BigInt(events.length);
       for (const event of events) state = decider.evolve(state, event, ++revision);
@@ -167,21 +189,35 @@ export function commandHandler<Command, Event extends DomainEvent, State>(
     const decided = unread && (await decideAndAppend(unread, false, at));
     if (decided) return decided;
     const loaded = await read(at.streamName, typeof at.idempotencyKey === 'string' ? at.idempotencyKey : undefined);
-    if (loaded.written) return { events: [], eventIds: [], state: loaded.state, revision: loaded.written.revision, position: loaded.written.position, attempts: at.attempt };
+    if (loaded.written)
+      return {
+        events: [],
+        eventIds: [],
+        state: loaded.state,
+        revision: loaded.written.revision,
+        position: loaded.written.position,
+        attempts: at.attempt,
+      };
     return (await decideAndAppend(loaded, true, at))!;
   }
 
   return {
     handle(streamName, command, handleOptions) {
       const expected = handleOptions.expected ?? 'any';
-      const policy = typeof expected === 'bigint' ? conflictRetryPolicies.never : conflictRetryPolicy(handleOptions.retry ?? options.retry ?? 'conflicts');
+      const policy =
+        typeof expected === 'bigint'
+          ? conflictRetryPolicies.never
+          : conflictRetryPolicy(handleOptions.retry ?? options.retry ?? 'conflicts');
       const retrying = policy.maxAttempts > 1;
       return queue.run(streamName, () =>
         retry((attempt) => once({ ...handleOptions, streamName, command, expected, retrying, attempt }), policy, {
           shouldRetry: (error) => error instanceof VersionConflictError,
           onRetry: (error, attempt, delayMs) => {
             const conflict = error as VersionConflictError;
-            logger?.debug({ streamName, attempt, delayMs, expected: String(conflict.expectedRevision), actual: String(conflict.actualRevision) }, 'version conflict; deciding again');
+            logger?.debug(
+              { streamName, attempt, delayMs, expected: String(conflict.expectedRevision), actual: String(conflict.actualRevision) },
+              'version conflict; deciding again',
+            );
           },
         }),
       );

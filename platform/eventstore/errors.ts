@@ -30,6 +30,9 @@ export class UnreadableEventError extends Error {
     readonly eventType: string,
     options: { cause: unknown },
   ) {
-    super(`Cannot read ${eventType} at ${streamName}@${revision}: ${options.cause instanceof Error ? options.cause.message : String(options.cause)}`, options);
+    super(
+      `Cannot read ${eventType} at ${streamName}@${revision}: ${options.cause instanceof Error ? options.cause.message : String(options.cause)}`,
+      options,
+    );
   }
 }

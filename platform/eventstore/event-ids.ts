@@ -26,10 +26,7 @@ function bytesOfNamespace(namespace: string): Buffer {
 }
 
 export function uuidV5(name: string, namespace: string): string {
-  const hash = createHash('sha1')
-    .update(bytesOfNamespace(namespace))
-    .update(name, 'utf8')
-    .digest();
+  const hash = createHash('sha1').update(bytesOfNamespace(namespace)).update(name, 'utf8').digest();
   const bytes = hash.subarray(0, 16);
   bytes[6] = (bytes[6]! & 0x0f) | 0x50; // version 5
   bytes[8] = (bytes[8]! & 0x3f) | 0x80; // RFC variant

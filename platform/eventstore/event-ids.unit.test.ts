@@ -15,7 +15,12 @@ test('an event id is the v5 UUID of key#index in the project namespace', () => {
 
 test('same key and index → same id; any difference → a different id', () => {
   assert.is(deterministicEventId('k', 1), deterministicEventId('k', 1));
-  const ids = new Set([deterministicEventId('k', 0), deterministicEventId('k', 1), deterministicEventId('k2', 0), deterministicEventId('k#1', 0)]);
+  const ids = new Set([
+    deterministicEventId('k', 0),
+    deterministicEventId('k', 1),
+    deterministicEventId('k2', 0),
+    deterministicEventId('k#1', 0),
+  ]);
   assert.is(ids.size, 4);
 });
 

@@ -119,7 +119,11 @@ test('a stream that does not exist folds to the initial state at no_stream', asy
 
 test('appended events carry their metadata, and the fold reads them back with their revision', async () => {
   const stream = newStream();
-  const first = await appendEvents(client, stream, [{ type: 'Incremented', data: { by: 5 } }], { expectedRevision: 'no_stream', metadata, codec });
+  const first = await appendEvents(client, stream, [{ type: 'Incremented', data: { by: 5 } }], {
+    expectedRevision: 'no_stream',
+    metadata,
+    codec,
+  });
   assert.is(first.nextExpectedRevision, 0n);
   const second = await appendEvents(
     client,
@@ -139,9 +143,21 @@ test('appended events carry their metadata, and the fold reads them back with th
   assert.equal(
     events.map(({ event, revision, metadata }) => ({ event, revision, metadata })),
     [
-      { event: { type: 'Incremented', data: { by: 5 } }, revision: 0n, metadata: { correlationId: 'corr-1', causationId: 'cmd-1', actor: 'alice', schemaVersion: 2 } },
-      { event: { type: 'Reset', data: { reason: 'audit' } }, revision: 1n, metadata: { correlationId: 'corr-1', causationId: 'cmd-2', actor: 'alice', schemaVersion: 1 } },
-      { event: { type: 'Incremented', data: { by: 3 } }, revision: 2n, metadata: { correlationId: 'corr-1', causationId: 'cmd-2', actor: 'alice', schemaVersion: 2 } },
+      {
+        event: { type: 'Incremented', data: { by: 5 } },
+        revision: 0n,
+        metadata: { correlationId: 'corr-1', causationId: 'cmd-1', actor: 'alice', schemaVersion: 2 },
+      },
+      {
+        event: { type: 'Reset', data: { reason: 'audit' } },
+        revision: 1n,
+        metadata: { correlationId: 'corr-1', causationId: 'cmd-2', actor: 'alice', schemaVersion: 1 },
+      },
+      {
+        event: { type: 'Incremented', data: { by: 3 } },
+        revision: 2n,
+        metadata: { correlationId: 'corr-1', causationId: 'cmd-2', actor: 'alice', schemaVersion: 2 },
+      },
     ],
   );
   assert.equal(events[2]?.position, second.position);
@@ -186,11 +202,16 @@ test('appending twice with the same deterministic ids writes the events once', a
 
 // ---- the command handler -----------------------------------------------------------------
 
-const counters = (options: Partial<CommandHandlerOptions<CounterCommand, CounterEvent, CounterState>> = {}) => commandHandler({ client, decider: counter, codec, ...options });
+const counters = (options: Partial<CommandHandlerOptions<CounterCommand, CounterEvent, CounterState>> = {}) =>
+  commandHandler({ client, decider: counter, codec, ...options });
 
 test('with an idempotency key the handler writes ids derived from the stream and the key', async () => {
   const stream = newStream();
-  const outcome = await counters().handle(stream, { type: 'Reset', reason: 'start' }, { metadata, idempotencyKey: 'key-9', retry: 'never' });
+  const outcome = await counters().handle(
+    stream,
+    { type: 'Reset', reason: 'start' },
+    { metadata, idempotencyKey: 'key-9', retry: 'never' },
+  );
   assert.is(outcome.revision, 1n);
   const ids = [deterministicEventId(`${stream}/key-9`, 0), deterministicEventId(`${stream}/key-9`, 1)];
   assert.equal(outcome.eventIds, ids);
@@ -242,7 +263,11 @@ test('20 concurrent increments of one counter all land, by retrying on conflict'
   const stream = newStream();
   const outcomes = await Promise.all(
     Array.from({ length: 20 }, (_, index) =>
-      counters({ client: fixture.newClient() }).handle(stream, { type: 'Increment', by: 1 }, { metadata: { ...metadata, causationId: `cmd-${index}` } }),
+      counters({ client: fixture.newClient() }).handle(
+        stream,
+        { type: 'Increment', by: 1 },
+        { metadata: { ...metadata, causationId: `cmd-${index}` } },
+      ),
     ),
   );
   const loaded = await foldStream(client, stream, counter, { codec });
@@ -260,7 +285,9 @@ test('20 concurrent increments of one counter all land, by retrying on conflict'
 test('one handler runs the commands on one stream one at a time: no conflict between them', async () => {
   const stream = newStream();
   const handler = counters();
-  const outcomes = await Promise.all(Array.from({ length: 10 }, () => handler.handle(stream, { type: 'Increment', by: 1 }, { metadata, retry: 'never' })));
+  const outcomes = await Promise.all(
+    Array.from({ length: 10 }, () => handler.handle(stream, { type: 'Increment', by: 1 }, { metadata, retry: 'never' })),
+  );
   assert.equal(
     outcomes.map(({ revision, attempts }) => [revision, attempts]),
     Array.from({ length: 10 }, (_, index) => [BigInt(index), 1]),
@@ -313,7 +340,11 @@ test('a caller-stated expected revision that the stream has moved past is a conf
 test('retries are bounded: a stream that keeps moving ends in VersionConflictError after maxAttempts', async () => {
   const stream = newStream();
   try {
-    await counters({ client: interferingClient(10), retry: { maxAttempts: 3, backoff: { initialMs: 1, maxMs: 5 } } }).handle(stream, { type: 'Increment', by: 1 }, { metadata });
+    await counters({ client: interferingClient(10), retry: { maxAttempts: 3, backoff: { initialMs: 1, maxMs: 5 } } }).handle(
+      stream,
+      { type: 'Increment', by: 1 },
+      { metadata },
+    );
     assert.unreachable('should have thrown');
   } catch (error) {
     assert.instance(error, VersionConflictError);
@@ -332,7 +363,10 @@ test("expected 'existing': a stream without events is a conflict", async () => {
     assert.unreachable('should have thrown');
   } catch (error) {
     assert.instance(error, VersionConflictError);
-    assert.equal([(error as VersionConflictError).expectedRevision, (error as VersionConflictError).actualRevision], ['stream_exists', 'no_stream']);
+    assert.equal(
+      [(error as VersionConflictError).expectedRevision, (error as VersionConflictError).actualRevision],
+      ['stream_exists', 'no_stream'],
+    );
   }
   await counters().handle(stream, { type: 'Increment', by: 1 }, { metadata });
   assert.is((await counters().handle(stream, { type: 'Increment', by: 1 }, { metadata, expected: 'existing' })).revision, 1n);
@@ -361,7 +395,10 @@ test("expected 'new': decided on the initial state without reading; a stream tha
   assert.equal([created.revision, reads()], [0n, 0]);
 
   const again = await counters({ client: counted }).handle(stream, { type: 'IncrementUpTo', limit: 5 }, { metadata, expected: 'new' });
-  assert.equal([again.events, again.state, again.revision, again.attempts], [[{ type: 'Incremented', data: { by: 1 } }], { value: 3 }, 1n, 1]);
+  assert.equal(
+    [again.events, again.state, again.revision, again.attempts],
+    [[{ type: 'Incremented', data: { by: 1 } }], { value: 3 }, 1n, 1],
+  );
   assert.is(reads(), 1, 'read once, after the append conflicted');
 
   try {
@@ -398,7 +435,11 @@ test('with a cache: a decision of nothing, or a refusal, on a state not read jus
   await cached.load(stream);
   await counters().handle(stream, { type: 'Reset', reason: 'another writer' }, { metadata }); // the stream is at 1 now
   const outcome = await cached.handle(stream, { type: 'IncrementUpTo', limit: 2 }, { metadata });
-  assert.equal([outcome.events.length, outcome.state], [1, { value: 2 }], 'at 3 in memory nothing is left to do; on the stream, at 1, there is');
+  assert.equal(
+    [outcome.events.length, outcome.state],
+    [1, { value: 2 }],
+    'at 3 in memory nothing is left to do; on the stream, at 1, there is',
+  );
 
   const refusing = commandHandler({
     client,

@@ -35,12 +35,19 @@ export interface PersistentGroupOptions {
 }
 
 /** Creates the group if it does not exist yet (every process calls it at start; the first one wins). */
-export async function ensurePersistentSubscriptionToAll(client: EventStoreDBClient, { group, eventTypes, settings }: PersistentGroupOptions): Promise<void> {
+export async function ensurePersistentSubscriptionToAll(
+  client: EventStoreDBClient,
+  { group, eventTypes, settings }: PersistentGroupOptions,
+): Promise<void> {
   try {
-    await client.createPersistentSubscriptionToAll(group, persistentSubscriptionToAllSettingsFromDefaults({ startFrom: START, ...settings }), {
-      // Anchored at both ends: a prefix filter would also take any type that merely starts with one of these names.
-      filter: eventTypeFilter({ regex: `^(${eventTypes.join('|')})$` }),
-    });
+    await client.createPersistentSubscriptionToAll(
+      group,
+      persistentSubscriptionToAllSettingsFromDefaults({ startFrom: START, ...settings }),
+      {
+        // Anchored at both ends: a prefix filter would also take any type that merely starts with one of these names.
+        filter: eventTypeFilter({ regex: `^(${eventTypes.join('|')})$` }),
+      },
+    );
   } catch (error) {
     if (!(error instanceof PersistentSubscriptionExistsError)) throw error;
   }
@@ -89,7 +96,9 @@ export function consumePersistentSubscriptionToAll(client: EventStoreDBClient, o
     if (!ackSub || pendingAcks.length === 0) return;
     const batch = pendingAcks;
     pendingAcks = [];
-    ackSub.ack(...batch).catch((error: unknown) => logger.warn({ err: error, count: batch.length }, 'could not ack; the messages will be redelivered'));
+    ackSub
+      .ack(...batch)
+      .catch((error: unknown) => logger.warn({ err: error, count: batch.length }, 'could not ack; the messages will be redelivered'));
   }
 
   async function settle(sub: PersistentSubscriptionToAll, resolved: ResolvedEvent & { retryCount?: number }): Promise<void> {
@@ -156,7 +165,8 @@ export function consumePersistentSubscriptionToAll(client: EventStoreDBClient, o
       await Promise.race([subscription?.unsubscribe().catch(() => {}), grace]);
       await Promise.race([Promise.allSettled([...inFlight]), grace]);
       flushAcks();
-      if (inFlight.size > 0) logger.warn({ inFlight: inFlight.size }, 'stopped with messages still being handled; they will be redelivered');
+      if (inFlight.size > 0)
+        logger.warn({ inFlight: inFlight.size }, 'stopped with messages still being handled; they will be redelivered');
       await Promise.race([running.catch(() => {}), grace]);
     },
   };

@@ -17,7 +17,10 @@ export interface ReadOptions<Event extends DomainEvent> {
 
 /** An event as the client reads or delivers it, in the shape a codec decodes (its schema version is in its metadata). */
 export function storedEventOf({ type, data, metadata }: { type: string; data: unknown; metadata: unknown }): StoredEvent {
-  const schemaVersion = typeof metadata === 'object' && metadata !== null && !(metadata instanceof Uint8Array) ? (metadata as { schemaVersion?: unknown }).schemaVersion : undefined;
+  const schemaVersion =
+    typeof metadata === 'object' && metadata !== null && !(metadata instanceof Uint8Array)
+      ? (metadata as { schemaVersion?: unknown }).schemaVersion
+      : undefined;
   return { type, data, schemaVersion, metadata };
 }
 

@@ -44,7 +44,10 @@ export const trustProxy = z.string().transform((value, context) => {
     .filter(Boolean);
   for (const entry of entries) {
     if (!(entry in NAMED_RANGES) && !isRange(entry)) {
-      context.addIssue({ code: 'custom', message: `"${entry.slice(0, 60)}" is not an address, a CIDR range (10.0.0.0/8) or one of ${Object.keys(NAMED_RANGES).join(', ')}` });
+      context.addIssue({
+        code: 'custom',
+        message: `"${entry.slice(0, 60)}" is not an address, a CIDR range (10.0.0.0/8) or one of ${Object.keys(NAMED_RANGES).join(', ')}`,
+      });
     }
   }
   return [...new Set(entries)];
@@ -94,7 +97,10 @@ export function forwardedChain(peer: string, forwardedFor: string | string[] | u
 }
 
 /** The client's address of a raw request (a socket.io handshake's `socket.request`). */
-export function clientAddress(request: { socket: { remoteAddress?: string | undefined }; headers: Record<string, string | string[] | undefined> }, trusted: TrustedProxies): string {
+export function clientAddress(
+  request: { socket: { remoteAddress?: string | undefined }; headers: Record<string, string | string[] | undefined> },
+  trusted: TrustedProxies,
+): string {
   return forwardedChain(request.socket.remoteAddress ?? '', request.headers['x-forwarded-for'], trusted)[0]!;
 }
 
@@ -102,9 +108,13 @@ export function clientAddress(request: { socket: { remoteAddress?: string | unde
  * The Host the client asked for: a trusted proxy's `X-Forwarded-Host` (it rewrote Host to reach
  * us), else the request's own `Host`. Lower case, as browsers write an origin.
  */
-export function requestedHost(request: { socket: { remoteAddress?: string | undefined }; headers: Record<string, string | string[] | undefined> }, trusted: TrustedProxies): string | undefined {
+export function requestedHost(
+  request: { socket: { remoteAddress?: string | undefined }; headers: Record<string, string | string[] | undefined> },
+  trusted: TrustedProxies,
+): string | undefined {
   const forwarded = headerValue(request.headers['x-forwarded-host']);
   // The last one is what the proxy next to us wrote.
-  const host = forwarded && trusted(request.socket.remoteAddress ?? '') ? forwarded.split(',').at(-1)!.trim() : headerValue(request.headers.host);
+  const host =
+    forwarded && trusted(request.socket.remoteAddress ?? '') ? forwarded.split(',').at(-1)!.trim() : headerValue(request.headers.host);
   return host?.toLowerCase();
 }

@@ -7,10 +7,19 @@ import { clientAddress, forwardedChain, requestedHost, trustedProxies, trustProx
 const env = z.object({ TRUST_PROXY: trustProxy.optional() });
 
 test('TRUST_PROXY: addresses, CIDR ranges and named ranges; anything else names itself', () => {
-  assert.equal(loadConfig(env, { TRUST_PROXY: 'loopback, 172.28.0.10,10.0.0.0/8,fd00::/8' }).TRUST_PROXY, ['loopback', '172.28.0.10', '10.0.0.0/8', 'fd00::/8']);
+  assert.equal(loadConfig(env, { TRUST_PROXY: 'loopback, 172.28.0.10,10.0.0.0/8,fd00::/8' }).TRUST_PROXY, [
+    'loopback',
+    '172.28.0.10',
+    '10.0.0.0/8',
+    'fd00::/8',
+  ]);
   assert.equal(loadConfig(env, {}).TRUST_PROXY, undefined);
   for (const bad of ['web', '10.0.0.0/33', '1.2.3', '*', 'true']) {
-    assert.throws(() => loadConfig(env, { TRUST_PROXY: bad }), (error: Error) => error.message.includes('TRUST_PROXY') && error.message.includes('CIDR'), bad);
+    assert.throws(
+      () => loadConfig(env, { TRUST_PROXY: bad }),
+      (error: Error) => error.message.includes('TRUST_PROXY') && error.message.includes('CIDR'),
+      bad,
+    );
   }
 });
 
@@ -25,9 +34,15 @@ test('the walk stops at the first untrusted address: a client cannot prepend its
   const trusted = trustedProxies(['172.28.0.10']);
   // The origin (trusted) forwarded 203.0.113.7, which wrote a forged entry itself.
   assert.equal(forwardedChain('172.28.0.10', '1.1.1.1, 203.0.113.7', trusted), ['203.0.113.7', '172.28.0.10']);
-  assert.is(clientAddress({ socket: { remoteAddress: '172.28.0.10' }, headers: { 'x-forwarded-for': '1.1.1.1, 203.0.113.7' } }, trusted), '203.0.113.7');
+  assert.is(
+    clientAddress({ socket: { remoteAddress: '172.28.0.10' }, headers: { 'x-forwarded-for': '1.1.1.1, 203.0.113.7' } }, trusted),
+    '203.0.113.7',
+  );
   // From anyone else, the header is ignored.
-  assert.is(clientAddress({ socket: { remoteAddress: '198.51.100.1' }, headers: { 'x-forwarded-for': '203.0.113.7' } }, trusted), '198.51.100.1');
+  assert.is(
+    clientAddress({ socket: { remoteAddress: '198.51.100.1' }, headers: { 'x-forwarded-for': '203.0.113.7' } }, trusted),
+    '198.51.100.1',
+  );
   assert.is(clientAddress({ socket: { remoteAddress: '::ffff:198.51.100.1' }, headers: {} }, trustsNobody), '198.51.100.1');
   // Repeated header lines count as one list.
   assert.equal(forwardedChain('172.28.0.10', ['9.9.9.9', '203.0.113.8'], trusted), ['203.0.113.8', '172.28.0.10']);

@@ -10,7 +10,8 @@ import { API_CSP } from './security-headers';
 
 function statusOf(error: NodeJS.ErrnoException): { status: number; detail: string } {
   if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') return { status: 408, detail: 'The request did not arrive in time' };
-  if (error.code === 'HPE_HEADER_OVERFLOW') return { status: 431, detail: 'The request headers are larger than this server accepts (16 KiB in all)' };
+  if (error.code === 'HPE_HEADER_OVERFLOW')
+    return { status: 431, detail: 'The request headers are larger than this server accepts (16 KiB in all)' };
   return { status: 400, detail: 'The request is not valid HTTP' };
 }
 

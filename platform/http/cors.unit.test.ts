@@ -15,7 +15,16 @@ test('CORS_ORIGINS: comma-separated exact origins, spaces and repeats tolerated'
 });
 
 test('CORS_ORIGINS: anything but an origin is refused, naming the variable and the entry', () => {
-  for (const bad of ['*', 'http://127.0.0.1:8099/', 'http://127.0.0.1:8099/console', 'ftp://files.example', '127.0.0.1:8099', 'http://Shop.example', 'http://shop.example:80', 'null']) {
+  for (const bad of [
+    '*',
+    'http://127.0.0.1:8099/',
+    'http://127.0.0.1:8099/console',
+    'ftp://files.example',
+    '127.0.0.1:8099',
+    'http://Shop.example',
+    'http://shop.example:80',
+    'null',
+  ]) {
     try {
       loadConfig(schema, { CORS_ORIGINS: `http://ok.example,${bad}` });
       assert.unreachable(`${bad} was accepted`);

@@ -64,7 +64,10 @@ export function handleError(error: unknown, request: FastifyRequest, reply: Fast
   const status = (error as Partial<FastifyError>)?.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {
     const message = (error as Error).message;
-    return sendProblem(reply, withCorrelation({ type: 'about:blank', title: statusTitle(status), status, detail: message, instance }, request));
+    return sendProblem(
+      reply,
+      withCorrelation({ type: 'about:blank', title: statusTitle(status), status, detail: message, instance }, request),
+    );
   }
 
   request.log.error({ err: error }, 'unhandled error');

@@ -29,7 +29,9 @@ export async function listenForMetrics(registry: Registry, { port, host }: Metri
   const server: Server = createServer((request, response) => {
     const path = (request.url ?? '/').split('?')[0];
     if (request.method !== 'GET' || path !== '/metrics') {
-      response.writeHead(404, { 'content-type': 'application/problem+json; charset=utf-8' }).end(JSON.stringify({ type: 'about:blank', title: 'Not Found', status: 404, detail: 'Only GET /metrics is served here' }));
+      response
+        .writeHead(404, { 'content-type': 'application/problem+json; charset=utf-8' })
+        .end(JSON.stringify({ type: 'about:blank', title: 'Not Found', status: 404, detail: 'Only GET /metrics is served here' }));
       return;
     }
     registry.metrics().then(

@@ -97,8 +97,7 @@ export function statusTitle(status: number): string {
   return STATUS_CODES[status] ?? 'Error';
 }
 
-export const badRequest = (detail: string, extensions?: Record<string, unknown>) =>
-  new HttpProblem({ status: 400, detail, extensions });
+export const badRequest = (detail: string, extensions?: Record<string, unknown>) => new HttpProblem({ status: 400, detail, extensions });
 export const notFound = (detail: string) => new HttpProblem({ status: 404, detail });
 export const conflict = (detail: string, extensions?: Record<string, unknown>, type?: string) =>
   new HttpProblem({ status: 409, detail, extensions, type });

@@ -34,15 +34,21 @@ export interface FailureLimiter {
   count(key: string): Promise<FailureLimit>;
 }
 
-
 // Any fastify instance, whatever its type provider or logger type.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyFastify = import('fastify').FastifyInstance<any, any, any, any, any>;
 
 /** A limiter on the plugin's store (so a shared store, e.g. Redis, would cover it too). */
-export function failureLimiter(app: AnyFastify, { max, timeWindowMs = 60_000 }: { max: number; timeWindowMs?: number }): FailureLimiter | undefined {
+export function failureLimiter(
+  app: AnyFastify,
+  { max, timeWindowMs = 60_000 }: { max: number; timeWindowMs?: number },
+): FailureLimiter | undefined {
   if (!app.hasDecorator('createRateLimit')) return undefined;
-  const limit = app.createRateLimit({ max, timeWindow: timeWindowMs, keyGenerator: (request) => (request as unknown as { failureKey: string }).failureKey });
+  const limit = app.createRateLimit({
+    max,
+    timeWindow: timeWindowMs,
+    keyGenerator: (request) => (request as unknown as { failureKey: string }).failureKey,
+  });
   return {
     async count(key) {
       // The limiter reads only the key and the route's config from what it is given.
@@ -67,6 +73,9 @@ export function perUserLimit(app: HttpServer, perMinute: number) {
       return principal ? `sub:${principal.sub}` : `ip:${request.ip}`;
     },
     errorResponseBuilder: (_request, context) =>
-      tooManyRequests(Math.max(1, Math.ceil(context.ttl / 1000)), `More than ${context.max} commands a minute from this user; try again in ${context.after}`),
+      tooManyRequests(
+        Math.max(1, Math.ceil(context.ttl / 1000)),
+        `More than ${context.max} commands a minute from this user; try again in ${context.after}`,
+      ),
   });
 }

@@ -27,7 +27,10 @@ export const DOCS_CSP =
 
 export async function registerSecurityHeaders(app: HttpServer): Promise<void> {
   await app.register(fastifyHelmet, {
-    contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"], frameAncestors: ["'none'"] } },
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: { defaultSrc: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"], frameAncestors: ["'none'"] },
+    },
     // An API called from the console's origin and from allow-listed origins (CORS): resources
     // are fetched cross-origin on purpose, CORS (cors.ts) decides who may read them.
     crossOriginResourcePolicy: { policy: 'cross-origin' },

@@ -40,7 +40,12 @@ test.after(async () => {
 async function call(path: string, init: RequestInit = {}) {
   const response = await fetch(`${baseUrl}${path}`, init);
   const text = await response.text();
-  return { status: response.status, headers: response.headers, text, body: text.startsWith('{') ? (JSON.parse(text) as Record<string, unknown>) : undefined };
+  return {
+    status: response.status,
+    headers: response.headers,
+    text,
+    body: text.startsWith('{') ? (JSON.parse(text) as Record<string, unknown>) : undefined,
+  };
 }
 
 const token = (sub: string) => mintToken({ sub, role: 'customer', secret });
@@ -75,7 +80,14 @@ test("fastify's own refusals are problem+json: bad JSON 400, body too large 413,
   const authorization = `Bearer ${await token('bob')}`;
   const cases = [
     { status: 400, init: { method: 'POST', headers: { authorization, 'content-type': 'application/json' }, body: '{"n": 1,' } },
-    { status: 413, init: { method: 'POST', headers: { authorization, 'content-type': 'application/json' }, body: JSON.stringify({ n: 1, pad: 'x'.repeat(2048) }) } },
+    {
+      status: 413,
+      init: {
+        method: 'POST',
+        headers: { authorization, 'content-type': 'application/json' },
+        body: JSON.stringify({ n: 1, pad: 'x'.repeat(2048) }),
+      },
+    },
     { status: 415, init: { method: 'POST', headers: { authorization, 'content-type': 'application/xml' }, body: '<n>1</n>' } },
   ];
   for (const { status, init } of cases) {
@@ -91,11 +103,14 @@ test("fastify's own refusals are problem+json: bad JSON 400, body too large 413,
 test("headers too large: Node's parser refuses them before fastify, and the 431 is problem+json too", async () => {
   const { port } = new URL(baseUrl);
   const answer = await new Promise<{ status: number; headers: Record<string, unknown>; body: string }>((resolve, reject) => {
-    const request = httpRequest({ host: '127.0.0.1', port: Number(port), path: '/public', headers: { 'x-filler': 'y'.repeat(20_000) } }, (response) => {
-      let body = '';
-      response.on('data', (chunk) => (body += chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body }));
-    });
+    const request = httpRequest(
+      { host: '127.0.0.1', port: Number(port), path: '/public', headers: { 'x-filler': 'y'.repeat(20_000) } },
+      (response) => {
+        let body = '';
+        response.on('data', (chunk) => (body += chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body }));
+      },
+    );
     request.on('error', reject);
     request.end();
   });
@@ -103,7 +118,10 @@ test("headers too large: Node's parser refuses them before fastify, and the 431 
   assert.is(answer.headers['content-type'], 'application/problem+json; charset=utf-8');
   assert.is(answer.headers['x-content-type-options'], 'nosniff');
   const problem = JSON.parse(answer.body) as Record<string, unknown>;
-  assert.equal({ ...problem, detail: typeof problem.detail }, { type: 'about:blank', title: 'Request Header Fields Too Large', status: 431, detail: 'string' });
+  assert.equal(
+    { ...problem, detail: typeof problem.detail },
+    { type: 'about:blank', title: 'Request Header Fields Too Large', status: 431, detail: 'string' },
+  );
 });
 
 test('refused tokens from one address: 401 up to the limit, then 429 with Retry-After; a missing token is not counted', async () => {
@@ -116,8 +134,14 @@ test('refused tokens from one address: 401 up to the limit, then 429 with Retry-
     if (answer.status === 429) limited ??= answer;
   }
   // The earlier test refused one token from this address too (the limit is 3 a minute).
-  assert.ok(statuses.slice(0, 2).every((status) => status === 401), JSON.stringify(statuses));
-  assert.ok(statuses.slice(3).every((status) => status === 429), JSON.stringify(statuses));
+  assert.ok(
+    statuses.slice(0, 2).every((status) => status === 401),
+    JSON.stringify(statuses),
+  );
+  assert.ok(
+    statuses.slice(3).every((status) => status === 429),
+    JSON.stringify(statuses),
+  );
   assert.ok(limited);
   const retryAfter = Number(limited.headers.get('retry-after'));
   assert.ok(retryAfter >= 1 && retryAfter <= 60, `Retry-After ${limited.headers.get('retry-after')}`);
@@ -130,7 +154,11 @@ test('refused tokens from one address: 401 up to the limit, then 429 with Retry-
 
 test('commands per user: past the limit 429 with Retry-After for that user only', async () => {
   const post = async (sub: string) =>
-    call('/commands', { method: 'POST', headers: { authorization: `Bearer ${await token(sub)}`, 'content-type': 'application/json' }, body: '{"n":1}' });
+    call('/commands', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await token(sub)}`, 'content-type': 'application/json' },
+      body: '{"n":1}',
+    });
   assert.is((await post('dave')).status, 201);
   assert.is((await post('dave')).status, 201);
   const third = await post('dave');
@@ -140,7 +168,6 @@ test('commands per user: past the limit 429 with Retry-After for that user only'
   assert.match(String(third.body?.detail), /More than 2 commands a minute/);
   assert.is((await post('erin')).status, 201, 'another user is not limited by dave');
 });
-
 
 test('with a metrics listener, /metrics is served there (on the ops host) and not on the public port', async () => {
   const port = await freePort();
@@ -159,7 +186,10 @@ test('with a metrics listener, /metrics is served there (on the ops host) and no
     await withListener.close();
   }
   // Closed with the server.
-  const after = await fetch(`http://127.0.0.1:${port}/metrics`).then(() => 'answered', () => 'refused');
+  const after = await fetch(`http://127.0.0.1:${port}/metrics`).then(
+    () => 'answered',
+    () => 'refused',
+  );
   assert.is(after, 'refused');
 });
 

@@ -74,7 +74,13 @@ test('a valid request reaches the handler with parsed values', async () => {
 });
 
 test('an invalid body → 400 problem+json listing each invalid field by path', async () => {
-  const response = await postJson('/stores/s-1/orders', { customerId: '', lines: [{ sku: 'A', quantity: 0 }, { sku: 'B', quantity: 1.5 }] });
+  const response = await postJson('/stores/s-1/orders', {
+    customerId: '',
+    lines: [
+      { sku: 'A', quantity: 0 },
+      { sku: 'B', quantity: 1.5 },
+    ],
+  });
   assert.is(response.status, 400);
   assert.is(response.headers.get('content-type'), 'application/problem+json; charset=utf-8');
   const problem = response.json();
@@ -94,15 +100,25 @@ test('an invalid body → 400 problem+json listing each invalid field by path', 
 test('invalid params and querystring are reported with where they were', async () => {
   const badParams = await postJson('/stores/nope/orders', { customerId: 'c', lines: [{ sku: 'A', quantity: 1 }] });
   assert.is(badParams.status, 400);
-  assert.equal((badParams.json().errors as { in: string; path: string }[]).map((e) => [e.in, e.path]), [['params', '/storeId']]);
+  assert.equal(
+    (badParams.json().errors as { in: string; path: string }[]).map((e) => [e.in, e.path]),
+    [['params', '/storeId']],
+  );
 
   const badQuery = await postJson('/stores/s-1/orders?dryRun=maybe', { customerId: 'c', lines: [{ sku: 'A', quantity: 1 }] });
   assert.is(badQuery.status, 400);
-  assert.equal((badQuery.json().errors as { in: string; path: string }[]).map((e) => [e.in, e.path]), [['querystring', '/dryRun']]);
+  assert.equal(
+    (badQuery.json().errors as { in: string; path: string }[]).map((e) => [e.in, e.path]),
+    [['querystring', '/dryRun']],
+  );
 });
 
 test('malformed JSON → 400 problem+json', async () => {
-  const response = await call('/stores/s-1/orders', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"customerId":' });
+  const response = await call('/stores/s-1/orders', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{"customerId":',
+  });
   assert.is(response.status, 400);
   assert.is(response.headers.get('content-type'), 'application/problem+json; charset=utf-8');
   assert.is(response.json().title, 'Bad Request');
@@ -114,10 +130,20 @@ test('a body nested deeper than 32 levels → 400 problem+json before anything w
   assert.is(deep.status, 400);
   assert.is(deep.headers.get('content-type'), 'application/problem+json; charset=utf-8');
   assert.is(deep.json().detail, 'The body nests deeper than 32 levels');
-  assert.is((await call('/stores/s-1/orders', { method: 'POST', headers: { 'content-type': 'application/json' }, body: nested(33) })).json().detail, 'The body nests deeper than 32 levels');
+  assert.is(
+    (await call('/stores/s-1/orders', { method: 'POST', headers: { 'content-type': 'application/json' }, body: nested(33) })).json().detail,
+    'The body nests deeper than 32 levels',
+  );
   // 32 levels parse, and validation answers as usual.
-  assert.is((await call('/stores/s-1/orders', { method: 'POST', headers: { 'content-type': 'application/json' }, body: nested(32) })).json().type, 'urn:checkout:problem:validation');
-  const poisoned = await call('/stores/s-1/orders', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"customerId":"c1","__proto__":{"admin":true}}' });
+  assert.is(
+    (await call('/stores/s-1/orders', { method: 'POST', headers: { 'content-type': 'application/json' }, body: nested(32) })).json().type,
+    'urn:checkout:problem:validation',
+  );
+  const poisoned = await call('/stores/s-1/orders', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{"customerId":"c1","__proto__":{"admin":true}}',
+  });
   assert.is(poisoned.status, 400);
 });
 
@@ -203,15 +229,24 @@ test('the correlation id is echoed when given and generated when not', async () 
 test('the correlation id is on the request’s log lines', async () => {
   await postJson('/stores/s-2/orders', { customerId: 'c', lines: [{ sku: 'A', quantity: 1 }] }, { 'x-correlation-id': 'trace-me' });
   const requestLines = lines.filter((line) => line.correlationId === 'trace-me');
-  assert.equal(requestLines.map((line) => line.msg), ['incoming request', 'request completed']);
+  assert.equal(
+    requestLines.map((line) => line.msg),
+    ['incoming request', 'request completed'],
+  );
 });
 
 test('probe requests are not logged', async () => {
   await call('/health', { headers: { 'x-correlation-id': 'probe-1' } });
   await call('/ready', { headers: { 'x-correlation-id': 'probe-2' } });
-  assert.equal(lines.filter((line) => line.correlationId === 'probe-1'), []);
+  assert.equal(
+    lines.filter((line) => line.correlationId === 'probe-1'),
+    [],
+  );
   // A failing readiness check is still logged: it is why the instance is out of rotation.
-  assert.equal(lines.filter((line) => line.correlationId === 'probe-2').map((line) => line.msg), ['readiness check failed']);
+  assert.equal(
+    lines.filter((line) => line.correlationId === 'probe-2').map((line) => line.msg),
+    ['readiness check failed'],
+  );
 });
 
 test('/health answers 200 ok', async () => {
@@ -259,7 +294,10 @@ test('/metrics serves Prometheus text with default metrics and requests by route
   // Counted before this test: one 201 in 'a valid request...', one in 'the correlation id...', one here; the route is the template.
   assert.match(response.text, /^http_requests_total\{method="POST",route="\/stores\/:storeId\/orders",status_code="201"\} 3$/m);
   assert.match(response.text, /^http_requests_total\{method="GET",route="\(unmatched\)",status_code="404"\} 1$/m);
-  assert.match(response.text, /^http_request_duration_seconds_bucket\{le="\+Inf",method="POST",route="\/stores\/:storeId\/orders",status_code="201"\} 3$/m);
+  assert.match(
+    response.text,
+    /^http_request_duration_seconds_bucket\{le="\+Inf",method="POST",route="\/stores\/:storeId\/orders",status_code="201"\} 3$/m,
+  );
 });
 
 test('/docs/json is an OpenAPI 3.1 document generated from the zod route schemas', async () => {
@@ -268,7 +306,17 @@ test('/docs/json is an OpenAPI 3.1 document generated from the zod route schemas
   const document = response.json() as {
     openapi: string;
     info: { title: string; version: string };
-    paths: Record<string, Record<string, { summary?: string; parameters?: { name: string; in: string }[]; requestBody?: { content: Record<string, { schema: { properties: Record<string, unknown>; required: string[] } }> } }>>;
+    paths: Record<
+      string,
+      Record<
+        string,
+        {
+          summary?: string;
+          parameters?: { name: string; in: string }[];
+          requestBody?: { content: Record<string, { schema: { properties: Record<string, unknown>; required: string[] } }> };
+        }
+      >
+    >;
     components: { schemas: Record<string, unknown> };
   };
   assert.is(document.openapi, '3.1.0');

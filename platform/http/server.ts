@@ -210,10 +210,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
       await listener?.close();
     });
   } else {
-    app.get(
-      '/metrics',
-      { schema: { ...operations, summary: 'Prometheus metrics (text exposition format)' } },
-      async (_request, reply) => reply.type(metricsRegistry.contentType).send(await metricsRegistry.metrics()),
+    app.get('/metrics', { schema: { ...operations, summary: 'Prometheus metrics (text exposition format)' } }, async (_request, reply) =>
+      reply.type(metricsRegistry.contentType).send(await metricsRegistry.metrics()),
     );
   }
 

@@ -66,7 +66,9 @@ export function lockDataDirectory(directory: DataDirectory): { release(): void }
     }
     const holder = Number.parseInt(readFileSync(path, 'utf8'), 10);
     if (Number.isSafeInteger(holder) && holder > 0 && holder !== process.pid && isProcessRunning(holder)) {
-      throw new DataDirectoryInUseError(`${directory.path} is in use by another \`npm start\` (pid ${holder}); stop it, or set CHECKOUT_DATA_DIR to another directory`);
+      throw new DataDirectoryInUseError(
+        `${directory.path} is in use by another \`npm start\` (pid ${holder}); stop it, or set CHECKOUT_DATA_DIR to another directory`,
+      );
     }
     rmSync(path, { force: true });
   }

@@ -38,7 +38,10 @@ export async function closeNats(connection: NatsConnection): Promise<void> {
 }
 
 /** Ready when the server answers a round trip; `connection()` may answer none while (re)connecting. */
-export function natsReadinessCheck(connection: () => NatsConnection | undefined, { timeoutMs = 1000 }: { timeoutMs?: number } = {}): ReadinessCheck {
+export function natsReadinessCheck(
+  connection: () => NatsConnection | undefined,
+  { timeoutMs = 1000 }: { timeoutMs?: number } = {},
+): ReadinessCheck {
   return {
     name: 'nats',
     timeoutMs,

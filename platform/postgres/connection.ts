@@ -45,7 +45,11 @@ export function connectPostgres({ url, schema, pool, applicationName }: Postgres
   if (isEmbeddedPostgresUrl(url)) return connectEmbeddedPostgres(embeddedPostgresAt(url), schema ? { schema } : {});
   return knexFactory({
     client: 'pg',
-    connection: { connectionString: url, types, ...(applicationName ? { application_name: applicationName } : {}) } as Knex.PgConnectionConfig,
+    connection: {
+      connectionString: url,
+      types,
+      ...(applicationName ? { application_name: applicationName } : {}),
+    } as Knex.PgConnectionConfig,
     ...(schema ? { searchPath: [schema] } : {}),
     pool: { min: pool?.min ?? 0, max: pool?.max ?? 10 },
     acquireConnectionTimeout: 10_000,

@@ -9,7 +9,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { connectEmbeddedPostgres, openEmbeddedPostgres, serveEmbeddedPostgres, type EmbeddedPostgres, type EmbeddedPostgresServer } from './index';
+import {
+  connectEmbeddedPostgres,
+  openEmbeddedPostgres,
+  serveEmbeddedPostgres,
+  type EmbeddedPostgres,
+  type EmbeddedPostgresServer,
+} from './index';
 import type { Knex } from 'knex';
 import { eventually } from '../testing/eventually';
 
@@ -43,16 +49,21 @@ test('a client transaction and the process’s own never interleave', async () =
     await client.query('begin');
     await client.query('insert into t values (1)');
     let launcherDone = false;
-    const launcher = knex.transaction(async (trx) => {
-      await trx.raw('insert into t values (2)');
-    }).then(() => (launcherDone = true));
+    const launcher = knex
+      .transaction(async (trx) => {
+        await trx.raw('insert into t values (2)');
+      })
+      .then(() => (launcherDone = true));
     await sleep(300);
     // The process's transaction waits for the client's, and did not fall into it.
     assert.is(launcherDone, false);
     assert.equal((await client.query('select n from t order by n')).rows, [{ n: 1 }]);
     await client.query('rollback');
     await launcher;
-    assert.equal((await knex('t').select('n')).map(({ n }) => n as number), [2]);
+    assert.equal(
+      (await knex('t').select('n')).map(({ n }) => n as number),
+      [2],
+    );
   } finally {
     await client.end();
     await knex('t').del();
@@ -83,7 +94,10 @@ test('a client gone mid-transaction is rolled back and frees the session; one id
   await gone.query('insert into t values (1)');
   (gone as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
   await knex.transaction(async (trx) => trx.raw('insert into t values (2)'));
-  assert.equal((await knex('t').select('n')).map(({ n }) => n as number), [2]);
+  assert.equal(
+    (await knex('t').select('n')).map(({ n }) => n as number),
+    [2],
+  );
 
   const idle = await connect();
   let ended = false;
@@ -91,7 +105,10 @@ test('a client gone mid-transaction is rolled back and frees the session; one id
   await idle.query('begin');
   await idle.query('insert into t values (3)');
   await eventually('the idle client cut off', async () => ended);
-  assert.equal((await knex('t').select('n')).map(({ n }) => n as number), [2]);
+  assert.equal(
+    (await knex('t').select('n')).map(({ n }) => n as number),
+    [2],
+  );
   await knex('t').del();
 });
 
@@ -99,7 +116,8 @@ test('the clients’ advisory locks go with the last of them', async () => {
   const [a, b] = [await connect(), await connect()];
   await a.query('select pg_advisory_lock(42)');
   await a.end();
-  const held = async () => (await knex.raw(`select count(*)::int as n from pg_locks where locktype = 'advisory' and objid = 42`)).rows[0].n > 0;
+  const held = async () =>
+    (await knex.raw(`select count(*)::int as n from pg_locks where locktype = 'advisory' and objid = 42`)).rows[0].n > 0;
   assert.ok(await held(), 'still held while another client is connected');
   await b.end();
   await eventually('the lock released', async () => !(await held()));

@@ -71,7 +71,10 @@ class Turns {
   /** In the order each client sent them; across clients, in the lease's order. */
   private inOrder<T>(handlerId: number, work: () => Promise<T>): Promise<T> {
     const next = (this.chains.get(handlerId) ?? Promise.resolve()).then(work, work);
-    this.chains.set(handlerId, next.catch(() => undefined));
+    this.chains.set(
+      handlerId,
+      next.catch(() => undefined),
+    );
     return next;
   }
 
@@ -158,7 +161,10 @@ class Turns {
   }
 }
 
-export async function serveEmbeddedPostgres(database: EmbeddedPostgres, { host = '127.0.0.1', port, turnTimeoutMs = 60_000, idleInTransactionMs = 30_000 }: ServeOptions): Promise<EmbeddedPostgresServer> {
+export async function serveEmbeddedPostgres(
+  database: EmbeddedPostgres,
+  { host = '127.0.0.1', port, turnTimeoutMs = 60_000, idleInTransactionMs = 30_000 }: ServeOptions,
+): Promise<EmbeddedPostgresServer> {
   const session = database as unknown as SharedSession;
   const turns = new Turns(session, turnTimeoutMs, idleInTransactionMs);
   const handlers = new Set<PGLiteSocketHandler>();

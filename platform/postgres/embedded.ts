@@ -76,7 +76,9 @@ export async function openEmbeddedPostgres({ dataDir }: { dataDir?: string } = {
   if (directory !== undefined) mkdirSync(directory, { recursive: true });
   const db = new PGlite({ ...(directory === undefined ? {} : { dataDir: directory }), parsers: { [INT8_OID]: parseInt8 } });
   await db.waitReady;
-  const [{ server_version: version }] = (await db.query<{ server_version: string }>('show server_version')).rows as [{ server_version: string }];
+  const [{ server_version: version }] = (await db.query<{ server_version: string }>('show server_version')).rows as [
+    { server_version: string },
+  ];
   const database = new EmbeddedDatabase(url, directory, db, version);
   open.set(url, database);
   return database;
@@ -103,7 +105,14 @@ class SessionLease {
       entry.timer = setTimeout(() => {
         this.waiting.splice(this.waiting.indexOf(entry), 1);
         // Named as knex names its own, so callers treat it alike (retry; see isTransientPostgresError).
-        refuse(Object.assign(new Error(`Knex: Timeout acquiring the embedded database session after ${timeoutMs} ms. Is a query waiting outside a transaction that is still open?`), { name: 'KnexTimeoutError' }));
+        refuse(
+          Object.assign(
+            new Error(
+              `Knex: Timeout acquiring the embedded database session after ${timeoutMs} ms. Is a query waiting outside a transaction that is still open?`,
+            ),
+            { name: 'KnexTimeoutError' },
+          ),
+        );
       }, timeoutMs);
       this.waiting.push(entry);
     });
@@ -287,7 +296,10 @@ function embeddedClient(database: EmbeddedDatabase, schema: string | undefined):
 }
 
 /** A knex instance on the embedded database; closing it (knex.destroy) leaves the database open. */
-export function connectEmbeddedPostgres(database: EmbeddedPostgres, { schema, acquireConnectionTimeoutMs = 10_000 }: { schema?: string; acquireConnectionTimeoutMs?: number } = {}): Knex {
+export function connectEmbeddedPostgres(
+  database: EmbeddedPostgres,
+  { schema, acquireConnectionTimeoutMs = 10_000 }: { schema?: string; acquireConnectionTimeoutMs?: number } = {},
+): Knex {
   const embedded = database as EmbeddedDatabase;
   // Given to knex as an external pool: every knex instance of the process shares its one connection.
   const sharedPool = {

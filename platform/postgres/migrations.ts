@@ -18,7 +18,10 @@ export interface MigrationOptions {
   tableName?: string;
 }
 
-function migratorConfig(migrations: readonly Migration[], { schema, tableName = 'knex_migrations' }: MigrationOptions): Knex.MigratorConfig {
+function migratorConfig(
+  migrations: readonly Migration[],
+  { schema, tableName = 'knex_migrations' }: MigrationOptions,
+): Knex.MigratorConfig {
   const sorted = [...migrations].sort((a, b) => a.name.localeCompare(b.name));
   const source: Knex.MigrationSource<Migration> = {
     getMigrations: async () => sorted,

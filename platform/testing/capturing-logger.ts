@@ -2,7 +2,10 @@
 import { Writable } from 'node:stream';
 import { createLogger, type Logger } from '../logger';
 
-export function createCapturingLogger(level: 'info' | 'debug' | 'warn' | 'error' = 'info'): { logger: Logger; lines: Record<string, unknown>[] } {
+export function createCapturingLogger(level: 'info' | 'debug' | 'warn' | 'error' = 'info'): {
+  logger: Logger;
+  lines: Record<string, unknown>[];
+} {
   const lines: Record<string, unknown>[] = [];
   const destination = new Writable({
     write(chunk: Buffer, _encoding, done) {

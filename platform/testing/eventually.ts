@@ -12,7 +12,11 @@ export interface EventuallyOptions {
  * fails naming `what` when `timeoutMs` passes first. A probe that throws is asked again: the
  * condition is what counts, and the last error is reported if it never holds.
  */
-export async function eventually<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, options: EventuallyOptions = {}): Promise<T> {
+export async function eventually<T>(
+  what: string,
+  probe: () => T | undefined | false | Promise<T | undefined | false>,
+  options: EventuallyOptions = {},
+): Promise<T> {
   const timeoutMs = options.timeoutMs ?? 15_000;
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;

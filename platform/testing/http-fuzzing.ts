@@ -30,7 +30,8 @@ export interface OpenApiDocument {
 export function operationsOf(document: OpenApiDocument): Operation[] {
   return Object.entries(document.paths).flatMap(([path, methods]) =>
     Object.entries(methods).map(([method, operation]) => {
-      const named = (where: string) => (operation.parameters ?? []).filter((parameter) => parameter.in === where).map((parameter) => parameter.name);
+      const named = (where: string) =>
+        (operation.parameters ?? []).filter((parameter) => parameter.in === where).map((parameter) => parameter.name);
       return {
         method: method.toUpperCase(),
         path: path.replace(/\{([^}]+)\}/g, ':$1'),
@@ -86,20 +87,58 @@ const awkwardText = fc.oneof(
   // U+0000 inside text: the one character PostgreSQL cannot store, so the likeliest to get past
   // an API and stop something behind it.
   { weight: 2, arbitrary: fc.string({ maxLength: 6 }).map((text) => `${text}\u0000${text}`) },
-  fc.constantFrom('', ' ', '..', '%', '%00', '\u0000', 'a\u0000b', '\u0007', '\n', '💥', '-1', '0', '1e309', 'NaN', 'null', 'true', '[]', '{}', '9007199254740993', 'a'.repeat(3000)),
+  fc.constantFrom(
+    '',
+    ' ',
+    '..',
+    '%',
+    '%00',
+    '\u0000',
+    'a\u0000b',
+    '\u0007',
+    '\n',
+    '💥',
+    '-1',
+    '0',
+    '1e309',
+    'NaN',
+    'null',
+    'true',
+    '[]',
+    '{}',
+    '9007199254740993',
+    'a'.repeat(3000),
+  ),
   fc.uuid().map(String),
 );
 
 const awkwardJson: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 3, arbitrary: fc.jsonValue({ maxDepth: 3 }) },
-  fc.constantFrom(null, 0, -1, 1.5, -0, 1e308, Number.MAX_SAFE_INTEGER + 2, 2 ** 31, '', 'x'.repeat(10_000), [], {}, [[[[]]]], { __proto__: 1 }, { constructor: { prototype: {} } }),
+  fc.constantFrom(
+    null,
+    0,
+    -1,
+    1.5,
+    -0,
+    1e308,
+    Number.MAX_SAFE_INTEGER + 2,
+    2 ** 31,
+    '',
+    'x'.repeat(10_000),
+    [],
+    {},
+    [[[[]]]],
+    { __proto__: 1 },
+    { constructor: { prototype: {} } },
+  ),
   awkwardText,
 );
 
 /** Paths into a JSON value: every key and index, nested. */
 function pathsOf(value: unknown, prefix: (string | number)[] = []): (string | number)[][] {
   if (Array.isArray(value)) return [prefix, ...value.flatMap((item, index) => pathsOf(item, [...prefix, index]))];
-  if (value !== null && typeof value === 'object') return [prefix, ...Object.entries(value).flatMap(([key, item]) => pathsOf(item, [...prefix, key]))];
+  if (value !== null && typeof value === 'object')
+    return [prefix, ...Object.entries(value).flatMap(([key, item]) => pathsOf(item, [...prefix, key]))];
   return [prefix];
 }
 
@@ -133,7 +172,11 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   // Most fields are text: a value of the right type that is still wrong gets past the first checks.
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('replace' as const), value: awkwardText }) },
   fc.constant({ kind: 'delete' as const }),
-  fc.record({ kind: fc.constant('add' as const), key: fc.oneof(fc.string({ maxLength: 10 }), fc.constantFrom('__proto__', 'constructor', 'sku', 'quantity')), value: awkwardJson }),
+  fc.record({
+    kind: fc.constant('add' as const),
+    key: fc.oneof(fc.string({ maxLength: 10 }), fc.constantFrom('__proto__', 'constructor', 'sku', 'quantity')),
+    value: awkwardJson,
+  }),
 );
 
 function bodyFor(valid: unknown): fc.Arbitrary<string | undefined> {
@@ -141,16 +184,27 @@ function bodyFor(valid: unknown): fc.Arbitrary<string | undefined> {
   const noise: fc.Arbitrary<string | undefined>[] = [
     fc.constant(undefined),
     awkwardJson.map((value) => JSON.stringify(value) ?? 'null'),
-    fc.constantFrom('{', '{"a":', 'nul', '[1,]', '{"sku":"A","sku":"B"}', '\u0000', '['.repeat(20_000) + ']'.repeat(20_000), '{"__proto__":{"admin":true}}'),
+    fc.constantFrom(
+      '{',
+      '{"a":',
+      'nul',
+      '[1,]',
+      '{"sku":"A","sku":"B"}',
+      '\u0000',
+      '['.repeat(20_000) + ']'.repeat(20_000),
+      '{"__proto__":{"admin":true}}',
+    ),
   ];
   if (valid === undefined) return fc.oneof(...noise);
   // Mostly one or two mutations of a valid body: those get past the parser to the rules behind it.
-  const mutated = fc.tuple(fc.constantFrom(...pathsOf(valid)), mutation, fc.option(fc.tuple(fc.nat(), mutation))).map(([path, first, second]) => {
-    const once = mutate(valid, path, first);
-    if (!second) return JSON.stringify(once) ?? 'null';
-    const paths = pathsOf(once);
-    return JSON.stringify(mutate(once, paths[second[0] % paths.length]!, second[1])) ?? 'null';
-  });
+  const mutated = fc
+    .tuple(fc.constantFrom(...pathsOf(valid)), mutation, fc.option(fc.tuple(fc.nat(), mutation)))
+    .map(([path, first, second]) => {
+      const once = mutate(valid, path, first);
+      if (!second) return JSON.stringify(once) ?? 'null';
+      const paths = pathsOf(once);
+      return JSON.stringify(mutate(once, paths[second[0] % paths.length]!, second[1])) ?? 'null';
+    });
   return fc.oneof({ weight: 6, arbitrary: mutated }, { weight: 1, arbitrary: fc.constant(JSON.stringify(valid)) }, ...noise);
 }
 
@@ -170,7 +224,10 @@ function requestFor(operation: Operation, context: FuzzContext): fc.Arbitrary<Fu
     ...operation.queryParams.map((name) => ({ weight: 4, arbitrary: fc.tuple(fc.constant(name), queryValue(name)) })),
     { weight: 1, arbitrary: fc.tuple(fc.string({ maxLength: 8 }), awkwardText) },
   ) as fc.Arbitrary<[string, string]>;
-  const queryEntries: fc.Arbitrary<[string, string][]> = fc.oneof(fc.constant<[string, string][]>([]), fc.array(queryEntry, { minLength: 1, maxLength: 3 }));
+  const queryEntries: fc.Arbitrary<[string, string][]> = fc.oneof(
+    fc.constant<[string, string][]>([]),
+    fc.array(queryEntry, { minLength: 1, maxLength: 3 }),
+  );
   const authorization = fc.oneof(
     { weight: 12, arbitrary: fc.constantFrom(...context.tokens).map((token) => `Bearer ${token}`) },
     fc.constant(undefined),
@@ -179,7 +236,15 @@ function requestFor(operation: Operation, context: FuzzContext): fc.Arbitrary<Fu
   );
   const contentType = fc.oneof(
     { weight: 4, arbitrary: fc.constant('application/json') },
-    fc.constantFrom(undefined, 'text/plain', 'application/json; charset=latin1', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/problem+json', '*/*'),
+    fc.constantFrom(
+      undefined,
+      'text/plain',
+      'application/json; charset=latin1',
+      'application/x-www-form-urlencoded',
+      'multipart/form-data; boundary=x',
+      'application/problem+json',
+      '*/*',
+    ),
   );
   const headerNames = [...new Set([...operation.headerParams, 'idempotency-key', 'x-min-position', 'accept', 'x-correlation-id'])];
   const headerValue = (name: string) => {
@@ -188,9 +253,13 @@ function requestFor(operation: Operation, context: FuzzContext): fc.Arbitrary<Fu
   };
   const extraHeaders = fc.oneof(
     fc.constant({}),
-    fc.uniqueArray(fc.constantFrom(...headerNames), { minLength: 1, maxLength: 2 }).chain((names) =>
-      fc.tuple(...names.map((name) => headerValue(name).map((value) => [name, value] as const))).map((pairs) => Object.fromEntries(pairs)),
-    ),
+    fc
+      .uniqueArray(fc.constantFrom(...headerNames), { minLength: 1, maxLength: 2 })
+      .chain((names) =>
+        fc
+          .tuple(...names.map((name) => headerValue(name).map((value) => [name, value] as const)))
+          .map((pairs) => Object.fromEntries(pairs)),
+      ),
   );
   const valid = context.validBodies[operationKey(operation)];
 
@@ -245,7 +314,8 @@ export function faultsOf(answer: FuzzAnswer, { unavailableAllowed = false } = {}
   if (answer.status < 400) return [];
   const faults: string[] = [];
   if (answer.status >= 500 && !(unavailableAllowed && answer.status === 503)) faults.push(`answered ${answer.status}`);
-  if (!answer.contentType.startsWith('application/problem+json')) faults.push(`a ${answer.status} as ${answer.contentType || 'no content type'}, not application/problem+json`);
+  if (!answer.contentType.startsWith('application/problem+json'))
+    faults.push(`a ${answer.status} as ${answer.contentType || 'no content type'}, not application/problem+json`);
   let problem: Record<string, unknown> | undefined;
   try {
     problem = JSON.parse(answer.text) as Record<string, unknown>;
@@ -256,7 +326,9 @@ export function faultsOf(answer: FuzzAnswer, { unavailableAllowed = false } = {}
     if (problem.status !== answer.status) faults.push(`problem.status ${String(problem.status)} on a ${answer.status}`);
     if (typeof problem.title !== 'string' || problem.title === '') faults.push('a problem without a title');
     if (answer.status === 400 && Array.isArray(problem.errors)) {
-      const unnamed = (problem.errors as Record<string, unknown>[]).filter((error) => typeof error.in !== 'string' || typeof error.path !== 'string');
+      const unnamed = (problem.errors as Record<string, unknown>[]).filter(
+        (error) => typeof error.in !== 'string' || typeof error.path !== 'string',
+      );
       if (problem.errors.length === 0 || unnamed.length > 0) faults.push('a validation problem that does not name the field');
     }
   }

@@ -68,7 +68,10 @@ export interface TestIdentityProvider {
   stop(): Promise<void>;
 }
 
-export async function newSigningKey(alg: SigningAlgorithm, kid = `${alg.toLowerCase()}-${randomBytes(4).toString('hex')}`): Promise<SigningKey> {
+export async function newSigningKey(
+  alg: SigningAlgorithm,
+  kid = `${alg.toLowerCase()}-${randomBytes(4).toString('hex')}`,
+): Promise<SigningKey> {
   const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
   return { kid, alg, privateKey, publicJwk: { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' } };
 }
@@ -98,7 +101,9 @@ interface PendingCode {
   scope: string;
 }
 
-export async function startTestIdentityProvider(options: { audience?: string; rolesClaim?: string; clientId?: string } = {}): Promise<TestIdentityProvider> {
+export async function startTestIdentityProvider(
+  options: { audience?: string; rolesClaim?: string; clientId?: string } = {},
+): Promise<TestIdentityProvider> {
   const audience = options.audience ?? 'checkout-apis';
   const rolesClaim = options.rolesClaim ?? 'roles';
   const clientId = options.clientId ?? 'checkout-console';
@@ -146,7 +151,8 @@ export async function startTestIdentityProvider(options: { audience?: string; ro
     codes.delete(code);
     if (!pending) return refuse('invalid_grant', 'unknown or used code');
     if (form.get('client_id') !== pending.clientId) return refuse('invalid_client', 'not the client the code was issued to');
-    if (form.get('redirect_uri') !== pending.redirectUri) return refuse('invalid_grant', 'redirect_uri differs from the authorization request');
+    if (form.get('redirect_uri') !== pending.redirectUri)
+      return refuse('invalid_grant', 'redirect_uri differs from the authorization request');
     const verifier = form.get('code_verifier') ?? '';
     // RFC 7636 §4.6: BASE64URL(SHA256(code_verifier)) == code_challenge.
     if (!/^[A-Za-z0-9._~-]{43,128}$/.test(verifier) || base64url(createHash('sha256').update(verifier).digest()) !== pending.challenge) {
@@ -154,8 +160,17 @@ export async function startTestIdentityProvider(options: { audience?: string; ro
     }
     codesExchanged += 1;
     const lifetime = 900;
-    const accessToken = await issue({ sub: pending.user.sub, roles: pending.user.roles, exp: Math.floor(Date.now() / 1000) + lifetime, claims: { azp: clientId, scope: pending.scope } });
-    const idToken = await issue({ sub: pending.user.sub, aud: clientId, claims: { azp: clientId, ...(pending.nonce ? { nonce: pending.nonce } : {}) } });
+    const accessToken = await issue({
+      sub: pending.user.sub,
+      roles: pending.user.roles,
+      exp: Math.floor(Date.now() / 1000) + lifetime,
+      claims: { azp: clientId, scope: pending.scope },
+    });
+    const idToken = await issue({
+      sub: pending.user.sub,
+      aud: clientId,
+      claims: { azp: clientId, ...(pending.nonce ? { nonce: pending.nonce } : {}) },
+    });
     json(response, 200, { access_token: accessToken, token_type: 'Bearer', expires_in: lifetime, id_token: idToken, scope: pending.scope });
   }
 
@@ -203,7 +218,14 @@ export async function startTestIdentityProvider(options: { audience?: string; ro
           back.searchParams.set('error_description', 'response_type=code with an S256 code_challenge is required');
         } else {
           const code = base64url(randomBytes(24));
-          codes.set(code, { clientId, redirectUri, challenge: query.get('code_challenge')!, nonce: query.get('nonce') ?? undefined, user: provider.user, scope: query.get('scope') ?? 'openid' });
+          codes.set(code, {
+            clientId,
+            redirectUri,
+            challenge: query.get('code_challenge')!,
+            nonce: query.get('nonce') ?? undefined,
+            user: provider.user,
+            scope: query.get('scope') ?? 'openid',
+          });
           back.searchParams.set('code', code);
         }
         back.searchParams.set('iss', issuer);
@@ -224,46 +246,49 @@ export async function startTestIdentityProvider(options: { audience?: string; ro
   issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   // defineProperties, not Object.assign: the counters are getters and must stay live.
-  return Object.defineProperties(provider, Object.getOwnPropertyDescriptors({
-    get issuer() {
-      return issuer;
-    },
-    audience,
-    rolesClaim,
-    clientId,
-    get jwksUrl() {
-      return `${issuer}/jwks`;
-    },
-    get keys() {
-      return [...keys];
-    },
-    get jwksFetches() {
-      return jwksFetches;
-    },
-    get codesExchanged() {
-      return codesExchanged;
-    },
-    async rotate(alg: SigningAlgorithm, rotateOptions: { publish?: boolean } = {}) {
-      const key = await newSigningKey(alg);
-      if (rotateOptions.publish !== false) keys.push(key);
-      current = key;
-      return key;
-    },
-    publish(key: SigningKey) {
-      if (!keys.includes(key)) keys.push(key);
-    },
-    retire(key: SigningKey) {
-      const at = keys.indexOf(key);
-      if (at >= 0) keys.splice(at, 1);
-    },
-    issue,
-    allowRedirect(uri: string) {
-      redirects.add(uri);
-    },
-    stop: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close((error) => (error ? reject(error) : resolve()));
-      }),
-  })) as unknown as TestIdentityProvider;
+  return Object.defineProperties(
+    provider,
+    Object.getOwnPropertyDescriptors({
+      get issuer() {
+        return issuer;
+      },
+      audience,
+      rolesClaim,
+      clientId,
+      get jwksUrl() {
+        return `${issuer}/jwks`;
+      },
+      get keys() {
+        return [...keys];
+      },
+      get jwksFetches() {
+        return jwksFetches;
+      },
+      get codesExchanged() {
+        return codesExchanged;
+      },
+      async rotate(alg: SigningAlgorithm, rotateOptions: { publish?: boolean } = {}) {
+        const key = await newSigningKey(alg);
+        if (rotateOptions.publish !== false) keys.push(key);
+        current = key;
+        return key;
+      },
+      publish(key: SigningKey) {
+        if (!keys.includes(key)) keys.push(key);
+      },
+      retire(key: SigningKey) {
+        const at = keys.indexOf(key);
+        if (at >= 0) keys.splice(at, 1);
+      },
+      issue,
+      allowRedirect(uri: string) {
+        redirects.add(uri);
+      },
+      stop: () =>
+        new Promise<void>((resolve, reject) => {
+          server.closeAllConnections();
+          server.close((error) => (error ? reject(error) : resolve()));
+        }),
+    }),
+  ) as unknown as TestIdentityProvider;
 }

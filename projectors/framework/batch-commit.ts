@@ -31,7 +31,13 @@ export async function commitBatch(knex: Knex, members: readonly GroupMember[], b
         // written when the swap (or another writer) moved a checkpoint (docs/REPLAY.md).
         await advanceCheckpoints(
           trx,
-          moving.map(({ member, to, lastEventAt, events }) => ({ projection: member.projection.name, from: member.position, to, lastEventAt, eventsApplied: events.length })),
+          moving.map(({ member, to, lastEventAt, events }) => ({
+            projection: member.projection.name,
+            from: member.position,
+            to,
+            lastEventAt,
+            eventsApplied: events.length,
+          })),
         );
         for (const share of moving) {
           if (share.events.length === 0) continue;
@@ -54,7 +60,12 @@ function blame(error: unknown, applying: GroupMember | undefined, moving: readon
   if (error instanceof CheckpointMovedError || isTransientPostgresError(error)) return error;
   if (applying && error instanceof InconsistentEventError) {
     const { event } = error;
-    const reason = new CannotApplyEventError(applying.projection.name, { ...event, type: event.event.type, schemaVersion: undefined }, error.message, { cause: error });
+    const reason = new CannotApplyEventError(
+      applying.projection.name,
+      { ...event, type: event.event.type, schemaVersion: undefined },
+      error.message,
+      { cause: error },
+    );
     return new MembersStoppedError([{ member: applying, reason }]);
   }
   // Anything else stops the projection that was applying; outside any apply (the checkpoint
@@ -63,7 +74,10 @@ function blame(error: unknown, applying: GroupMember | undefined, moving: readon
   return new MembersStoppedError(
     blamed.map(({ member, events, to }) => {
       const range = `${events.length} events from ${events[0]?.streamName ?? '-'} (position ${events[0]?.position.commit ?? '-'}) to position ${to.commit}`;
-      const reason = new ProjectionStoppedError(`projection ${member.projection.name} failed to apply ${range}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      const reason = new ProjectionStoppedError(
+        `projection ${member.projection.name} failed to apply ${range}: ${error instanceof Error ? error.message : String(error)}`,
+        { cause: error },
+      );
       return { member, reason };
     }),
   );

@@ -46,5 +46,8 @@ export function shareOut(members: readonly GroupMember[], batch: Batch): Share[]
  * one further behind) stays where it is.
  */
 export function movingShares(shares: readonly Share[]): (Share & { to: Position })[] {
-  return shares.filter((share): share is Share & { to: Position } => share.to !== undefined && (!share.member.position || !isAtOrAfter(share.member.position, share.to)));
+  return shares.filter(
+    (share): share is Share & { to: Position } =>
+      share.to !== undefined && (!share.member.position || !isAtOrAfter(share.member.position, share.to)),
+  );
 }

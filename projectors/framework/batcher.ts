@@ -25,7 +25,11 @@ export interface Batch {
   readonly caughtUp: boolean;
 }
 
-export async function nextBatch(feed: FeedSource, live: boolean, { maxEvents = 500, lingerMs = 5, catchUpLingerMs = 250 }: BatchOptions = {}): Promise<Batch> {
+export async function nextBatch(
+  feed: FeedSource,
+  live: boolean,
+  { maxEvents = 500, lingerMs = 5, catchUpLingerMs = 250 }: BatchOptions = {},
+): Promise<Batch> {
   const events: RawEvent[] = [];
   let position: Position | undefined;
   let caughtUp = false;

@@ -62,10 +62,12 @@ export async function loadCheckpoint(knex: Knex, projection: string): Promise<Ch
  * (`found: false` when the row is gone): the replay CLI's swap holds the rows while it replaces
  * the tables, which pauses every live batch at its first statement (`advanceCheckpoint`).
  */
-export async function lockCheckpoint(trx: Knex.Transaction, projection: string): Promise<{ found: boolean; position: Position | undefined }> {
+export async function lockCheckpoint(
+  trx: Knex.Transaction,
+  projection: string,
+): Promise<{ found: boolean; position: Position | undefined }> {
   const row = (await trx(CHECKPOINTS_TABLE).where({ projection }).forUpdate().first('commit_position', 'prepare_position')) as
-    | Pick<CheckpointRow, 'commit_position' | 'prepare_position'>
-    | undefined;
+    Pick<CheckpointRow, 'commit_position' | 'prepare_position'> | undefined;
   return row ? { found: true, position: positionOfRow(row) } : { found: false, position: undefined };
 }
 
@@ -76,7 +78,11 @@ export interface Advance {
   eventsApplied: number;
 }
 
-export async function advanceCheckpoint(trx: Knex.Transaction, projection: string, { from, to, lastEventAt, eventsApplied }: Advance): Promise<void> {
+export async function advanceCheckpoint(
+  trx: Knex.Transaction,
+  projection: string,
+  { from, to, lastEventAt, eventsApplied }: Advance,
+): Promise<void> {
   const query = trx(CHECKPOINTS_TABLE).where({ projection });
   if (from) query.andWhere({ commit_position: from.commit.toString(), prepare_position: from.prepare.toString() });
   else query.whereNull('commit_position');

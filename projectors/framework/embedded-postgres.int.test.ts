@@ -13,7 +13,14 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startEmulatorWithClient } from '../../eventstore-emulator/testing/fixture';
 import { createLogger } from '../../platform/logger';
-import { checkpointChannel, closePostgres, connectEmbeddedPostgres, connectPostgres, listenToChannel, openEmbeddedPostgres } from '../../platform/postgres';
+import {
+  checkpointChannel,
+  closePostgres,
+  connectEmbeddedPostgres,
+  connectPostgres,
+  listenToChannel,
+  openEmbeddedPostgres,
+} from '../../platform/postgres';
 import { eventually } from '../../platform/testing/eventually';
 import { createTestSchema } from '../../platform/testing/postgres-schema';
 import { migrateReadModels } from '../migrate';
@@ -69,7 +76,10 @@ test('every projection gives the same rows as on the PostgreSQL server, each bat
     const shop = new Shop(es.client);
     await shop.addProduct('MUG', 1250, 3);
     await shop.addProduct('LAMP', 4000, 10);
-    await shop.checkout('o1', 'alice', [{ sku: 'MUG', quantity: 2, price: 1250 }, { sku: 'LAMP', quantity: 1, price: 4000 }]);
+    await shop.checkout('o1', 'alice', [
+      { sku: 'MUG', quantity: 2, price: 1250 },
+      { sku: 'LAMP', quantity: 1, price: 4000 },
+    ]);
     await shop.checkout('o2', 'bob', [{ sku: 'MUG', quantity: 5, price: 1250 }]);
     await shop.checkout('o3', 'carol', [{ sku: 'LAMP', quantity: 1, price: 4000 }], 'decline');
     await shop.checkout('o4', 'alice', [{ sku: 'LAMP', quantity: 2, price: 4000 }], 'timeout');
@@ -77,7 +87,14 @@ test('every projection gives the same rows as on the PostgreSQL server, each bat
 
     const start = (target: { knex: typeof knex; url: string; schema: string }) =>
       allProjections({ lowStockThreshold: 5 }).map((projection) => {
-        const runner = new ProjectionRunner(projection, { knex: target.knex, client: es.client, databaseUrl: target.url, schema: target.schema, logger, batch: { maxEvents: 7 } }).start();
+        const runner = new ProjectionRunner(projection, {
+          knex: target.knex,
+          client: es.client,
+          databaseUrl: target.url,
+          schema: target.schema,
+          logger,
+          batch: { maxEvents: 7 },
+        }).start();
         runners.push(runner);
         return runner;
       });
@@ -87,9 +104,13 @@ test('every projection gives the same rows as on the PostgreSQL server, each bat
 
     assert.equal(await snapshotReadModels(knex), await snapshotReadModels(server.knex));
     const orders = (await knex('orders').orderBy('order_id').select('order_id', 'status')) as { order_id: string; status: string }[];
-    assert.equal(orders.map(({ status }) => status), ['confirmed', 'cancelled', 'cancelled', 'cancelled', 'cancelled']);
+    assert.equal(
+      orders.map(({ status }) => status),
+      ['confirmed', 'cancelled', 'cancelled', 'cancelled', 'cancelled'],
+    );
     // Each checkpoint is where its runner is: what it committed with its last batch.
-    for (const runner of onEmbedded) assert.equal((await loadCheckpoint(knex, runner.projection.name)).position, runner.position, runner.projection.name);
+    for (const runner of onEmbedded)
+      assert.equal((await loadCheckpoint(knex, runner.projection.name)).position, runner.position, runner.projection.name);
   } finally {
     await Promise.all(runners.map((runner) => runner.stop()));
     await closePostgres(knex);
@@ -108,7 +129,12 @@ test('a failed batch leaves neither its rows nor its checkpoint behind', async (
     const failed = await knex
       .transaction(async (trx) => {
         await trx('sales_daily').insert({ day: '2026-01-01', sku: 'MUG', currency: 'EUR', units: 1, revenue: 1250, orders: 1 });
-        await advanceCheckpoint(trx, 'sales', { from: undefined, to: { commit: 9n, prepare: 9n }, lastEventAt: new Date(), eventsApplied: 1 });
+        await advanceCheckpoint(trx, 'sales', {
+          from: undefined,
+          to: { commit: 9n, prepare: 9n },
+          lastEventAt: new Date(),
+          eventsApplied: 1,
+        });
         throw new Error('the projection failed half-way');
       })
       .then(
@@ -145,10 +171,13 @@ test('one session, shared: a transaction is never entered by another query, and 
     });
     await entered;
     // From another knex instance (as the query API would): it waits for the commit, then sees both rows.
-    const counted = queries('seen').count({ n: '*' }).first().then((row) => {
-      order.push('counted');
-      return Number(row!.n);
-    });
+    const counted = queries('seen')
+      .count({ n: '*' })
+      .first()
+      .then((row) => {
+        order.push('counted');
+        return Number(row!.n);
+      });
     await writing;
     assert.is(await counted, 2);
     assert.equal(order, ['committed', 'counted']);
@@ -192,14 +221,20 @@ test('checkpoint moves are announced with LISTEN/NOTIFY, as on the server', asyn
     const payloads: string[] = [];
     let listening!: () => void;
     const listeningNow = new Promise<void>((resolve) => (listening = resolve));
-    const listener = listenToChannel(knex, checkpointChannel('public'), { onNotification: (payload) => payloads.push(payload), onListeningChange: (on) => on && listening() });
+    const listener = listenToChannel(knex, checkpointChannel('public'), {
+      onNotification: (payload) => payloads.push(payload),
+      onListeningChange: (on) => on && listening(),
+    });
     await listeningNow;
     await knex.transaction(async (trx) => {
       await trx('projection_checkpoints').insert({ projection: 'orders', commit_position: '7', prepare_position: '7' });
       assert.equal(payloads, [], 'not before the commit');
     });
     await eventually('the commit to be announced', () => payloads.length > 0);
-    assert.equal(payloads.map((payload) => JSON.parse(payload)), [{ projection: 'orders', commit: '7', prepare: '7', failed: false }]);
+    assert.equal(
+      payloads.map((payload) => JSON.parse(payload)),
+      [{ projection: 'orders', commit: '7', prepare: '7', failed: false }],
+    );
     await listener.close();
   } finally {
     await closePostgres(knex);
@@ -225,7 +260,13 @@ test('the lock that stands for the advisory lock: one holder at a time, the next
 
     const waiting = acquireAdvisoryLock({ url: embedded.url, schema: 'public', name: 'orders' });
     await waiting.release();
-    assert.match(await waiting.acquired.then(() => 'acquired', (error: Error) => error.message), /released while waiting/);
+    assert.match(
+      await waiting.acquired.then(
+        () => 'acquired',
+        (error: Error) => error.message,
+      ),
+      /released while waiting/,
+    );
 
     await embedded.close();
     assert.match((await second.lost).message, /closed/);

@@ -7,7 +7,14 @@
  * client reports checkpoints and caught-up out of band, while earlier events may still sit in
  * its buffer; both are held back here until those events are queued, so the order is the log's.
  */
-import { START, streamNameFilter, type AllStreamResolvedEvent, type AllStreamSubscription, type EventStoreDBClient, type Position } from '@eventstore/db-client';
+import {
+  START,
+  streamNameFilter,
+  type AllStreamResolvedEvent,
+  type AllStreamSubscription,
+  type EventStoreDBClient,
+  type Position,
+} from '@eventstore/db-client';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ItemQueue } from './item-queue';
 import type { RawEvent } from './types';

@@ -10,14 +10,20 @@ export interface LockPlace {
   readonly schema: string;
 }
 
-const byName = (a: GroupMember, b: GroupMember) => (a.projection.name < b.projection.name ? -1 : a.projection.name > b.projection.name ? 1 : 0);
+const byName = (a: GroupMember, b: GroupMember) =>
+  a.projection.name < b.projection.name ? -1 : a.projection.name > b.projection.name ? 1 : 0;
 
 /**
  * Takes the members' locks in name order, as every instance takes them: two instances never each
  * hold a lock the other waits for. Each lock asked for is pushed to `locks` at once, for the
  * caller to release whatever happens. Answers false when `stopped` settles first.
  */
-export async function lockInNameOrder(members: readonly GroupMember[], place: LockPlace, stopped: Promise<'stopped'>, locks: AdvisoryLock[]): Promise<boolean> {
+export async function lockInNameOrder(
+  members: readonly GroupMember[],
+  place: LockPlace,
+  stopped: Promise<'stopped'>,
+  locks: AdvisoryLock[],
+): Promise<boolean> {
   for (const member of [...members].sort(byName)) {
     const lock = acquireAdvisoryLock({ url: place.databaseUrl, schema: place.schema, name: member.projection.name });
     locks.push(lock);

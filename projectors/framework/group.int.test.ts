@@ -19,7 +19,10 @@ interface CheckpointRow {
 }
 
 const checkpoints = async (f: ProjectorTestFixture) =>
-  (await f.db.knex('projection_checkpoints').orderBy('projection').select('projection', 'commit_position', 'events_applied', f.db.knex.raw('xmin::text as xmin'))) as CheckpointRow[];
+  (await f.db
+    .knex('projection_checkpoints')
+    .orderBy('projection')
+    .select('projection', 'commit_position', 'events_applied', f.db.knex.raw('xmin::text as xmin'))) as CheckpointRow[];
 
 test('a group commits every projection of a batch in one transaction: the checkpoints move together', async () => {
   await withProjectorFixture(async (f) => {
@@ -36,7 +39,10 @@ test('a group commits every projection of a batch in one transaction: the checkp
     // One transaction moved them all: the same position, written by the same transaction.
     assert.equal(new Set(rows.map((row) => row.commit_position)).size, 1, 'every checkpoint at the same position');
     assert.equal(new Set(rows.map((row) => row.xmin)).size, 1, 'moved in the same transaction');
-    assert.is(BigInt(rows[0]!.commit_position), (await lastPositionIn(f.es.client, ['order-', 'payment-', 'inventory-', 'checkout-']))!.commit);
+    assert.is(
+      BigInt(rows[0]!.commit_position),
+      (await lastPositionIn(f.es.client, ['order-', 'payment-', 'inventory-', 'checkout-']))!.commit,
+    );
     assert.is((await f.db.knex('orders').where({ order_id: 'o-1' }).first()).status, 'confirmed');
     assert.is((await f.db.knex('products').where({ sku: 'MUG' }).first()).sold, 2);
   });
@@ -46,7 +52,10 @@ test('a projection that cannot apply an event stops alone: the rest of its group
   await withProjectorFixture(async (f) => {
     await f.shop.addProduct('A', 500, 3);
     const beforeBad = await lastPositionIn(f.es.client, ['inventory-']);
-    await f.es.client.appendToStream('inventory-A', jsonEvent({ type: 'StockReceived', data: { sku: 'A', quantity: -1 }, metadata: { schemaVersion: 1 } }));
+    await f.es.client.appendToStream(
+      'inventory-A',
+      jsonEvent({ type: 'StockReceived', data: { sku: 'A', quantity: -1 }, metadata: { schemaVersion: 1 } }),
+    );
     const runners = f.group(allProjections({ lowStockThreshold: 5 }));
     for (const runner of runners) runner.start();
     // Both projections that follow the product's stream stop on it, each naming it.
@@ -55,14 +64,29 @@ test('a projection that cannot apply an event stops alone: the rest of its group
     for (const runner of failing) {
       await runner.waitUntil((each) => each.state === 'failed').catch(() => undefined);
       assert.is(runner.state, 'failed');
-      assert.match(runner.failure?.message ?? '', `projection ${runner.projection.name} cannot apply StockReceived (schema version 1) at inventory-A@2`);
+      assert.match(
+        runner.failure?.message ?? '',
+        `projection ${runner.projection.name} cannot apply StockReceived (schema version 1) at inventory-A@2`,
+      );
     }
 
     // Events after the bad one still reach the others.
-    await f.shop.order({ type: 'PlaceOrder', data: { orderId: 'o-2', customerId: 'bob', lines: [{ sku: 'A', quantity: 1, unitPrice: { amount: 500, currency: 'EUR' } }], paymentToken: 'tok_ok', placedAt: '2026-12-06T10:00:00.000Z' } });
+    await f.shop.order({
+      type: 'PlaceOrder',
+      data: {
+        orderId: 'o-2',
+        customerId: 'bob',
+        lines: [{ sku: 'A', quantity: 1, unitPrice: { amount: 500, currency: 'EUR' } }],
+        paymentToken: 'tok_ok',
+        placedAt: '2026-12-06T10:00:00.000Z',
+      },
+    });
     const others = runners.filter((runner) => !failing.includes(runner));
     await settle(f.es.client, others);
-    assert.ok(others.every((runner) => runner.state === 'live'), others.map((runner) => `${runner.projection.name} ${runner.state}`).join(', '));
+    assert.ok(
+      others.every((runner) => runner.state === 'live'),
+      others.map((runner) => `${runner.projection.name} ${runner.state}`).join(', '),
+    );
     assert.is((await f.db.knex('orders').where({ order_id: 'o-2' }).first()).status, 'placed');
 
     const stopped = (await checkpoints(f)).find((row) => row.projection === 'products')!;
@@ -78,7 +102,10 @@ test("an event that contradicts one projection's rows stops that projection alon
     for (const runner of runners) runner.start();
     await settle(f.es.client, runners);
     // A payment for an order that was never placed: the orders projection refuses it when applying.
-    const bad = await f.shop.payment({ type: 'AuthorizePayment', data: { orderId: 'ghost', amount: 500, currency: 'EUR', providerReference: 'ref-ghost', authorizedAt: '2026-12-06T10:00:00.000Z' } });
+    const bad = await f.shop.payment({
+      type: 'AuthorizePayment',
+      data: { orderId: 'ghost', amount: 500, currency: 'EUR', providerReference: 'ref-ghost', authorizedAt: '2026-12-06T10:00:00.000Z' },
+    });
     await f.shop.addProduct('B', 700, 1);
 
     const orders = runners.find((runner) => runner.projection.name === 'orders')!;
@@ -131,7 +158,19 @@ test('a group whose projections stand at different checkpoints applies each even
     // The same rows as one group that ran from scratch.
     for (const runner of second) await runner.stop();
     await f.db.knex.transaction(async (trx) => {
-      for (const table of ['orders', 'products', 'checkout_progress', 'sales_order_lines', 'sales_daily', 'notification_outbox', 'notifications', 'notification_counters', 'notification_orders', 'notification_stock']) await trx(table).delete();
+      for (const table of [
+        'orders',
+        'products',
+        'checkout_progress',
+        'sales_order_lines',
+        'sales_daily',
+        'notification_outbox',
+        'notifications',
+        'notification_counters',
+        'notification_orders',
+        'notification_stock',
+      ])
+        await trx(table).delete();
       for (const { name } of projections) await resetCheckpoint(trx, name);
     });
     const fresh = f.group(projections);

@@ -47,7 +47,12 @@ export class ProjectorMetrics {
     private readonly client: EventStoreDBClient,
   ) {
     const statuses = () => this.projections.map((status) => status());
-    this.eventsApplied = new Counter({ name: 'projector_events_applied_total', help: 'Events applied to read models', labelNames: ['projection'], registers: [registry] });
+    this.eventsApplied = new Counter({
+      name: 'projector_events_applied_total',
+      help: 'Events applied to read models',
+      labelNames: ['projection'],
+      registers: [registry],
+    });
     this.batchSize = new Histogram({
       name: 'projector_batch_events',
       help: 'Events per committed batch (one transaction each)',
@@ -83,7 +88,8 @@ export class ProjectorMetrics {
       labelNames: ['projection', 'state'],
       registers: [registry],
       collect() {
-        for (const { name, state } of statuses()) for (const each of states) this.set({ projection: name, state: each }, each === state ? 1 : 0);
+        for (const { name, state } of statuses())
+          for (const each of states) this.set({ projection: name, state: each }, each === state ? 1 : 0);
       },
     });
     new Gauge({
@@ -134,10 +140,15 @@ export class ProjectorMetrics {
     const result = new Map<string, Lag>();
     for (const { name, streamPrefixes, position, lastEventAt } of this.projections.map((status) => status())) {
       const behind = records.filter(
-        (record) => !record.type.startsWith('$') && streamPrefixes.some((prefix) => record.streamName.startsWith(prefix)) && (!position || record.commit > position.commit),
+        (record) =>
+          !record.type.startsWith('$') &&
+          streamPrefixes.some((prefix) => record.streamName.startsWith(prefix)) &&
+          (!position || record.commit > position.commit),
       );
       const newest = behind[0];
-      const seconds = newest ? Math.max(0, (newest.created.getTime() - (lastEventAt?.getTime() ?? behind.at(-1)!.created.getTime())) / 1000) : 0;
+      const seconds = newest
+        ? Math.max(0, (newest.created.getTime() - (lastEventAt?.getTime() ?? behind.at(-1)!.created.getTime())) / 1000)
+        : 0;
       result.set(name, { events: behind.length, seconds });
     }
     return result;
@@ -147,7 +158,8 @@ export class ProjectorMetrics {
     const records: HeadRecord[] = [];
     for await (const resolved of this.client.readAll({ direction: BACKWARDS, fromPosition: END, maxCount: LAG_SCAN_LIMIT })) {
       const event = resolved.event;
-      if (event?.position) records.push({ streamName: event.streamId, type: event.type, commit: event.position.commit, created: event.created });
+      if (event?.position)
+        records.push({ streamName: event.streamId, type: event.type, commit: event.position.commit, created: event.created });
     }
     return records;
   }

@@ -6,7 +6,11 @@ import { CannotApplyEventError, type ProjectedEvent, type Projection, type RawEv
 export function readFor(projection: Projection, raw: RawEvent): ProjectedEvent | CannotApplyEventError | undefined {
   if (!projection.handles(raw.type)) {
     if (projection.knows(raw.type)) return undefined;
-    return new CannotApplyEventError(projection.name, raw, `unknown event type '${raw.type}' in a stream this projection follows (written by a newer release?)`);
+    return new CannotApplyEventError(
+      projection.name,
+      raw,
+      `unknown event type '${raw.type}' in a stream this projection follows (written by a newer release?)`,
+    );
   }
   try {
     const event = projection.read(storableEvent(raw));

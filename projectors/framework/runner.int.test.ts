@@ -56,7 +56,14 @@ test('an unknown event type in a followed stream stops the projection', async ()
 test('a U+0000 an earlier release let into an event shows as U+FFFD; the projection goes on', async () => {
   await withProjectorFixture(async (f) => {
     // Written as a release without the command's rule did: PostgreSQL text cannot hold it.
-    await f.es.client.appendToStream('inventory-NUL', jsonEvent({ type: 'ProductRegistered', data: { sku: 'NUL', name: 'Mug\u0000 blue', price: { amount: 100, currency: 'EUR' } }, metadata: { schemaVersion: 1 } }));
+    await f.es.client.appendToStream(
+      'inventory-NUL',
+      jsonEvent({
+        type: 'ProductRegistered',
+        data: { sku: 'NUL', name: 'Mug\u0000 blue', price: { amount: 100, currency: 'EUR' } },
+        metadata: { schemaVersion: 1 },
+      }),
+    );
     await f.shop.addProduct('B', 500, 2);
     const runner = f.runner(productsProjection).start();
     await settle(f.es.client, [runner]);
@@ -74,7 +81,10 @@ test('stock past 2^31 − 1 units is projected exactly', async () => {
     const runner = f.runner(productsProjection).start();
     await settle(f.es.client, [runner]);
     assert.is(runner.state, 'live');
-    assert.equal(await f.db.knex('products').where({ sku: 'SCREW' }).first('on_hand', 'available'), { on_hand: 3_000_000_000, available: 3_000_000_000 });
+    assert.equal(await f.db.knex('products').where({ sku: 'SCREW' }).first('on_hand', 'available'), {
+      on_hand: 3_000_000_000,
+      available: 3_000_000_000,
+    });
   });
 });
 
@@ -83,7 +93,14 @@ test('system records and other streams pass by: stream metadata, tombstones, for
     await f.shop.addProduct('A', 500, 2);
     await f.es.client.setStreamMetadata('inventory-A', { maxAge: 1_000_000 });
     await f.es.client.appendToStream('other-1', jsonEvent({ type: 'SomethingElse', data: {} }));
-    await f.es.client.appendToStream('inventory-gone', jsonEvent({ type: 'ProductRegistered', data: { sku: 'gone', name: 'Gone', price: { amount: 1, currency: 'EUR' } }, metadata: { schemaVersion: 1 } }));
+    await f.es.client.appendToStream(
+      'inventory-gone',
+      jsonEvent({
+        type: 'ProductRegistered',
+        data: { sku: 'gone', name: 'Gone', price: { amount: 1, currency: 'EUR' } },
+        metadata: { schemaVersion: 1 },
+      }),
+    );
     await f.es.client.tombstoneStream('inventory-gone');
     await f.shop.inventory({ type: 'ReceiveStock', data: { sku: 'A', quantity: 3 } });
     const runner = f.runner(productsProjection).start();
@@ -99,14 +116,18 @@ test('catching up, events are applied in big batches; live, each commits within 
     for (let i = 0; i < 60; i++) {
       await f.es.client.appendToStream(
         'inventory-A',
-        Array.from({ length: 20 }, () => jsonEvent({ type: 'StockReceived', data: { sku: 'A', quantity: 1 }, metadata: { schemaVersion: 1 } })),
+        Array.from({ length: 20 }, () =>
+          jsonEvent({ type: 'StockReceived', data: { sku: 'A', quantity: 1 }, metadata: { schemaVersion: 1 } }),
+        ),
       );
     }
     // A catch-up linger longer than any stall of a busy machine, so that only `maxEvents` and the
     // caught-up marker cut batches; were it used live, every lone event would wait it out.
     const runner = f.runner(productsProjection, { batch: { maxEvents: 500, lingerMs: 5, catchUpLingerMs: 60_000 } }).start();
     await settle(f.es.client, [runner]);
-    const batches = (await f.registry.getSingleMetric('projector_batch_events')?.get())?.values.find((value) => (value as { metricName?: string }).metricName === 'projector_batch_events_count')?.value;
+    const batches = (await f.registry.getSingleMetric('projector_batch_events')?.get())?.values.find(
+      (value) => (value as { metricName?: string }).metricName === 'projector_batch_events_count',
+    )?.value;
     // 500 + 500 + 201. One transaction per event (or per append) would be 1201 (or 61).
     assert.is(batches, 3, `1201 events in ${batches} transactions`);
     assert.is((await f.db.knex('products').where({ sku: 'A' }).first()).on_hand, 1200);
@@ -115,13 +136,17 @@ test('catching up, events are applied in big batches; live, each commits within 
     await runner.waitUntil((each) => each.state === 'live');
     const latencies: number[] = [];
     for (let i = 0; i < 10; i++) {
-      const written = await f.es.client.appendToStream('inventory-A', jsonEvent({ type: 'StockReceived', data: { sku: 'A', quantity: 1 }, metadata: { schemaVersion: 1 } }));
+      const written = await f.es.client.appendToStream(
+        'inventory-A',
+        jsonEvent({ type: 'StockReceived', data: { sku: 'A', quantity: 1 }, metadata: { schemaVersion: 1 } }),
+      );
       const started = performance.now();
       await runner.waitForPosition(written.position!);
       latencies.push(performance.now() - started);
     }
     latencies.sort((a, b) => a - b);
-    if (process.env.SHOW_FIGURES) console.log(`live: append → committed, median ${latencies[5]!.toFixed(1)} ms, max ${latencies[9]!.toFixed(1)} ms`);
+    if (process.env.SHOW_FIGURES)
+      console.log(`live: append → committed, median ${latencies[5]!.toFixed(1)} ms, max ${latencies[9]!.toFixed(1)} ms`);
     // Far below the catch-up linger: live, a lone event does not wait for company.
     assert.ok(latencies[9]! < 10_000, `live events commit without waiting out the catch-up linger (max ${latencies[9]} ms)`);
   });
@@ -134,9 +159,10 @@ test('only one instance writes: a second one waits for the lock, then takes over
     await settle(f.es.client, [first]);
     const second = f.runner(productsProjection, { client: f.es.newClient() }).start();
     await eventually('the second instance to wait in pg_advisory_lock', async () => {
-      const { rows } = (await f.db.knex.raw(`select 1 from pg_locks where locktype = 'advisory' and not granted and objsubid = 1 and objid = ((hashtext(?)::bigint & 4294967295)::text)::oid`, [
-        `projector:${f.db.schema}:products`,
-      ])) as { rows: unknown[] };
+      const { rows } = (await f.db.knex.raw(
+        `select 1 from pg_locks where locktype = 'advisory' and not granted and objsubid = 1 and objid = ((hashtext(?)::bigint & 4294967295)::text)::oid`,
+        [`projector:${f.db.schema}:products`],
+      )) as { rows: unknown[] };
       return rows.length === 1;
     });
     assert.is(second.state, 'waiting_for_lock');

@@ -68,7 +68,8 @@ export class ProjectionRunner implements GroupMember {
     const deadline = Date.now() + timeoutMs;
     while (!predicate(this)) {
       if (this.currentState === 'failed') throw this.failure ?? new Error(`${this.projection.name} failed`);
-      if (Date.now() > deadline) throw new Error(`${this.projection.name} did not get there within ${timeoutMs} ms (state ${this.currentState})`);
+      if (Date.now() > deadline)
+        throw new Error(`${this.projection.name} did not get there within ${timeoutMs} ms (state ${this.currentState})`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(done, 50);
         function done() {
@@ -113,7 +114,9 @@ export class ProjectionRunner implements GroupMember {
     this.failure = error;
     this.options.metrics?.errors.inc({ projection: name, kind: 'fatal' });
     this.logger.error({ err: error }, `projection ${name} stopped: ${error.message}`);
-    await recordFailure(this.options.knex, name, error.message).catch((cause: unknown) => this.logger.error({ err: cause }, 'could not record the failure in the checkpoint row'));
+    await recordFailure(this.options.knex, name, error.message).catch((cause: unknown) =>
+      this.logger.error({ err: cause }, 'could not record the failure in the checkpoint row'),
+    );
     this.setState('failed');
   }
 
@@ -138,7 +141,8 @@ export class ProjectionRunner implements GroupMember {
 
 /** Runners for `projections` that share one subscription and one transaction per batch (not started). */
 export function runTogether(projections: readonly Projection[], options: RunnerOptions): ProjectionRunner[] {
-  if (options.feed && projections.length !== 1) throw new Error('a feed of its own serves one projection: run the others in groups of their own');
+  if (options.feed && projections.length !== 1)
+    throw new Error('a feed of its own serves one projection: run the others in groups of their own');
   const runners = projections.map((projection) => new ProjectionRunner(projection, options));
   const group = new ProjectionGroup(runners, options);
   for (const runner of runners) runner.joinGroup(group);

@@ -13,7 +13,12 @@ test.before(async () => {
   await f.shop.addProduct('TEE', 1500, 2);
   const outcomes = ['confirm', 'decline', 'timeout', 'customer_cancels'] as const;
   for (let i = 0; i < 24; i++) {
-    await f.shop.checkout(`order-${i}`, `customer-${i % 5}`, [{ sku: i % 3 === 0 ? 'TEE' : 'MUG', quantity: 1, price: 1200 }], outcomes[i % outcomes.length]);
+    await f.shop.checkout(
+      `order-${i}`,
+      `customer-${i % 5}`,
+      [{ sku: i % 3 === 0 ? 'TEE' : 'MUG', quantity: 1, price: 1200 }],
+      outcomes[i % outcomes.length],
+    );
   }
 });
 test.after(async () => f.close());
@@ -25,7 +30,12 @@ async function rebuild(share: boolean): Promise<{ snapshot: Record<string, unkno
   const shared = share ? new SharedFeed(f.es.client, { after: undefined, highWaterMark: 8 }) : undefined;
   for (const projection of projections) shared?.join(projection.name, projection.streamPrefixes);
   const runners: ProjectionRunner[] = projections.map((projection) =>
-    f.runner(projection, { batch: { maxEvents: 7, catchUpLingerMs: 5 }, ...(shared ? { feed: (p, after) => shared.feedFor(p.name, p.streamPrefixes, after) } : {}) }).start(),
+    f
+      .runner(projection, {
+        batch: { maxEvents: 7, catchUpLingerMs: 5 },
+        ...(shared ? { feed: (p, after) => shared.feedFor(p.name, p.streamPrefixes, after) } : {}),
+      })
+      .start(),
   );
   await settle(f.es.client, runners);
   await Promise.all(runners.map((runner) => runner.stop()));

@@ -41,6 +41,7 @@ function containsUnstorable(value: unknown): boolean {
 function replaceUnstorable(value: unknown): unknown {
   if (typeof value === 'string') return storable(value);
   if (Array.isArray(value)) return value.map(replaceUnstorable);
-  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([key, item]) => [storable(key), replaceUnstorable(item)]));
+  if (value !== null && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [storable(key), replaceUnstorable(item)]));
   return value;
 }

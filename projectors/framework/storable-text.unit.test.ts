@@ -4,7 +4,14 @@ import { withStorableText } from './storable-text';
 
 test('U+0000 and lone surrogates become U+FFFD, in nested strings and keys; pairs stay whole', () => {
   const event = { name: 'Mug\u0000', lines: [{ note: ['a\ud800b'] }], 'k\u0000': 1, emoji: '💥', n: 3, none: null };
-  assert.equal(withStorableText(event), { name: 'Mug\uFFFD', lines: [{ note: ['a\uFFFDb'] }], 'k\uFFFD': 1, emoji: '💥', n: 3, none: null });
+  assert.equal(withStorableText(event), {
+    name: 'Mug\uFFFD',
+    lines: [{ note: ['a\uFFFDb'] }],
+    'k\uFFFD': 1,
+    emoji: '💥',
+    n: 3,
+    none: null,
+  });
   assert.equal(event.name, 'Mug\u0000', 'the event itself is not changed');
 });
 

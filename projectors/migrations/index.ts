@@ -10,4 +10,14 @@ import { checkpointNotifications } from './0007_checkpoint_notifications';
 import { quantitiesAsBigint } from './0008_quantities_as_bigint';
 import { lastPositionIndexes } from './0009_last_position_indexes';
 
-export const readModelMigrations: readonly Migration[] = [projectionCheckpoints, orders, products, checkoutProgress, sales, notifications, checkpointNotifications, quantitiesAsBigint, lastPositionIndexes];
+export const readModelMigrations: readonly Migration[] = [
+  projectionCheckpoints,
+  orders,
+  products,
+  checkoutProgress,
+  sales,
+  notifications,
+  checkpointNotifications,
+  quantitiesAsBigint,
+  lastPositionIndexes,
+];

@@ -113,7 +113,10 @@ test('notifications reach NATS on their subjects, in order per user, and are mar
     await settle(f.es.client, [runner]);
     await eventually('4 notifications', () => distinctIds(received).size === 4);
     const unsent = await f.db.knex('notification_outbox').whereNull('sent_at').count({ n: '*' }).first();
-    await eventually('all marked sent', async () => Number((await f.db.knex('notification_outbox').whereNull('sent_at').count({ n: '*' }).first())!.n) === 0);
+    await eventually(
+      'all marked sent',
+      async () => Number((await f.db.knex('notification_outbox').whereNull('sent_at').count({ n: '*' }).first())!.n) === 0,
+    );
     assert.ok(unsent !== undefined);
     const byUser = (userId: string) => received.filter((message) => message.userId === userId).map(({ type, seq }) => `${seq}:${type}`);
     assert.equal(byUser('c1'), ['1:OrderConfirmed']);
@@ -122,7 +125,11 @@ test('notifications reach NATS on their subjects, in order per user, and are mar
     // The subject names the user, escaped to one token.
     const jsm = await setup.nats.jetstreamManager();
     const info = await jsm.streams.info(setup.stream, { subjects_filter: '>' });
-    assert.equal(Object.keys(info.state.subjects ?? {}).sort(), [`${prefix}.admin`, `${prefix}.customer.c1`, `${prefix}.customer.user%2Ewith%2Aodd%3Echars`]);
+    assert.equal(Object.keys(info.state.subjects ?? {}).sort(), [
+      `${prefix}.admin`,
+      `${prefix}.customer.c1`,
+      `${prefix}.customer.user%2Ewith%2Aodd%3Echars`,
+    ]);
   } finally {
     // Stopped even when an assertion failed, so its retry loop cannot keep the process alive.
     await notifier?.stop();
@@ -140,7 +147,8 @@ test('with NATS unreachable at start and again mid-way, nothing is lost: all arr
     // The relay's port is closed: the publisher starts with NATS unreachable.
     const unreachable = (notifier = publisher(setup, `nats://127.0.0.1:${relay.port}`).start());
     await f.shop.addProduct('A', 1000, 100);
-    for (let i = 1; i <= 5; i++) await f.shop.checkout(`o${i}`, `c${i % 2}`, [{ sku: 'A', quantity: 1, price: 1000 }], i % 2 ? 'confirm' : 'decline');
+    for (let i = 1; i <= 5; i++)
+      await f.shop.checkout(`o${i}`, `c${i % 2}`, [{ sku: 'A', quantity: 1, price: 1000 }], i % 2 ? 'confirm' : 'decline');
     await settle(f.es.client, [runner]);
     await eventually('the notifier to fail and wait to retry', () => unreachable.state === 'retrying');
     assert.is(received.length, 0, 'nothing could be sent');
@@ -160,7 +168,10 @@ test('with NATS unreachable at start and again mid-way, nothing is lost: all arr
     await eventually('the notifier to notice the outage', () => unreachable.state === 'retrying');
     await relay.up();
     await eventually('the notifications written during the second outage', () => distinctIds(received).size === total + 4);
-    await eventually('all marked sent', async () => Number((await f.db.knex('notification_outbox').whereNull('sent_at').count({ n: '*' }).first())!.n) === 0);
+    await eventually(
+      'all marked sent',
+      async () => Number((await f.db.knex('notification_outbox').whereNull('sent_at').count({ n: '*' }).first())!.n) === 0,
+    );
     const rows = await f.db.knex('notifications').pluck('notification_id');
     assert.equal(distinctIds(received), new Set(rows), 'every notification arrived');
   } finally {

@@ -78,15 +78,27 @@ export class OutboxPublisher {
         ...(options.streamName ? { streamName: options.streamName } : {}),
       });
     if (options.registry) {
-      this.published = new Counter({ name: 'notifier_published_total', help: 'Notifications published to NATS and acknowledged', registers: [options.registry] });
-      this.failures = new Counter({ name: 'notifier_errors_total', help: 'Failed connections or publishes (retried)', registers: [options.registry] });
+      this.published = new Counter({
+        name: 'notifier_published_total',
+        help: 'Notifications published to NATS and acknowledged',
+        registers: [options.registry],
+      });
+      this.failures = new Counter({
+        name: 'notifier_errors_total',
+        help: 'Failed connections or publishes (retried)',
+        registers: [options.registry],
+      });
       const knex = options.knex;
       new Gauge({
         name: 'notifier_outbox_unsent',
         help: 'Outbox rows not yet published',
         registers: [options.registry],
         async collect() {
-          const row = await knex('notification_outbox').whereNull('sent_at').count({ count: '*' }).first().catch(() => undefined);
+          const row = await knex('notification_outbox')
+            .whereNull('sent_at')
+            .count({ count: '*' })
+            .first()
+            .catch(() => undefined);
           if (row) this.set(Number(row.count));
         },
       });
@@ -183,11 +195,18 @@ export class OutboxPublisher {
   /** One round: up to `batchSize` unsent rows, each published and acknowledged, then marked sent. */
   private async publishRound(bus: PublishingSession): Promise<number> {
     const { knex, subjectPrefix = 'notifications', batchSize = 100, publishTimeoutMs = 2000 } = this.options;
-    const rows = (await knex('notification_outbox').whereNull('sent_at').orderBy('id').limit(batchSize).select('id', 'notification_id', 'subject', 'payload')) as OutboxRow[];
+    const rows = (await knex('notification_outbox')
+      .whereNull('sent_at')
+      .orderBy('id')
+      .limit(batchSize)
+      .select('id', 'notification_id', 'subject', 'payload')) as OutboxRow[];
     const sent: number[] = [];
     try {
       for (const row of rows) {
-        await bus.publish(`${subjectPrefix}.${row.subject}`, JSON.stringify(row.payload), { id: row.notification_id, timeoutMs: publishTimeoutMs });
+        await bus.publish(`${subjectPrefix}.${row.subject}`, JSON.stringify(row.payload), {
+          id: row.notification_id,
+          timeoutMs: publishTimeoutMs,
+        });
         sent.push(row.id);
       }
     } catch (error) {

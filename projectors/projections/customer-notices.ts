@@ -47,17 +47,38 @@ export class CustomerNotices {
       case 'OrderConfirmed': {
         const owner = this.ownerOf(projected, event.data.orderId);
         const data = { total: { amount: owner.total_amount, currency: owner.currency } };
-        return noticeOf(projected, { audience: 'customer', userId: owner.customer_id, type: 'OrderConfirmed', at: event.data.confirmedAt, data, orderId: owner.order_id });
+        return noticeOf(projected, {
+          audience: 'customer',
+          userId: owner.customer_id,
+          type: 'OrderConfirmed',
+          at: event.data.confirmedAt,
+          data,
+          orderId: owner.order_id,
+        });
       }
       case 'OrderCancelled': {
         const owner = this.ownerOf(projected, event.data.orderId);
         const { orderId: _orderId, cancelledAt, ...why } = event.data;
-        return noticeOf(projected, { audience: 'customer', userId: owner.customer_id, type: 'OrderCancelled', at: cancelledAt, data: why, orderId: owner.order_id });
+        return noticeOf(projected, {
+          audience: 'customer',
+          userId: owner.customer_id,
+          type: 'OrderCancelled',
+          at: cancelledAt,
+          data: why,
+          orderId: owner.order_id,
+        });
       }
       case 'PaymentDeclined': {
         const owner = this.ownerOf(projected, event.data.orderId);
         const data = { reason: event.data.reason };
-        return noticeOf(projected, { audience: 'customer', userId: owner.customer_id, type: 'PaymentDeclined', at: event.data.declinedAt, data, orderId: owner.order_id });
+        return noticeOf(projected, {
+          audience: 'customer',
+          userId: owner.customer_id,
+          type: 'PaymentDeclined',
+          at: event.data.declinedAt,
+          data,
+          orderId: owner.order_id,
+        });
       }
     }
   }

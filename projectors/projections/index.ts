@@ -14,7 +14,13 @@ export interface ProjectionSettings {
 }
 
 export function allProjections({ lowStockThreshold, writeOutbox = true }: ProjectionSettings): Projection[] {
-  return [ordersProjection, productsProjection, checkoutProgressProjection, salesProjection, notificationsProjection({ lowStockThreshold, writeOutbox })];
+  return [
+    ordersProjection,
+    productsProjection,
+    checkoutProgressProjection,
+    salesProjection,
+    notificationsProjection({ lowStockThreshold, writeOutbox }),
+  ];
 }
 
 export { checkoutProgressProjection, notificationsProjection, ordersProjection, productsProjection, salesProjection };

@@ -54,7 +54,14 @@ export class LowStock {
     this.track(next);
     if (!next.low || current.low) return undefined;
     const data = { available, onHand: next.on_hand, reserved: next.reserved, threshold: this.threshold };
-    return noticeOf(projected, { audience: 'admin', userId: ADMIN_USER_ID, type: 'LowStock', at: projected.recordedAt.toISOString(), data, sku: next.sku });
+    return noticeOf(projected, {
+      audience: 'admin',
+      userId: ADMIN_USER_ID,
+      type: 'LowStock',
+      at: projected.recordedAt.toISOString(),
+      data,
+      sku: next.sku,
+    });
   }
 
   /** Writes the stock rows this batch changed. */

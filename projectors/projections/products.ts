@@ -58,7 +58,13 @@ function evolveRow(row: ProductRow | undefined, projected: ProjectedEvent<Invent
     case 'StockReleased':
       return { ...row, ...stamp, reserved: row.reserved - event.data.quantity };
     case 'StockCommitted':
-      return { ...row, ...stamp, on_hand: row.on_hand - event.data.quantity, reserved: row.reserved - event.data.quantity, sold: row.sold + event.data.quantity };
+      return {
+        ...row,
+        ...stamp,
+        on_hand: row.on_hand - event.data.quantity,
+        reserved: row.reserved - event.data.quantity,
+        sold: row.sold + event.data.quantity,
+      };
     default:
       return { ...row, ...stamp };
   }

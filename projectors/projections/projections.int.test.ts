@@ -35,7 +35,15 @@ test.after(async () => {
 test('orders: status, lines, totals, payment state, cancellation reason and a timeline', async () => {
   const rows = await f.db.knex('orders').orderBy('order_id');
   assert.equal(
-    rows.map((row) => [row.order_id, row.customer_id, row.status, row.total_amount, row.currency, row.payment_status, row.cancellation_reason]),
+    rows.map((row) => [
+      row.order_id,
+      row.customer_id,
+      row.status,
+      row.total_amount,
+      row.currency,
+      row.payment_status,
+      row.cancellation_reason,
+    ]),
     [
       ['o1', 'c1', 'confirmed', 6250, 'EUR', 'captured', null],
       ['o2', 'c1', 'cancelled', 250, 'EUR', 'declined', 'payment_declined'],
@@ -83,7 +91,10 @@ test('checkout progress: every saga step with its time, and where the checkout s
 });
 
 test('sales: units and revenue per SKU per day, from confirmed orders only', async () => {
-  const rows = await f.db.knex('sales_daily').orderBy('sku').select(f.db.knex.raw("to_char(day, 'YYYY-MM-DD') as day"), 'sku', 'currency', 'units', 'revenue', 'orders');
+  const rows = await f.db
+    .knex('sales_daily')
+    .orderBy('sku')
+    .select(f.db.knex.raw("to_char(day, 'YYYY-MM-DD') as day"), 'sku', 'currency', 'units', 'revenue', 'orders');
   assert.equal(rows, [
     { day: '2026-01-01', sku: 'A', currency: 'EUR', units: 6, revenue: 6000, orders: 1 },
     { day: '2026-01-01', sku: 'B', currency: 'EUR', units: 1, revenue: 250, orders: 1 },
@@ -138,7 +149,10 @@ test('checkpoints: every projection stored the position of what it applied', asy
     assert.ok(BigInt(row.commit_position) <= last.commit, `${row.projection} is not past the log`);
     assert.is(row.failure, null);
   }
-  assert.ok(rows.some((row) => BigInt(row.commit_position) === last.commit), 'checkout_progress applied the last event');
+  assert.ok(
+    rows.some((row) => BigInt(row.commit_position) === last.commit),
+    'checkout_progress applied the last event',
+  );
 });
 
 test('a replay of the same events (checkpoints reset, rows kept) changes nothing', async () => {

@@ -52,13 +52,18 @@ export function parseCommandLine(argv: readonly string[], known: readonly string
   if (values.help) return 'help';
   const [command, ...names] = positionals;
   if (command === undefined) throw usage('no command given: status, rebuild or verify');
-  if (command !== 'status' && command !== 'rebuild' && command !== 'verify') throw usage(`unknown command '${command}': status, rebuild or verify`);
+  if (command !== 'status' && command !== 'rebuild' && command !== 'verify')
+    throw usage(`unknown command '${command}': status, rebuild or verify`);
 
   const unknown = names.filter((name) => !known.includes(name));
-  if (unknown.length > 0) throw usage(`unknown projection${unknown.length > 1 ? 's' : ''} ${unknown.map((name) => `'${name}'`).join(', ')}: known are ${known.join(', ')}`);
+  if (unknown.length > 0)
+    throw usage(
+      `unknown projection${unknown.length > 1 ? 's' : ''} ${unknown.map((name) => `'${name}'`).join(', ')}: known are ${known.join(', ')}`,
+    );
   if (values.all && names.length > 0) throw usage('name projections or pass --all, not both');
   if (command !== 'status' && !values.all && names.length === 0) throw usage(`${command} needs projection names or --all`);
-  if (command === 'status' && (values.from !== undefined || values['batch-size'] !== undefined)) throw usage('status takes no --from or --batch-size');
+  if (command === 'status' && (values.from !== undefined || values['batch-size'] !== undefined))
+    throw usage('status takes no --from or --batch-size');
 
   let from: bigint | undefined;
   if (values.from !== undefined) {
@@ -68,7 +73,8 @@ export function parseCommandLine(argv: readonly string[], known: readonly string
   let batchSize: number | undefined;
   if (values['batch-size'] !== undefined) {
     batchSize = Number(values['batch-size']);
-    if (!/^\d+$/.test(values['batch-size']) || batchSize < 1 || batchSize > 100_000) throw usage(`--batch-size must be a whole number from 1 to 100000, not '${values['batch-size']}'`);
+    if (!/^\d+$/.test(values['batch-size']) || batchSize < 1 || batchSize > 100_000)
+      throw usage(`--batch-size must be a whole number from 1 to 100000, not '${values['batch-size']}'`);
   }
   const projections = values.all || names.length === 0 ? [...known] : [...new Set(names)];
   return { command, projections, from, batchSize, yes: values.yes, json: values.json };

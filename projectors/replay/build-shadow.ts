@@ -46,9 +46,17 @@ export async function buildShadow(context: ReplayContext, options: BuildOptions)
   try {
     for (;;) {
       const failed = runners.find((runner) => runner.state === 'failed');
-      if (failed) throw new ReplayError(`the rebuild stopped, nothing was swapped: ${failed.failure?.message ?? `${failed.projection.name} failed`}`, ExitCode.failed);
+      if (failed)
+        throw new ReplayError(
+          `the rebuild stopped, nothing was swapped: ${failed.failure?.message ?? `${failed.projection.name} failed`}`,
+          ExitCode.failed,
+        );
       progress.update(await eventsApplied(shadowKnex, projections), await options.expectedEvents());
-      if (signal?.aborted) throw new ReplayError('interrupted; the shadow keeps what it has built: run the same command again to resume', ExitCode.interrupted);
+      if (signal?.aborted)
+        throw new ReplayError(
+          'interrupted; the shadow keeps what it has built: run the same command again to resume',
+          ExitCode.interrupted,
+        );
       if (runners.every((runner) => runner.state === 'live')) break;
       await sleep(200);
     }

@@ -34,7 +34,10 @@ test.after(async () => {
 });
 
 async function liveState() {
-  const checkpoints = await f.db.knex('projection_checkpoints').orderBy('projection').select('projection', 'commit_position', 'events_applied', 'updated_at');
+  const checkpoints = await f.db
+    .knex('projection_checkpoints')
+    .orderBy('projection')
+    .select('projection', 'commit_position', 'events_applied', 'updated_at');
   const schemas = (await f.db.knex.raw('select nspname from pg_namespace where nspname like ?', [`${f.db.schema}\\_%`])).rows;
   return { rows: await snapshotReadModels(f.db.knex), checkpoints, schemas };
 }
@@ -54,9 +57,16 @@ test('every table the migrations create is either a projection’s or never rebu
   const db = await createTestSchema();
   try {
     await migrateToLatest(db.knex, readModelMigrations, { schema: db.schema });
-    const tables = (await db.knex('information_schema.tables').where({ table_schema: db.schema, table_type: 'BASE TABLE' }).pluck('table_name')) as string[];
+    const tables = (await db
+      .knex('information_schema.tables')
+      .where({ table_schema: db.schema, table_type: 'BASE TABLE' })
+      .pluck('table_name')) as string[];
     const owned = [...Object.values(tablesOfProjection).flat(), ...tablesNeverRebuilt];
-    assert.equal(tables.filter((table) => !owned.includes(table)), [], 'tables no projection owns (add them to read-model-tables.ts)');
+    assert.equal(
+      tables.filter((table) => !owned.includes(table)),
+      [],
+      'tables no projection owns (add them to read-model-tables.ts)',
+    );
     assert.equal(Object.keys(tablesOfProjection).sort(), [...names].sort(), 'every projection has its tables listed');
   } finally {
     await db.drop();
@@ -71,10 +81,25 @@ test('bad input: one line on stderr, a non-zero exit, nothing live touched', asy
   await assertRefused(['rebuild', '--all', '--colour'], {}, 2, /Unknown option '--colour'/);
   await assertRefused(['rebuild', 'sales', '--from', '100', '--yes'], {}, 2, /--from is not supported by sales/);
   await assertRefused(['status'], { LOW_STOCK_THRESHOLD: 'few' }, 2, /^replay: configuration: LOW_STOCK_THRESHOLD must be a whole number/);
-  await assertRefused(['rebuild', '--all', '--yes'], { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/test' }, 3, /^replay: cannot reach PostgreSQL at 127\.0\.0\.1:1: .*ECONNREFUSED/);
+  await assertRefused(
+    ['rebuild', '--all', '--yes'],
+    { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/test' },
+    3,
+    /^replay: cannot reach PostgreSQL at 127\.0\.0\.1:1: .*ECONNREFUSED/,
+  );
   await assertRefused(['status'], { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/test' }, 3, /cannot reach PostgreSQL/);
-  await assertRefused(['rebuild', '--all', '--yes'], { EVENTSTORE_URL: 'esdb://127.0.0.1:1?tls=false' }, 3, /^replay: cannot reach the event store at 127\.0\.0\.1:1/);
-  await assertRefused(['rebuild', '--all', '--yes'], { DATABASE_SCHEMA: 'not_migrated' }, 3, /schema not_migrated has no read models: run npm run migrate/);
+  await assertRefused(
+    ['rebuild', '--all', '--yes'],
+    { EVENTSTORE_URL: 'esdb://127.0.0.1:1?tls=false' },
+    3,
+    /^replay: cannot reach the event store at 127\.0\.0\.1:1/,
+  );
+  await assertRefused(
+    ['rebuild', '--all', '--yes'],
+    { DATABASE_SCHEMA: 'not_migrated' },
+    3,
+    /schema not_migrated has no read models: run npm run migrate/,
+  );
   await assertRefused(['rebuild', '--all'], {}, 5, /refusing to swap 9 tables without confirmation: no terminal to ask on, pass --yes/);
 });
 
@@ -87,16 +112,26 @@ test('status: every projection with checkpoint and lag; --json parses', async ()
 
   const json = await runCli(env, ['status', '--json']);
   assert.is(json.code, 0, json.stderr);
-  const status = JSON.parse(json.stdout) as { schema: string; rebuildRunning: boolean; projections: { name: string; checkpoint: { commit: string } | null; lagEvents: number; lagSeconds: number; rebuild: unknown }[] };
+  const status = JSON.parse(json.stdout) as {
+    schema: string;
+    rebuildRunning: boolean;
+    projections: { name: string; checkpoint: { commit: string } | null; lagEvents: number; lagSeconds: number; rebuild: unknown }[];
+  };
   assert.is(status.schema, f.db.schema);
   assert.is(status.rebuildRunning, false);
-  assert.equal(status.projections.map(({ name }) => name), names);
+  assert.equal(
+    status.projections.map(({ name }) => name),
+    names,
+  );
   const orders = status.projections.find(({ name }) => name === 'orders')!;
   assert.ok(orders.checkpoint && BigInt(orders.checkpoint.commit) > 0n);
   assert.ok(orders.lagEvents >= 3, `orders is behind by the late checkout's order and payment events (${orders.lagEvents})`);
   assert.ok(orders.lagSeconds >= 0);
   assert.is(orders.rebuild, null);
-  await settle(f.es.client, allProjections({ lowStockThreshold: 5 }).map((projection) => f.runner(projection).start()));
+  await settle(
+    f.es.client,
+    allProjections({ lowStockThreshold: 5 }).map((projection) => f.runner(projection).start()),
+  );
 });
 
 test('a second rebuild while one runs: refused in one line; status shows it running, then interrupted', async () => {
@@ -106,16 +141,24 @@ test('a second rebuild while one runs: refused in one line; status shows it runn
   await holder('projection_checkpoints').where({ projection: 'orders' }).forUpdate().select('projection');
   const first = startCli(env, ['rebuild', '--all', '--yes', '--batch-size', '2']);
   try {
-    await eventually('the first rebuild to start', () => /rebuild: \d+/.test(first.stderr()), { timeoutMs: 60_000 }).catch((error: Error) => {
-      throw new Error(`${error.message}: ${first.stderr()}`);
-    });
+    await eventually('the first rebuild to start', () => /rebuild: \d+/.test(first.stderr()), { timeoutMs: 60_000 }).catch(
+      (error: Error) => {
+        throw new Error(`${error.message}: ${first.stderr()}`);
+      },
+    );
     const before = await snapshotReadModels(f.db.knex);
     const second = await runCli(env, ['rebuild', 'orders', '--yes']);
     assert.is(second.code, 4, second.stderr);
-    assert.is(second.stderr, `replay: a rebuild of schema ${f.db.schema} is already running in another process; wait for it to finish (npm run replay -- status)\n`);
+    assert.is(
+      second.stderr,
+      `replay: a rebuild of schema ${f.db.schema} is already running in another process; wait for it to finish (npm run replay -- status)\n`,
+    );
     assert.equal(await snapshotReadModels(f.db.knex), before, 'the second touched nothing live');
 
-    const running = JSON.parse((await runCli(env, ['status', '--json'])).stdout) as { rebuildRunning: boolean; projections: { name: string; rebuild: { state: string } | null }[] };
+    const running = JSON.parse((await runCli(env, ['status', '--json'])).stdout) as {
+      rebuildRunning: boolean;
+      projections: { name: string; rebuild: { state: string } | null }[];
+    };
     assert.is(running.rebuildRunning, true);
     assert.is(running.projections.find(({ name }) => name === 'orders')!.rebuild?.state, 'running');
   } finally {
@@ -123,9 +166,15 @@ test('a second rebuild while one runs: refused in one line; status shows it runn
     await first.done;
     await holder.rollback();
   }
-  const interrupted = JSON.parse((await runCli(env, ['status', '--json'])).stdout) as { rebuildRunning: boolean; projections: { rebuild: { state: string } | null }[] };
+  const interrupted = JSON.parse((await runCli(env, ['status', '--json'])).stdout) as {
+    rebuildRunning: boolean;
+    projections: { rebuild: { state: string } | null }[];
+  };
   assert.is(interrupted.rebuildRunning, false);
-  assert.ok(interrupted.projections.every(({ rebuild }) => rebuild?.state === 'interrupted'), JSON.stringify(interrupted.projections));
+  assert.ok(
+    interrupted.projections.every(({ rebuild }) => rebuild?.state === 'interrupted'),
+    JSON.stringify(interrupted.projections),
+  );
   const text = await runCli(env, ['status']);
   assert.match(text.stdout, /^orders .* interrupted at (\d+|start) \(\d+ events\)$/m);
 });

@@ -34,7 +34,12 @@ async function primaryKeyOf(trx: Knex.Transaction, schema: string, table: string
 /** How many of a table's differences are described. */
 const FIRST_DIFFERENCES = 5;
 
-export async function compareTable(trx: Knex.Transaction, liveSchema: string, shadowSchema: string, table: string): Promise<TableComparison> {
+export async function compareTable(
+  trx: Knex.Transaction,
+  liveSchema: string,
+  shadowSchema: string,
+  table: string,
+): Promise<TableComparison> {
   const key = await primaryKeyOf(trx, liveSchema, table);
   const on = key.map(() => 'l.?? = s.??').join(' and ');
   const onBindings = key.flatMap((column) => [column, column]);
@@ -45,12 +50,10 @@ export async function compareTable(trx: Knex.Transaction, liveSchema: string, sh
   const differences = counted.rows[0]?.n ?? 0;
   if (differences === 0) return { table, differences, first: [] };
   const order = key.map(() => 'coalesce(l.??, s.??)').join(', ');
-  const sample = (await trx.raw(`select case when l.?? is null then null else to_jsonb(l) end as live, case when s.?? is null then null else to_jsonb(s) end as rebuilt ${from} order by ${order} limit ${FIRST_DIFFERENCES}`, [
-    key[0]!,
-    key[0]!,
-    ...bindings,
-    ...key.flatMap((column) => [column, column]),
-  ])) as { rows: { live: Record<string, unknown> | null; rebuilt: Record<string, unknown> | null }[] };
+  const sample = (await trx.raw(
+    `select case when l.?? is null then null else to_jsonb(l) end as live, case when s.?? is null then null else to_jsonb(s) end as rebuilt ${from} order by ${order} limit ${FIRST_DIFFERENCES}`,
+    [key[0]!, key[0]!, ...bindings, ...key.flatMap((column) => [column, column])],
+  )) as { rows: { live: Record<string, unknown> | null; rebuilt: Record<string, unknown> | null }[] };
   const first = sample.rows.map(({ live, rebuilt }): RowDifference => {
     const either = (live ?? rebuilt)!;
     const keyOf = Object.fromEntries(key.map((column) => [column, either[column]]));

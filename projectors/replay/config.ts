@@ -7,7 +7,10 @@ export const replayEnv = z.object({
   EVENTSTORE_URL: eventStoreUrl,
   DATABASE_URL: databaseUrl,
   /** The schema of the live read models; the shadows are `<schema>_rebuild` and `<schema>_verify`. */
-  DATABASE_SCHEMA: projectorsEnv.shape.DATABASE_SCHEMA.refine((schema) => schema.length <= 48, 'must be at most 48 characters (the shadow schema adds a suffix)'),
+  DATABASE_SCHEMA: projectorsEnv.shape.DATABASE_SCHEMA.refine(
+    (schema) => schema.length <= 48,
+    'must be at most 48 characters (the shadow schema adds a suffix)',
+  ),
   /** Must be the projector service's: the notifications projection decides with it. */
   LOW_STOCK_THRESHOLD: projectorsEnv.shape.LOW_STOCK_THRESHOLD,
   /** Default for --batch-size. */

@@ -68,7 +68,12 @@ function reason(error: unknown): string {
 }
 
 export async function openContext(settings: ContextSettings): Promise<OpenContext> {
-  const knex = connectPostgres({ url: settings.databaseUrl, schema: settings.schema, applicationName: `replay:${settings.schema}`, pool: { max: 4 } });
+  const knex = connectPostgres({
+    url: settings.databaseUrl,
+    schema: settings.schema,
+    applicationName: `replay:${settings.schema}`,
+    pool: { max: 4 },
+  });
   let client: EventStoreDBClient | undefined;
   try {
     await checkDatabase(knex, settings);
@@ -113,15 +118,25 @@ async function checkDatabase(knex: Knex, { databaseUrl, schema }: ContextSetting
   }
   let ran: string[];
   try {
-    const { rows } = (await knex.raw('select to_regclass(?) is not null as migrated', [`${schema}.knex_migrations`])) as { rows: { migrated: boolean }[] };
-    if (!rows[0]?.migrated) throw new ReplayError(`schema ${schema} has no read models: run npm run migrate (or start the projectors) first`, ExitCode.unavailable);
+    const { rows } = (await knex.raw('select to_regclass(?) is not null as migrated', [`${schema}.knex_migrations`])) as {
+      rows: { migrated: boolean }[];
+    };
+    if (!rows[0]?.migrated)
+      throw new ReplayError(
+        `schema ${schema} has no read models: run npm run migrate (or start the projectors) first`,
+        ExitCode.unavailable,
+      );
     ran = (await knex.withSchema(schema).table('knex_migrations').pluck('name')) as string[];
   } catch (error) {
     if (error instanceof ReplayError) throw error;
     throw new ReplayError(`cannot reach PostgreSQL at ${hostOf(databaseUrl)}: ${reason(error)}`, ExitCode.unavailable);
   }
   const missing = readModelMigrations.map(({ name }) => name).filter((name) => !ran.includes(name));
-  if (missing.length > 0) throw new ReplayError(`schema ${schema} lacks read-model migrations ${missing.join(', ')}: run npm run migrate first`, ExitCode.unavailable);
+  if (missing.length > 0)
+    throw new ReplayError(
+      `schema ${schema} lacks read-model migrations ${missing.join(', ')}: run npm run migrate first`,
+      ExitCode.unavailable,
+    );
 }
 
 async function checkEventStore(client: EventStoreDBClient, url: string): Promise<void> {

@@ -8,7 +8,14 @@ import { foldRange } from './fold-range';
 test('the fold a swap and a verify run reads events as the runner does: U+0000 shows as U+FFFD', async () => {
   const f = await startProjectorTestFixture();
   try {
-    await f.es.client.appendToStream('inventory-NUL', jsonEvent({ type: 'ProductRegistered', data: { sku: 'NUL', name: 'Mug\u0000 blue', price: { amount: 100, currency: 'EUR' } }, metadata: { schemaVersion: 1 } }));
+    await f.es.client.appendToStream(
+      'inventory-NUL',
+      jsonEvent({
+        type: 'ProductRegistered',
+        data: { sku: 'NUL', name: 'Mug\u0000 blue', price: { amount: 100, currency: 'EUR' } },
+        metadata: { schemaVersion: 1 },
+      }),
+    );
     await f.shop.addProduct('B', 500, 2);
     const through = (await lastPositionIn(f.es.client, productsProjection.streamPrefixes))!;
     const applied = await f.db.knex.transaction((trx) => foldRange(trx, f.es.client, productsProjection, { after: undefined, through }));

@@ -13,7 +13,12 @@ import { CannotApplyEventError, type Position, type ProjectedEvent, type Project
 const PAGE = 500;
 
 /** Answers how many events it applied. */
-export async function foldRange(trx: Knex.Transaction, client: EventStoreDBClient, projection: Projection, { after, through }: { after: Position | undefined; through: Position }): Promise<number> {
+export async function foldRange(
+  trx: Knex.Transaction,
+  client: EventStoreDBClient,
+  projection: Projection,
+  { after, through }: { after: Position | undefined; through: Position },
+): Promise<number> {
   let applied = 0;
   let pending: ProjectedEvent[] = [];
   const flush = async () => {
@@ -33,7 +38,12 @@ export async function foldRange(trx: Knex.Transaction, client: EventStoreDBClien
 }
 
 /** The projection's events after `after` up to `through` (inclusive), in log order. */
-export async function* readRange(client: EventStoreDBClient, prefixes: readonly string[], after: Position | undefined, through: Position): AsyncGenerator<RawEvent> {
+export async function* readRange(
+  client: EventStoreDBClient,
+  prefixes: readonly string[],
+  after: Position | undefined,
+  through: Position,
+): AsyncGenerator<RawEvent> {
   let from: Position | typeof START = after ?? START;
   for (;;) {
     let read = 0;

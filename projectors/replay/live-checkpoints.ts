@@ -20,7 +20,11 @@ export function isBefore(a: Position | undefined, b: Position | undefined): bool
  * can bring the shadow forward to exactly the live position. Answers the ones still behind: their
  * live writer is stopped, failed or far behind.
  */
-export async function waitForLiveToReach(knex: Knex, shadow: ReadonlyMap<string, Position | undefined>, timeoutMs: number): Promise<string[]> {
+export async function waitForLiveToReach(
+  knex: Knex,
+  shadow: ReadonlyMap<string, Position | undefined>,
+  timeoutMs: number,
+): Promise<string[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const live = await checkpointRows(knex, [...shadow.keys()]);

@@ -15,7 +15,10 @@ import { describeStatus, status } from './status';
 import { describeVerify, verify } from './verify';
 
 async function run(context: ReplayContext, command: ReplayCommand, signal: AbortSignal): Promise<number> {
-  const print = (json: unknown, text: string) => context.stdout.write(command.json ? `${JSON.stringify(json, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value))}\n` : text);
+  const print = (json: unknown, text: string) =>
+    context.stdout.write(
+      command.json ? `${JSON.stringify(json, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value))}\n` : text,
+    );
   switch (command.command) {
     case 'status': {
       const result = await status(context, command.projections);
@@ -23,7 +26,13 @@ async function run(context: ReplayContext, command: ReplayCommand, signal: Abort
       return ExitCode.ok;
     }
     case 'rebuild': {
-      const result = await rebuild(context, { projections: command.projections, from: command.from, batchSize: command.batchSize, yes: command.yes, signal });
+      const result = await rebuild(context, {
+        projections: command.projections,
+        from: command.from,
+        batchSize: command.batchSize,
+        yes: command.yes,
+        signal,
+      });
       print(result, describeRebuild(result));
       return ExitCode.ok;
     }
@@ -36,7 +45,8 @@ async function run(context: ReplayContext, command: ReplayCommand, signal: Abort
 }
 
 function oneLine(error: unknown): string {
-  if (error instanceof ConfigError) return `configuration: ${error.problems.map(({ variable, problem }) => `${variable} ${problem}`).join('; ')}`;
+  if (error instanceof ConfigError)
+    return `configuration: ${error.problems.map(({ variable, problem }) => `${variable} ${problem}`).join('; ')}`;
   const message = error instanceof Error ? error.message : String(error);
   return message.replace(/\s*\n\s*/g, ' ');
 }
@@ -55,7 +65,8 @@ async function main(): Promise<number> {
     (system) => ({ EVENTSTORE_URL: system.eventStoreUrl, DATABASE_URL: system.databaseUrl, DATABASE_SCHEMA: system.databaseSchema }),
     (line) => process.stderr.write(`replay: ${line}\n`),
   );
-  if (running.missing.length > 0 && !running.system) throw new ReplayError(nothingRunningHint(running.dataDir, running.missing.join(' and ')), ExitCode.usage);
+  if (running.missing.length > 0 && !running.system)
+    throw new ReplayError(nothingRunningHint(running.dataDir, running.missing.join(' and ')), ExitCode.usage);
   let config;
   try {
     config = loadConfig(replayEnv, running.env);

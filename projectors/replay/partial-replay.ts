@@ -45,11 +45,19 @@ export function assertPartialReplaySupported(names: readonly string[]): void {
  * entities born at or after it, and the checkpoint just before it. Runs in the shadow's
  * transaction (search path: the shadow schema).
  */
-export async function seedPartialReplay(trx: Knex.Transaction, { client, schema: liveSchema }: Pick<ReplayContext, 'client' | 'schema'>, name: string, from: bigint): Promise<void> {
+export async function seedPartialReplay(
+  trx: Knex.Transaction,
+  { client, schema: liveSchema }: Pick<ReplayContext, 'client' | 'schema'>,
+  name: string,
+  from: bigint,
+): Promise<void> {
   const { table, key, bornIn } = partialReplays[name]!;
   const startAfter = await recordBefore(client, from);
   // Copy first, then look for births: an entity born while copying is then surely found.
-  const columns = (await trx('information_schema.columns').where({ table_schema: liveSchema, table_name: table, is_generated: 'NEVER' }).orderBy('ordinal_position').pluck('column_name')) as string[];
+  const columns = (await trx('information_schema.columns')
+    .where({ table_schema: liveSchema, table_name: table, is_generated: 'NEVER' })
+    .orderBy('ordinal_position')
+    .pluck('column_name')) as string[];
   const list = columns.map(() => '??').join(', ');
   await trx.raw(`insert into ?? (${list}) select ${list} from ??.??`, [table, ...columns, ...columns, liveSchema, table]);
   const head = await lastPosition(client);
@@ -63,13 +71,21 @@ export async function seedPartialReplay(trx: Knex.Transaction, { client, schema:
   }
   await trx(CHECKPOINTS_TABLE)
     .where({ projection: name })
-    .update({ commit_position: startAfter?.commit.toString() ?? null, prepare_position: startAfter?.prepare.toString() ?? null, events_applied: 0 });
+    .update({
+      commit_position: startAfter?.commit.toString() ?? null,
+      prepare_position: startAfter?.prepare.toString() ?? null,
+      events_applied: 0,
+    });
 }
 
 /** The record just before `position` (backwards reads exclude their start), or undefined at the start. */
 async function recordBefore(client: EventStoreDBClient, position: bigint): Promise<Position | undefined> {
   let found: Position | undefined;
-  for await (const { event } of client.readAll({ direction: BACKWARDS, fromPosition: { commit: position, prepare: position }, maxCount: 1 })) {
+  for await (const { event } of client.readAll({
+    direction: BACKWARDS,
+    fromPosition: { commit: position, prepare: position },
+    maxCount: 1,
+  })) {
     if (event?.position) found = event.position;
   }
   return found;

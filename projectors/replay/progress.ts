@@ -53,7 +53,9 @@ export function createProgress({ label, stream, tty, intervalMs = 2000 }: Progre
     const perSecond = rate(done);
     const known = total !== undefined && total >= done && total > 0;
     const eta = known && perSecond > 0 ? `, ETA ${Math.ceil((total - done) / perSecond)} s` : '';
-    stream.write(`${label}: ${done}${known ? `/${total} events (${Math.floor((100 * done) / total)}%)` : ' events'}, ${perSecond.toFixed(0)} events/s${eta}\n`);
+    stream.write(
+      `${label}: ${done}${known ? `/${total} events (${Math.floor((100 * done) / total)}%)` : ' events'}, ${perSecond.toFixed(0)} events/s${eta}\n`,
+    );
   };
   return {
     update(done, total) {

@@ -15,7 +15,13 @@ export const tablesOfProjection: Readonly<Record<string, readonly string[]>> = {
  * swap updates the rows of the rebuilt projections), the outbox (what was and is to be sent to
  * NATS happened live; see docs/REPLAY.md), the migrations' own, and the shadow's bookkeeping.
  */
-export const tablesNeverRebuilt: readonly string[] = ['projection_checkpoints', 'notification_outbox', 'knex_migrations', 'knex_migrations_lock', 'replay_shadow'];
+export const tablesNeverRebuilt: readonly string[] = [
+  'projection_checkpoints',
+  'notification_outbox',
+  'knex_migrations',
+  'knex_migrations_lock',
+  'replay_shadow',
+];
 
 export function tablesOf(projections: readonly string[]): string[] {
   return projections.flatMap((name) => tablesOfProjection[name] ?? []);

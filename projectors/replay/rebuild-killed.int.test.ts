@@ -25,7 +25,9 @@ test.after(async () => {
 });
 
 async function shadowProgress(): Promise<number> {
-  const { rows } = (await f.db.knex.raw('select to_regclass(?) is not null as found', [`${f.db.schema}_rebuild.projection_checkpoints`])) as { rows: { found: boolean }[] };
+  const { rows } = (await f.db.knex.raw('select to_regclass(?) is not null as found', [
+    `${f.db.schema}_rebuild.projection_checkpoints`,
+  ])) as { rows: { found: boolean }[] };
   if (!rows[0]?.found) return 0;
   const sum = await f.db.knex.withSchema(`${f.db.schema}_rebuild`).table('projection_checkpoints').sum({ n: 'events_applied' }).first();
   return Number(sum?.n ?? 0);
@@ -50,14 +52,21 @@ test(`a rebuild SIGKILLed ${KILLS} times, then run to completion, equals an unin
     const run = startCli(env, args);
     // Somewhere in the work: after the shadow has some progress (or, for the first, possibly before).
     const before = await shadowProgress();
-    if (kill > 0) await eventually('the resumed rebuild to make progress', async () => (await shadowProgress()) > before, { timeoutMs: 60_000, intervalMs: 20 });
+    if (kill > 0)
+      await eventually('the resumed rebuild to make progress', async () => (await shadowProgress()) > before, {
+        timeoutMs: 60_000,
+        intervalMs: 20,
+      });
     await sleep((kill === 0 ? 700 : 0) + random() * 600);
     run.child.kill('SIGKILL');
     const { signal, stderr } = await run.done;
     if (signal !== 'SIGKILL') throw new Error(`the rebuild ended before it was killed (${signal}): ${stderr}`);
     progressAtKills.push(await shadowProgress());
   }
-  assert.ok(progressAtKills.some((progress) => progress > 0), `the shadow had progress when killed (${progressAtKills.join(', ')})`);
+  assert.ok(
+    progressAtKills.some((progress) => progress > 0),
+    `the shadow had progress when killed (${progressAtKills.join(', ')})`,
+  );
 
   const last = await startCli(env, args).done;
   assert.is(last.code, 0, last.stderr);
@@ -66,8 +75,13 @@ test(`a rebuild SIGKILLed ${KILLS} times, then run to completion, equals an unin
 
   const live = comparable(await snapshotReadModels(f.db.knex));
   const fresh = await freshFold(f.es.client);
-  for (const table of Object.keys(fresh.snapshot)) assert.equal(live[table], fresh.snapshot[table], `${table} equals an uninterrupted rebuild`);
-  assert.equal(await eventsAppliedBy(f.db.knex), fresh.applied, 'as many events applied per projection as in one go: none twice, none skipped');
+  for (const table of Object.keys(fresh.snapshot))
+    assert.equal(live[table], fresh.snapshot[table], `${table} equals an uninterrupted rebuild`);
+  assert.equal(
+    await eventsAppliedBy(f.db.knex),
+    fresh.applied,
+    'as many events applied per projection as in one go: none twice, none skipped',
+  );
   assert.is(await shadowProgress(), 0, 'the shadow is gone after the swap');
 });
 

@@ -77,8 +77,11 @@ test('rebuild --all while checkouts flow: tables equal a fresh fold, no reader s
             (select count(*)::int from notifications) as notifications,
             (select count(*)::int from sales_order_lines) as "soldLines"`)) as { rows: Seen[] };
         const seen = rows[0]!;
-        if (seen.orders !== seen.customerOrders) problems.push(`customer_orders shows ${seen.customerOrders} orders, orders ${seen.orders}`);
-        if (last) for (const key of Object.keys(seen) as (keyof Seen)[]) if (seen[key] < last[key]) problems.push(`${key} went from ${last[key]} down to ${seen[key]}`);
+        if (seen.orders !== seen.customerOrders)
+          problems.push(`customer_orders shows ${seen.customerOrders} orders, orders ${seen.orders}`);
+        if (last)
+          for (const key of Object.keys(seen) as (keyof Seen)[])
+            if (seen[key] < last[key]) problems.push(`${key} went from ${last[key]} down to ${seen[key]}`);
         last = seen;
         const ids = (await f.db.knex('orders').pluck('order_id')) as string[];
         const now = new Set(ids);
@@ -94,7 +97,11 @@ test('rebuild --all while checkouts flow: tables equal a fresh fold, no reader s
   const context = await testContext(f);
   let result;
   try {
-    result = await rebuild(context, { projections: allProjections({ lowStockThreshold: 5 }).map(({ name }) => name), yes: true, batchSize: 25 });
+    result = await rebuild(context, {
+      projections: allProjections({ lowStockThreshold: 5 }).map(({ name }) => name),
+      yes: true,
+      batchSize: 25,
+    });
   } finally {
     await context.close();
   }
@@ -112,18 +119,28 @@ test('rebuild --all while checkouts flow: tables equal a fresh fold, no reader s
   assert.ok(orders > swappedWhileFlowing || orders > 60, 'orders kept flowing through the rebuild');
   assert.equal(result.tables.length, 9);
   assert.equal(result.views, ['customer_orders']);
-  assert.ok(runners.every((runner) => runner.state === 'live'), 'the live runners go on after the swap');
+  assert.ok(
+    runners.every((runner) => runner.state === 'live'),
+    'the live runners go on after the swap',
+  );
   const exists = await f.db.knex.raw('select 1 from pg_namespace where nspname = ?', [`${f.db.schema}_rebuild`]);
   assert.is(exists.rows.length, 0, 'the shadow schema is gone');
 
   const live = comparable(await snapshotReadModels(f.db.knex));
   const fresh = await freshFold(f.es.client);
   assert.is(live.orders!.length, orders, `all ${orders} orders are there`);
-  assert.is((live.products as { sku: string; name: string }[]).find(({ sku }) => sku === 'Z')!.name, 'Product Z', 'the rebuild replaced the tampered row');
+  assert.is(
+    (live.products as { sku: string; name: string }[]).find(({ sku }) => sku === 'Z')!.name,
+    'Product Z',
+    'the rebuild replaced the tampered row',
+  );
   for (const table of Object.keys(fresh.snapshot)) assert.equal(live[table], fresh.snapshot[table], `${table} equals a fresh fold`);
   // The checkpoint rows took the rebuild's counts: every event counted once, as in a fresh fold.
   assert.equal(await eventsAppliedBy(f.db.knex), fresh.applied, 'events applied per projection equal a fresh fold');
-  if (process.env.SHOW_FIGURES) console.log(`${orders} orders, ${looks} looks, pause ${result.pauseMs.toFixed(0)} ms, folded ${result.projections.map(({ name, folded }) => `${name}:${folded}`).join(' ')}`);
+  if (process.env.SHOW_FIGURES)
+    console.log(
+      `${orders} orders, ${looks} looks, pause ${result.pauseMs.toFixed(0)} ms, folded ${result.projections.map(({ name, folded }) => `${name}:${folded}`).join(' ')}`,
+    );
 });
 
 test.run();

@@ -40,15 +40,30 @@ export async function rebuild(context: ReplayContext, options: RebuildOptions): 
   const lock = await takeReplayLock(context.databaseUrl, context.schema, 'rebuild');
   let shadowKnex: Knex | undefined;
   try {
-    await confirm(context, `rebuild ${names.join(', ')} ${options.from === undefined ? 'from the start of the log' : `from position ${options.from}`} in schema ${shadowSchema}, then swap ${plan.tables.length} tables${plan.views.length > 0 ? ` (and ${plan.views.length} view${plan.views.length > 1 ? 's' : ''})` : ''} into ${context.schema}`, plan.tables.length, options.yes);
+    await confirm(
+      context,
+      `rebuild ${names.join(', ')} ${options.from === undefined ? 'from the start of the log' : `from position ${options.from}`} in schema ${shadowSchema}, then swap ${plan.tables.length} tables${plan.views.length > 0 ? ` (and ${plan.views.length} view${plan.views.length > 1 ? 's' : ''})` : ''} into ${context.schema}`,
+      plan.tables.length,
+      options.yes,
+    );
 
     await ensureShadowSchema(context, shadowSchema);
-    shadowKnex = connectPostgres({ url: context.databaseUrl, schema: shadowSchema, applicationName: `replay:${shadowSchema}`, pool: { max: names.length + 2 } });
+    shadowKnex = connectPostgres({
+      url: context.databaseUrl,
+      schema: shadowSchema,
+      applicationName: `replay:${shadowSchema}`,
+      pool: { max: names.length + 2 },
+    });
     const resumed: string[] = [];
     for (const name of names) {
-      const start = await prepareShadowProjection(shadowKnex, name, { from: options.from, lowStockThreshold: context.lowStockThreshold }, async (trx) => {
-        if (options.from !== undefined) await seedPartialReplay(trx, context, name, options.from);
-      });
+      const start = await prepareShadowProjection(
+        shadowKnex,
+        name,
+        { from: options.from, lowStockThreshold: context.lowStockThreshold },
+        async (trx) => {
+          if (options.from !== undefined) await seedPartialReplay(trx, context, name, options.from);
+        },
+      );
       if (start.resumed) {
         resumed.push(name);
         context.stderr.write(`${name}: resuming the shadow from position ${start.resumedAt ?? 'the start'}\n`);
@@ -57,7 +72,10 @@ export async function rebuild(context: ReplayContext, options: RebuildOptions): 
 
     const projections = rebuildProjections(context, names);
     const { behind } = await buildShadowToLive(context, { knex: shadowKnex, schema: shadowSchema, label: 'rebuild' }, projections, options);
-    if (behind.length > 0) context.stderr.write(`live ${behind.join(', ')} behind the shadow and not moving: the swap moves ${behind.length > 1 ? 'their' : 'its'} checkpoint forward to the shadow's\n`);
+    if (behind.length > 0)
+      context.stderr.write(
+        `live ${behind.join(', ')} behind the shadow and not moving: the swap moves ${behind.length > 1 ? 'their' : 'its'} checkpoint forward to the shadow's\n`,
+      );
 
     const swapped = await swapShadowIn(context, { shadowSchema, projections, plan });
     const problems = await validateForeignKeys(context);
@@ -78,7 +96,8 @@ export async function rebuild(context: ReplayContext, options: RebuildOptions): 
 
 async function confirm(context: ReplayContext, what: string, tables: number, yes: boolean): Promise<void> {
   if (yes) return;
-  if (!context.interactive) throw new ReplayError(`refusing to swap ${tables} tables without confirmation: no terminal to ask on, pass --yes`, ExitCode.declined);
+  if (!context.interactive)
+    throw new ReplayError(`refusing to swap ${tables} tables without confirmation: no terminal to ask on, pass --yes`, ExitCode.declined);
   const answer = await context.ask(`${what}.\nswap ${tables} tables? [y/N] `);
   if (!/^y(es)?$/i.test(answer.trim())) throw new ReplayError('not confirmed; nothing was changed', ExitCode.declined);
 }

@@ -35,7 +35,10 @@ export async function takeReplayLock(url: string, schema: string, kind: ReplayKi
   );
   if (!rows[0]?.taken) {
     await client.end().catch(() => undefined);
-    throw new ReplayError(`a ${kind} of schema ${schema} is already running in another process; wait for it to finish (npm run replay -- status)`, ExitCode.busy);
+    throw new ReplayError(
+      `a ${kind} of schema ${schema} is already running in another process; wait for it to finish (npm run replay -- status)`,
+      ExitCode.busy,
+    );
   }
   return {
     async release() {
@@ -48,6 +51,9 @@ export async function takeReplayLock(url: string, schema: string, kind: ReplayKi
 
 /** Whether some session holds the lock (a look at pg_locks: trying it would race a starting rebuild). */
 export async function isReplayRunning(knex: Knex, schema: string, kind: ReplayKind): Promise<boolean> {
-  const { rows } = (await knex.raw(`select exists (${HELD.replaceAll('$1', '?')}) as running`, [lockKey(kind, schema), lockKey(kind, schema)])) as { rows: { running: boolean }[] };
+  const { rows } = (await knex.raw(`select exists (${HELD.replaceAll('$1', '?')}) as running`, [
+    lockKey(kind, schema),
+    lockKey(kind, schema),
+  ])) as { rows: { running: boolean }[] };
   return rows[0]?.running ?? false;
 }

@@ -13,12 +13,19 @@ test('a rebuild resumed after an upgrade brings its shadow up to the migrations 
     // The shadow as a release before 0008 left it, interrupted.
     await db.knex.raw('create schema ??', [shadow]);
     const old = connectPostgres({ url: TEST_DATABASE_URL, schema: shadow, pool: { max: 1 } });
-    await migrateToLatest(old, readModelMigrations.filter(({ name }) => name < '0008'), { schema: shadow });
+    await migrateToLatest(
+      old,
+      readModelMigrations.filter(({ name }) => name < '0008'),
+      { schema: shadow },
+    );
     await closePostgres(old);
 
     const context = { knex: db.knex, databaseUrl: TEST_DATABASE_URL } as unknown as ReplayContext;
     assert.equal(await ensureShadowSchema(context, shadow), { resumed: true });
-    const { rows } = await db.knex.raw(`select data_type from information_schema.columns where table_schema = ? and table_name = 'products' and column_name = 'on_hand'`, [shadow]);
+    const { rows } = await db.knex.raw(
+      `select data_type from information_schema.columns where table_schema = ? and table_name = 'products' and column_name = 'on_hand'`,
+      [shadow],
+    );
     assert.equal(rows, [{ data_type: 'bigint' }]);
   } finally {
     await dropSchema(db.knex, shadow);

@@ -21,7 +21,9 @@ export function shadowSchemaOf(schema: string, kind: ReplayKind): string {
 }
 
 export async function schemaExists(knex: Knex, schema: string): Promise<boolean> {
-  const { rows } = (await knex.raw('select exists (select 1 from pg_namespace where nspname = ?) as found', [schema])) as { rows: { found: boolean }[] };
+  const { rows } = (await knex.raw('select exists (select 1 from pg_namespace where nspname = ?) as found', [schema])) as {
+    rows: { found: boolean }[];
+  };
   return rows[0]?.found ?? false;
 }
 
@@ -82,8 +84,12 @@ export async function prepareShadowProjection(
   settings: ShadowSettings,
   seed: (trx: Knex.Transaction) => Promise<void>,
 ): Promise<ShadowStart> {
-  const recorded = (await shadowKnex('replay_shadow').where({ projection: name }).first()) as { from_position: string | null; low_stock_threshold: number } | undefined;
-  const same = recorded && recorded.low_stock_threshold === settings.lowStockThreshold && (recorded.from_position ?? undefined) === settings.from?.toString();
+  const recorded = (await shadowKnex('replay_shadow').where({ projection: name }).first()) as
+    { from_position: string | null; low_stock_threshold: number } | undefined;
+  const same =
+    recorded &&
+    recorded.low_stock_threshold === settings.lowStockThreshold &&
+    (recorded.from_position ?? undefined) === settings.from?.toString();
   if (same) {
     const checkpoint = await loadCheckpoint(shadowKnex, name);
     return { resumed: true, resumedAt: checkpoint.position?.commit };
@@ -96,7 +102,12 @@ export async function prepareShadowProjection(
     await resetCheckpoint(trx, name);
     await seed(trx);
     await trx('replay_shadow')
-      .insert({ projection: name, from_position: settings.from?.toString() ?? null, low_stock_threshold: settings.lowStockThreshold, started_at: trx.fn.now() })
+      .insert({
+        projection: name,
+        from_position: settings.from?.toString() ?? null,
+        low_stock_threshold: settings.lowStockThreshold,
+        started_at: trx.fn.now(),
+      })
       .onConflict('projection')
       .merge();
   });

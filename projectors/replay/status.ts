@@ -37,7 +37,13 @@ export async function status(context: ReplayContext, names: readonly string[]): 
   const metrics = new ProjectorMetrics(new Registry(), context.client);
   for (const projection of allProjections({ lowStockThreshold: context.lowStockThreshold }).filter(({ name }) => names.includes(name))) {
     const row = live.get(projection.name);
-    metrics.register(() => ({ name: projection.name, streamPrefixes: projection.streamPrefixes, state: 'stopped', position: positionOfRow(row), lastEventAt: row?.last_event_at ?? undefined }));
+    metrics.register(() => ({
+      name: projection.name,
+      streamPrefixes: projection.streamPrefixes,
+      state: 'stopped',
+      position: positionOfRow(row),
+      lastEventAt: row?.last_event_at ?? undefined,
+    }));
   }
   const lags = await metrics.lags();
   const running = await isReplayRunning(context.knex, context.schema, 'rebuild');
@@ -47,7 +53,8 @@ export async function status(context: ReplayContext, names: readonly string[]): 
     const knex = connectPostgres({ url: context.databaseUrl, schema: shadowSchema, pool: { max: 1 } });
     try {
       const started = (await knex('replay_shadow').pluck('projection')) as string[];
-      for (const [name, row] of await checkpointRows(knex, started)) shadow.set(name, { checkpoint: row.commit_position, eventsApplied: Number(row.events_applied) });
+      for (const [name, row] of await checkpointRows(knex, started))
+        shadow.set(name, { checkpoint: row.commit_position, eventsApplied: Number(row.events_applied) });
     } finally {
       await closePostgres(knex);
     }
@@ -85,7 +92,18 @@ export function describeStatus(result: StatusResult): string {
     line.rebuild ? `${line.rebuild.state} at ${line.rebuild.checkpoint ?? 'start'} (${line.rebuild.eventsApplied} events)` : '-',
   ]);
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
-  const format = (cells: string[]) => cells.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd();
+  const format = (cells: string[]) =>
+    cells
+      .map((cell, column) => cell.padEnd(widths[column]!))
+      .join('  ')
+      .trimEnd();
   const failures = result.projections.filter(({ failure }) => failure).map(({ name, failure }) => `${name} stopped: ${failure}`);
-  return [`schema ${result.schema}${result.rebuildRunning ? ' (a rebuild is running)' : ''}`, format(header), ...rows.map(format), ...failures].join('\n') + '\n';
+  return (
+    [
+      `schema ${result.schema}${result.rebuildRunning ? ' (a rebuild is running)' : ''}`,
+      format(header),
+      ...rows.map(format),
+      ...failures,
+    ].join('\n') + '\n'
+  );
 }

@@ -85,20 +85,32 @@ const SWAP_BACKOFF: Backoff = { initialMs: 50, maxMs: 600 };
 export async function swapShadowIn(context: ReplayContext, options: SwapOptions): Promise<SwapResult> {
   const { attempts = 30 } = options;
   try {
-    return await retry(() => swapOnce(context, options), { maxAttempts: attempts, backoff: SWAP_BACKOFF }, {
-      // 55P03 lock_not_available (our lock_timeout), 40P01 deadlock: someone else was in the way.
-      shouldRetry: (error) => codeOf(error) === '55P03' || codeOf(error) === '40P01',
-      onRetry: (error, attempt) => context.logger.info({ attempt, code: codeOf(error) }, 'the swap was in the way of another transaction; trying again'),
-    });
+    return await retry(
+      () => swapOnce(context, options),
+      { maxAttempts: attempts, backoff: SWAP_BACKOFF },
+      {
+        // 55P03 lock_not_available (our lock_timeout), 40P01 deadlock: someone else was in the way.
+        shouldRetry: (error) => codeOf(error) === '55P03' || codeOf(error) === '40P01',
+        onRetry: (error, attempt) =>
+          context.logger.info({ attempt, code: codeOf(error) }, 'the swap was in the way of another transaction; trying again'),
+      },
+    );
   } catch (error) {
-    if (codeOf(error) === '55P03') throw new ReplayError(`could not take the tables for the swap in ${attempts} attempts (a long transaction is using them?); nothing was swapped, the shadow is kept`, ExitCode.failed);
+    if (codeOf(error) === '55P03')
+      throw new ReplayError(
+        `could not take the tables for the swap in ${attempts} attempts (a long transaction is using them?); nothing was swapped, the shadow is kept`,
+        ExitCode.failed,
+      );
     throw error;
   }
 }
 
 const codeOf = (error: unknown): unknown => (error as { code?: unknown } | undefined)?.code;
 
-async function swapOnce(context: ReplayContext, { shadowSchema, projections, plan, lockTimeoutMs = 5000 }: SwapOptions): Promise<SwapResult> {
+async function swapOnce(
+  context: ReplayContext,
+  { shadowSchema, projections, plan, lockTimeoutMs = 5000 }: SwapOptions,
+): Promise<SwapResult> {
   const live = context.schema;
   const names = projections.map(({ name }) => name).sort();
   return context.knex.transaction(async (trx) => {
@@ -113,7 +125,11 @@ async function swapOnce(context: ReplayContext, { shadowSchema, projections, pla
 
     const views = await viewsOver(trx, live, plan.tables);
     const shadowViews = await viewsOver(trx, shadowSchema, plan.tables);
-    if (views.join() !== shadowViews.join()) throw new ReplayError(`the live schema has views ${views.join(', ') || 'none'} over these tables, the shadow ${shadowViews.join(', ') || 'none'}: migrate the live schema first`, ExitCode.failed);
+    if (views.join() !== shadowViews.join())
+      throw new ReplayError(
+        `the live schema has views ${views.join(', ') || 'none'} over these tables, the shadow ${shadowViews.join(', ') || 'none'}: migrate the live schema first`,
+        ExitCode.failed,
+      );
     const inbound = await foreignKeysInto(trx, live, plan.tables);
 
     // Every table the swap alters, in one statement, before anything else: a reader holding one
@@ -170,7 +186,9 @@ async function swapOnce(context: ReplayContext, { shadowSchema, projections, pla
     if (plan.tables.includes('notifications')) {
       // Unsent outbox rows whose notification the rebuilt model no longer has would announce
       // what the corrected model says did not happen.
-      await trx.raw('delete from notification_outbox o where sent_at is null and not exists (select 1 from notifications n where n.notification_id = o.notification_id)');
+      await trx.raw(
+        'delete from notification_outbox o where sent_at is null and not exists (select 1 from notifications n where n.notification_id = o.notification_id)',
+      );
       const ahead = swapped.find(({ name, aheadOf }) => name === 'notifications' && aheadOf);
       if (ahead?.aheadOf) await queueNotificationsAfter(trx, live, ahead.aheadOf);
     }
@@ -231,12 +249,11 @@ async function foreignKeysInto(trx: Knex.Transaction, schema: string, tables: re
  * position were never sent (the live writer would have queued them), so queue them now.
  */
 async function queueNotificationsAfter(trx: Knex.Transaction, schema: string, after: Position): Promise<void> {
-  const rows = (await trx('notifications').where('position', '>', after.commit.toString()).orderBy([{ column: 'position' }, { column: 'seq' }])) as NotificationRow[];
+  const rows = (await trx('notifications')
+    .where('position', '>', after.commit.toString())
+    .orderBy([{ column: 'position' }, { column: 'seq' }])) as NotificationRow[];
   if (rows.length === 0) return;
-  await trx('notification_outbox')
-    .insert(rows.map(outboxRowFor))
-    .onConflict('notification_id')
-    .ignore();
+  await trx('notification_outbox').insert(rows.map(outboxRowFor)).onConflict('notification_id').ignore();
   await trx.raw('select pg_notify(?, null)', [outboxChannel(schema)]);
 }
 

@@ -16,7 +16,13 @@ test.before(async () => {
   f = await startProjectorTestFixture();
   await f.shop.addProduct('A', 1000, 100);
   await f.shop.addProduct('B', 250, 6);
-  for (let n = 1; n <= 8; n++) await f.shop.checkout(`o${n}`, `c${n % 3}`, [{ sku: n % 2 ? 'A' : 'B', quantity: 1, price: n % 2 ? 1000 : 250 }], n % 4 === 0 ? 'decline' : 'confirm');
+  for (let n = 1; n <= 8; n++)
+    await f.shop.checkout(
+      `o${n}`,
+      `c${n % 3}`,
+      [{ sku: n % 2 ? 'A' : 'B', quantity: 1, price: n % 2 ? 1000 : 250 }],
+      n % 4 === 0 ? 'decline' : 'confirm',
+    );
   // Live writers keep running: verify compares at the same checkpoint while they could move.
   const runners = allProjections({ lowStockThreshold: 5 }).map((projection) => f.runner(projection).start());
   await settle(f.es.client, runners);
@@ -54,10 +60,20 @@ test('verify reports a row altered by hand and a row deleted by hand, names tabl
 
   const json = await runCli(env, ['verify', 'orders', '--json']);
   assert.is(json.code, 1);
-  const result = JSON.parse(json.stdout) as { differences: number; tables: { table: string; differences: number; first: { key: Record<string, unknown>; kind: string; columns: { column: string }[] }[] }[] };
+  const result = JSON.parse(json.stdout) as {
+    differences: number;
+    tables: {
+      table: string;
+      differences: number;
+      first: { key: Record<string, unknown>; kind: string; columns: { column: string }[] }[];
+    }[];
+  };
   assert.is(result.differences, 1);
   assert.equal(result.tables[0]!.first[0]!.key, { order_id: 'o3' });
-  assert.equal(result.tables[0]!.first[0]!.columns.map(({ column }) => column), ['status']);
+  assert.equal(
+    result.tables[0]!.first[0]!.columns.map(({ column }) => column),
+    ['status'],
+  );
 
   assert.equal(await snapshotReadModels(f.db.knex), before, 'verify swapped nothing: the live tables are as they were');
   assert.ok(await noShadow(), 'the shadow is dropped');

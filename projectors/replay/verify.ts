@@ -37,17 +37,35 @@ export async function verify(context: ReplayContext, options: VerifyOptions): Pr
   try {
     await dropSchema(context.knex, shadowSchema); // a verify does not resume: left over from a killed one
     await ensureShadowSchema(context, shadowSchema);
-    const shadowKnex = connectPostgres({ url: context.databaseUrl, schema: shadowSchema, applicationName: `replay:${shadowSchema}`, pool: { max: names.length + 2 } });
+    const shadowKnex = connectPostgres({
+      url: context.databaseUrl,
+      schema: shadowSchema,
+      applicationName: `replay:${shadowSchema}`,
+      pool: { max: names.length + 2 },
+    });
     try {
       for (const name of names) {
-        await prepareShadowProjection(shadowKnex, name, { from: options.from, lowStockThreshold: context.lowStockThreshold }, async (trx) => {
-          if (options.from !== undefined) await seedPartialReplay(trx, context, name, options.from);
-        });
+        await prepareShadowProjection(
+          shadowKnex,
+          name,
+          { from: options.from, lowStockThreshold: context.lowStockThreshold },
+          async (trx) => {
+            if (options.from !== undefined) await seedPartialReplay(trx, context, name, options.from);
+          },
+        );
       }
       const projections = rebuildProjections(context, names);
-      const { behind } = await buildShadowToLive(context, { knex: shadowKnex, schema: shadowSchema, label: 'verify' }, projections, options);
+      const { behind } = await buildShadowToLive(
+        context,
+        { knex: shadowKnex, schema: shadowSchema, label: 'verify' },
+        projections,
+        options,
+      );
       if (behind.length > 0) {
-        throw new ReplayError(`cannot compare ${behind.join(', ')} at the same checkpoint: the live projection is behind the rebuild and not moving (is the projectors service running?)`, ExitCode.failed);
+        throw new ReplayError(
+          `cannot compare ${behind.join(', ')} at the same checkpoint: the live projection is behind the rebuild and not moving (is the projectors service running?)`,
+          ExitCode.failed,
+        );
       }
       return await context.knex.transaction(
         async (trx) => {
@@ -62,8 +80,14 @@ export async function verify(context: ReplayContext, options: VerifyOptions): Pr
             comparedAt[projection.name] = liveAt?.commit.toString() ?? null;
           }
           const tables: TableComparison[] = [];
-          for (const name of names) for (const table of tablesOfProjection[name] ?? []) tables.push(await compareTable(trx, context.schema, shadowSchema, table));
-          return { schema: context.schema, comparedAt, differences: tables.reduce((total, { differences }) => total + differences, 0), tables };
+          for (const name of names)
+            for (const table of tablesOfProjection[name] ?? []) tables.push(await compareTable(trx, context.schema, shadowSchema, table));
+          return {
+            schema: context.schema,
+            comparedAt,
+            differences: tables.reduce((total, { differences }) => total + differences, 0),
+            tables,
+          };
         },
         { isolationLevel: 'repeatable read' },
       );
@@ -83,7 +107,9 @@ export function describeVerify(result: VerifyResult): string {
   if (result.differences === 0) return `no differences: ${result.tables.length} tables match a fresh rebuild (${at})\n`;
   const lines = [`${result.differences} difference${result.differences > 1 ? 's' : ''} from a fresh rebuild (${at}):`];
   for (const table of result.tables.filter(({ differences }) => differences > 0)) {
-    lines.push(`  ${table.table}: ${table.differences} row${table.differences > 1 ? 's' : ''} differ${table.differences > 1 ? '' : 's'}${table.differences > table.first.length ? `, the first ${table.first.length}:` : ':'}`);
+    lines.push(
+      `  ${table.table}: ${table.differences} row${table.differences > 1 ? 's' : ''} differ${table.differences > 1 ? '' : 's'}${table.differences > table.first.length ? `, the first ${table.first.length}:` : ':'}`,
+    );
     for (const difference of table.first) lines.push(`    ${describeDifference(difference)}`);
   }
   return `${lines.join('\n')}\n`;

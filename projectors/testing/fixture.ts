@@ -19,7 +19,7 @@ import {
 } from '../../domain';
 import { checkoutSchemaVersion } from '../../domain/checkout/events';
 import { startEmulatorWithClient, type EmulatorFixture } from '../../eventstore-emulator/testing/fixture';
-import { appendEvents, commandHandler, type CausationMetadata,  type Position } from '../../platform/eventstore';
+import { appendEvents, commandHandler, type CausationMetadata, type Position } from '../../platform/eventstore';
 import { createLogger, type Logger } from '../../platform/logger';
 import { migrateToLatest } from '../../platform/postgres';
 import { createTestSchema, type TestSchema } from '../../platform/testing/postgres-schema';
@@ -29,7 +29,6 @@ import { ProjectionRunner, runTogether, type RunnerOptions } from '../framework/
 import type { Projection } from '../framework/types';
 import { readModelMigrations } from '../migrations';
 import { Registry } from 'prom-client';
-
 
 const metadata = (actor: string): CausationMetadata => ({ correlationId: 'test', causationId: 'test', actor });
 
@@ -50,17 +49,29 @@ export class Shop {
   }
 
   async inventory(command: InventoryCommand): Promise<Position | undefined> {
-    const outcome = await commandHandler({ client: this.client, decider: inventoryDecider, codec: shopCodec }).handle(inventoryStream(command.data.sku), command, { metadata: metadata('admin') });
+    const outcome = await commandHandler({ client: this.client, decider: inventoryDecider, codec: shopCodec }).handle(
+      inventoryStream(command.data.sku),
+      command,
+      { metadata: metadata('admin') },
+    );
     return outcome.position;
   }
 
   async order(command: OrderCommand): Promise<Position | undefined> {
-    const outcome = await commandHandler({ client: this.client, decider: orderDecider, codec: shopCodec }).handle(orderStream(command.data.orderId), command, { metadata: metadata('system:saga') });
+    const outcome = await commandHandler({ client: this.client, decider: orderDecider, codec: shopCodec }).handle(
+      orderStream(command.data.orderId),
+      command,
+      { metadata: metadata('system:saga') },
+    );
     return outcome.position;
   }
 
   async payment(command: PaymentCommand): Promise<Position | undefined> {
-    const outcome = await commandHandler({ client: this.client, decider: paymentDecider, codec: shopCodec }).handle(paymentStream(command.data.orderId), command, { metadata: metadata('system:saga') });
+    const outcome = await commandHandler({ client: this.client, decider: paymentDecider, codec: shopCodec }).handle(
+      paymentStream(command.data.orderId),
+      command,
+      { metadata: metadata('system:saga') },
+    );
     return outcome.position;
   }
 
@@ -84,9 +95,17 @@ export class Shop {
    * One whole checkout, as the saga drives it: place, reserve each line, then either pay and
    * confirm, or compensate. Answers the position of the last event written (the saga's last step).
    */
-  async checkout(orderId: string, customerId: string, lines: readonly Line[], outcome: 'confirm' | 'decline' | 'customer_cancels' | 'timeout' = 'confirm'): Promise<Position> {
+  async checkout(
+    orderId: string,
+    customerId: string,
+    lines: readonly Line[],
+    outcome: 'confirm' | 'decline' | 'customer_cancels' | 'timeout' = 'confirm',
+  ): Promise<Position> {
     const orderLines = lines.map(({ sku, quantity, price }) => ({ sku, quantity, unitPrice: { amount: price, currency: 'EUR' } }));
-    await this.order({ type: 'PlaceOrder', data: { orderId, customerId, lines: orderLines, paymentToken: 'tok_approve', placedAt: this.now() } });
+    await this.order({
+      type: 'PlaceOrder',
+      data: { orderId, customerId, lines: orderLines, paymentToken: 'tok_approve', placedAt: this.now() },
+    });
     const total = lines.reduce((sum, { quantity, price }) => sum + quantity * price, 0);
     const startedAt = this.now();
     await this.checkoutStep(orderId, 'CheckoutStarted', {
@@ -103,12 +122,21 @@ export class Shop {
       for (const sku of reserved) await this.inventory({ type: 'ReleaseStock', data: { sku, orderId } });
     };
     for (const { sku, quantity } of lines) {
-      const reservation = await commandHandler({ client: this.client, decider: inventoryDecider, codec: shopCodec }).handle(inventoryStream(sku), { type: 'ReserveStock', data: { sku, orderId, quantity } }, {
-        metadata: metadata('system:saga'),
-      });
+      const reservation = await commandHandler({ client: this.client, decider: inventoryDecider, codec: shopCodec }).handle(
+        inventoryStream(sku),
+        { type: 'ReserveStock', data: { sku, orderId, quantity } },
+        {
+          metadata: metadata('system:saga'),
+        },
+      );
       const rejected = reservation.events.find((event) => event.type === 'StockReservationRejected');
       if (rejected) {
-        await this.checkoutStep(orderId, 'StockReservationRejectedForLine', { sku, quantity, available: rejected.data.available, rejectedAt: this.now() });
+        await this.checkoutStep(orderId, 'StockReservationRejectedForLine', {
+          sku,
+          quantity,
+          available: rejected.data.available,
+          rejectedAt: this.now(),
+        });
         await release();
         await this.order({ type: 'CancelOrder', data: { orderId, reason: 'out_of_stock', sku, cancelledAt: this.now() } });
         return this.checkoutStep(orderId, 'CheckoutCompensated', { why: { reason: 'out_of_stock', sku }, compensatedAt: this.now() });
@@ -131,10 +159,16 @@ export class Shop {
     if (outcome === 'customer_cancels') {
       await this.order({ type: 'RequestOrderCancellation', data: { orderId, requestedBy: customerId, requestedAt: this.now() } });
       await release();
-      await this.order({ type: 'CancelOrder', data: { orderId, reason: 'customer_request' satisfies CancellationReason, cancelledAt: this.now() } });
+      await this.order({
+        type: 'CancelOrder',
+        data: { orderId, reason: 'customer_request' satisfies CancellationReason, cancelledAt: this.now() },
+      });
       return this.checkoutStep(orderId, 'CheckoutCompensated', { why: { reason: 'customer_request' }, compensatedAt: this.now() });
     }
-    await this.payment({ type: 'AuthorizePayment', data: { orderId, amount: total, currency: 'EUR', providerReference: `ref-${orderId}`, authorizedAt: this.now() } });
+    await this.payment({
+      type: 'AuthorizePayment',
+      data: { orderId, amount: total, currency: 'EUR', providerReference: `ref-${orderId}`, authorizedAt: this.now() },
+    });
     await this.payment({ type: 'CapturePayment', data: { orderId, capturedAt: this.now() } });
     await this.order({ type: 'ConfirmOrder', data: { orderId, confirmedAt: this.now() } });
     for (const { sku } of lines) await this.inventory({ type: 'CommitStock', data: { sku, orderId } });
@@ -150,7 +184,10 @@ export interface ProjectorTestFixture {
   readonly registry: Registry;
   readonly metrics: ProjectorMetrics;
   /** A runner for `projection` on this schema and emulator (not started). */
-  runner(projection: Projection, options?: { batch?: BatchOptions; client?: EventStoreDBClient; feed?: RunnerOptions['feed'] }): ProjectionRunner;
+  runner(
+    projection: Projection,
+    options?: { batch?: BatchOptions; client?: EventStoreDBClient; feed?: RunnerOptions['feed'] },
+  ): ProjectionRunner;
   /** Runners for `projections` in one group, as the projector service runs them (not started). */
   group(projections: readonly Projection[], options?: { batch?: BatchOptions }): ProjectionRunner[];
   close(): Promise<void>;
@@ -164,7 +201,15 @@ export async function startProjectorTestFixture(): Promise<ProjectorTestFixture>
   const registry = new Registry();
   const metrics = new ProjectorMetrics(registry, es.client);
   const runners: ProjectionRunner[] = [];
-  const runnerOptions: RunnerOptions = { knex: db.knex, client: es.client, databaseUrl: db.url, schema: db.schema, logger, metrics, retry: { initialMs: 50, maxMs: 500 } };
+  const runnerOptions: RunnerOptions = {
+    knex: db.knex,
+    client: es.client,
+    databaseUrl: db.url,
+    schema: db.schema,
+    logger,
+    metrics,
+    retry: { initialMs: 50, maxMs: 500 },
+  };
   return {
     es,
     db,
@@ -234,7 +279,8 @@ export async function lastPositionIn(client: EventStoreDBClient, prefixes: reado
   let found: Position | undefined;
   // Read to the end rather than break out: a read abandoned half-way keeps the client from closing.
   for await (const { event } of client.readAll({ direction: BACKWARDS, fromPosition: END })) {
-    if (!found && event?.position && !event.type.startsWith('$') && prefixes.some((prefix) => event.streamId.startsWith(prefix))) found = event.position;
+    if (!found && event?.position && !event.type.startsWith('$') && prefixes.some((prefix) => event.streamId.startsWith(prefix)))
+      found = event.position;
   }
   return found;
 }

@@ -25,13 +25,23 @@ export interface CliRun {
 }
 
 export function replayEnvironment(f: ProjectorTestFixture, overrides: Record<string, string> = {}): Record<string, string> {
-  return { EVENTSTORE_URL: f.es.emulator.url, DATABASE_URL: f.db.url, DATABASE_SCHEMA: f.db.schema, LOW_STOCK_THRESHOLD: '5', ...overrides };
+  return {
+    EVENTSTORE_URL: f.es.emulator.url,
+    DATABASE_URL: f.db.url,
+    DATABASE_SCHEMA: f.db.schema,
+    LOW_STOCK_THRESHOLD: '5',
+    ...overrides,
+  };
 }
 
 /** `npm run replay -- <args>` as a child process (async: the emulator runs in this process). */
 export function startCli(env: Record<string, string>, args: readonly string[]): CliRun {
   const { DATABASE_URL: _url, DATABASE_SCHEMA: _schema, EVENTSTORE_URL: _es, LOW_STOCK_THRESHOLD: _threshold, ...inherited } = process.env;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'projectors/replay/main.ts', ...args], { cwd: root, env: { ...inherited, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'projectors/replay/main.ts', ...args], {
+    cwd: root,
+    env: { ...inherited, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -75,7 +85,9 @@ export async function testContext(f: ProjectorTestFixture): Promise<OpenContext 
  * The read models as a fresh fold of the whole log gives them, the outbox included (written, as
  * live), ordered by notification rather than by outbox id.
  */
-export async function freshFold(client: EventStoreDBClient): Promise<{ snapshot: Record<string, unknown[]>; applied: Record<string, number> }> {
+export async function freshFold(
+  client: EventStoreDBClient,
+): Promise<{ snapshot: Record<string, unknown[]>; applied: Record<string, number> }> {
   const db = await createTestSchema('fresh');
   try {
     await migrateToLatest(db.knex, readModelMigrations, { schema: db.schema });
@@ -99,11 +111,15 @@ export function comparable(snapshot: Record<string, unknown[]>): Record<string, 
 }
 
 export async function eventsAppliedBy(knex: import('knex').Knex): Promise<Record<string, number>> {
-  const rows = (await knex('projection_checkpoints').select('projection', 'events_applied')) as { projection: string; events_applied: number }[];
+  const rows = (await knex('projection_checkpoints').select('projection', 'events_applied')) as {
+    projection: string;
+    events_applied: number;
+  }[];
   return Object.fromEntries(rows.map((row) => [row.projection, Number(row.events_applied)]).sort());
 }
 
 /** Drops the shadows a test may leave behind when it fails half-way. */
 export async function dropShadows(f: ProjectorTestFixture): Promise<void> {
-  for (const suffix of ['_rebuild', '_rebuild_staging', '_verify', '_verify_staging']) await f.db.knex.raw('drop schema if exists ?? cascade', [`${f.db.schema}${suffix}`]);
+  for (const suffix of ['_rebuild', '_rebuild_staging', '_verify', '_verify_staging'])
+    await f.db.knex.raw('drop schema if exists ?? cascade', [`${f.db.schema}${suffix}`]);
 }

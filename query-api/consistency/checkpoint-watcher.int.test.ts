@@ -21,7 +21,9 @@ test.after(async () => {
 async function moveCheckpoint(projection: string, commit: number): Promise<void> {
   // As a projector commits a batch: the move is visible (and announced) at commit.
   await db.knex.transaction(async (trx) => {
-    await trx('projection_checkpoints').where({ projection }).update({ commit_position: String(commit), prepare_position: String(commit) });
+    await trx('projection_checkpoints')
+      .where({ projection })
+      .update({ commit_position: String(commit), prepare_position: String(commit) });
   });
 }
 
@@ -30,7 +32,9 @@ const position = (commit: number) => ({ commit: BigInt(commit), prepare: BigInt(
 async function untilListening(watcher: CheckpointWatcher): Promise<void> {
   // The first wait starts the LISTEN connection; wait until the server has it registered.
   await eventually('the watcher listening', async () => {
-    const rows = await db.knex.raw(`select count(*)::int as n from pg_stat_activity where query ilike 'listen %' and query like ?`, [`%${db.schema}%`]);
+    const rows = await db.knex.raw(`select count(*)::int as n from pg_stat_activity where query ilike 'listen %' and query like ?`, [
+      `%${db.schema}%`,
+    ]);
     if ((rows.rows[0] as { n: number }).n > 0) return true;
     watcher.start();
     return false;
@@ -83,7 +87,9 @@ test('without LISTEN it polls; a lost LISTEN connection falls back to polling an
   const watcher = new CheckpointWatcher(db.knex, { pollIntervalMs: 10, listeningPollIntervalMs: 60_000 });
   try {
     await untilListening(watcher);
-    await db.knex.raw(`select pg_terminate_backend(pid) from pg_stat_activity where query ilike 'listen %' and query like ?`, [`%${db.schema}%`]);
+    await db.knex.raw(`select pg_terminate_backend(pid) from pg_stat_activity where query ilike 'listen %' and query like ?`, [
+      `%${db.schema}%`,
+    ]);
     // Polling answers meanwhile...
     const waiting = watcher.waitFor(['orders'], position(160), 3_000);
     await moveCheckpoint('orders', 160);

@@ -192,9 +192,18 @@ export class CheckpointWatcher {
     while (this.waiters.size > 0) {
       const read = ++this.readsStarted;
       try {
-        const rows = (await this.knex('projection_checkpoints').select('projection', 'commit_position', 'prepare_position', 'failed_at')) as CheckpointRow[];
+        const rows = (await this.knex('projection_checkpoints').select(
+          'projection',
+          'commit_position',
+          'prepare_position',
+          'failed_at',
+        )) as CheckpointRow[];
         for (const row of rows) {
-          this.latest.set(row.projection, { name: row.projection, position: positionOf(row.commit_position, row.prepare_position), failed: row.failed_at !== null });
+          this.latest.set(row.projection, {
+            name: row.projection,
+            position: positionOf(row.commit_position, row.prepare_position),
+            failed: row.failed_at !== null,
+          });
         }
         this.answerWaiters(read);
       } catch (error) {

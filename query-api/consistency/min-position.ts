@@ -55,7 +55,10 @@ export function requestedPosition(header: string | undefined, query: string | un
     const position = text === undefined ? undefined : parseMinPosition(text);
     return position ? [position] : [];
   });
-  return positions.reduce<Position | undefined>((latest, position) => (latest === undefined || isAtOrAfter(position, latest) ? position : latest), undefined);
+  return positions.reduce<Position | undefined>(
+    (latest, position) => (latest === undefined || isAtOrAfter(position, latest) ? position : latest),
+    undefined,
+  );
 }
 
 export function positionText(position: Position): string {

@@ -34,7 +34,10 @@ export function createReadYourWrites({ watcher, timeoutMs, retryAfterSeconds = 1
       const started = performance.now();
       const outcome = await watcher.waitFor(readModels, target, timeoutMs);
       if (outcome.reached) {
-        request.log.debug({ minPosition: positionText(target), waitedMs: Math.round(performance.now() - started) }, 'read models caught up');
+        request.log.debug(
+          { minPosition: positionText(target), waitedMs: Math.round(performance.now() - started) },
+          'read models caught up',
+        );
         return;
       }
       const failed = outcome.progress.filter(({ failed: stopped }) => stopped).map(({ name }) => name);
@@ -47,7 +50,11 @@ export function createReadYourWrites({ watcher, timeoutMs, retryAfterSeconds = 1
           (failed.length > 0 ? `; ${failed.join(', ')} stopped and needs an operator` : '; retry shortly'),
         extensions: {
           minPosition: positionToJson(target),
-          readModels: outcome.progress.map(({ name, position, failed: stopped }) => ({ name, position: position ? positionToJson(position) : null, stopped })),
+          readModels: outcome.progress.map(({ name, position, failed: stopped }) => ({
+            name,
+            position: position ? positionToJson(position) : null,
+            stopped,
+          })),
         },
         headers: { 'retry-after': String(retryAfterSeconds) },
       });

@@ -20,7 +20,11 @@ function line(notification: Notification): string {
   return `${notification.at} ${notification.type} order ${notification.orderId} ${JSON.stringify(notification.data)} (id ${notification.id})`;
 }
 
-function runClient(env: Record<string, string>): { lines: string[]; waitForLine(predicate: (line: string) => boolean, timeoutMs?: number): Promise<void>; exit: Promise<number | null> } {
+function runClient(env: Record<string, string>): {
+  lines: string[];
+  waitForLine(predicate: (line: string) => boolean, timeoutMs?: number): Promise<void>;
+  exit: Promise<number | null>;
+} {
   const started = spawn(process.execPath, ['--import', 'tsx', new URL('./notifications-client.ts', import.meta.url).pathname], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -71,7 +75,12 @@ test('the example client prints live notifications, and after a dropped connecti
   // The connection drops (as on a network blip or a restarting instance); meanwhile two more
   // happen, published to nobody.
   for (const socket of api.app.notifications.io.sockets.sockets.values()) socket.conn.close();
-  const second = await insertNotification(api.knex, { userId: 'paula', position: 2n, type: 'OrderCancelled', data: { reason: 'payment_declined' } });
+  const second = await insertNotification(api.knex, {
+    userId: 'paula',
+    position: 2n,
+    type: 'OrderCancelled',
+    data: { reason: 'payment_declined' },
+  });
   const third = await insertNotification(api.knex, { userId: 'paula', position: 3n });
   await publishNotification(api.nats, api.subjectPrefix, second);
   await publishNotification(api.nats, api.subjectPrefix, third);

@@ -77,7 +77,12 @@ export type NotificationsPage = { known: true; items: Notification[]; more: bool
  * in order. `known: false` when `afterId` is not one of the principal's notifications — another
  * user's id reveals nothing, not even that it exists.
  */
-export async function notificationsAfter(knex: Knex, principal: Principal, afterId: string | undefined, limit: number): Promise<NotificationsPage> {
+export async function notificationsAfter(
+  knex: Knex,
+  principal: Principal,
+  afterId: string | undefined,
+  limit: number,
+): Promise<NotificationsPage> {
   const query = knex('notifications').select<NotificationRow[]>('*');
   visibleTo(query, principal);
   if (afterId !== undefined) {

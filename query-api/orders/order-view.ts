@@ -32,7 +32,10 @@ export const Order = z
     }),
     cancellation: z
       .object({
-        reason: z.string().nullable().meta({ description: 'out_of_stock | payment_declined | payment_timed_out | customer_request; null while only requested' }),
+        reason: z
+          .string()
+          .nullable()
+          .meta({ description: 'out_of_stock | payment_declined | payment_timed_out | customer_request; null while only requested' }),
         sku: z.string().nullable().meta({ description: 'The SKU that was out of stock.' }),
         requestedAt: Timestamp.nullable(),
         cancelledAt: Timestamp.nullable(),
@@ -81,7 +84,12 @@ export interface CustomerOrderRow {
 export function orderView(row: OrderRow): z.input<typeof Order> {
   const cancellation =
     row.cancellation_requested_at !== null || row.cancelled_at !== null
-      ? { reason: row.cancellation_reason, sku: row.cancellation_sku, requestedAt: iso(row.cancellation_requested_at), cancelledAt: iso(row.cancelled_at) }
+      ? {
+          reason: row.cancellation_reason,
+          sku: row.cancellation_sku,
+          requestedAt: iso(row.cancellation_requested_at),
+          cancelledAt: iso(row.cancelled_at),
+        }
       : null;
   return {
     orderId: row.order_id,

@@ -67,7 +67,11 @@ test('GET /orders: a customer lists only their own, an admin everyone’s, filte
 
   const own = await api.get('/orders', { token: carol });
   assert.is(own.status, 200);
-  assert.equal(own.body.items.map((item: { orderId: string }) => item.orderId), [a2, a1], 'newest first, only carol’s');
+  assert.equal(
+    own.body.items.map((item: { orderId: string }) => item.orderId),
+    [a2, a1],
+    'newest first, only carol’s',
+  );
   assert.is(own.body.nextCursor, null);
   assert.equal(own.body.items[0], {
     orderId: a2,
@@ -82,23 +86,36 @@ test('GET /orders: a customer lists only their own, an admin everyone’s, filte
   });
 
   const confirmed = await api.get('/orders?status=confirmed', { token: admin });
-  assert.equal(confirmed.body.items.map((item: { orderId: string }) => item.orderId), [d1, a1]);
+  assert.equal(
+    confirmed.body.items.map((item: { orderId: string }) => item.orderId),
+    [d1, a1],
+  );
   const daves = await api.get('/orders?customerId=dave', { token: admin });
-  assert.equal(daves.body.items.map((item: { orderId: string }) => item.orderId), [d1]);
+  assert.equal(
+    daves.body.items.map((item: { orderId: string }) => item.orderId),
+    [d1],
+  );
   const ignored = await api.get('/orders?customerId=dave', { token: carol });
-  assert.equal(ignored.body.items.map((item: { orderId: string }) => item.orderId), [a2, a1], 'a customer cannot list another’s orders');
+  assert.equal(
+    ignored.body.items.map((item: { orderId: string }) => item.orderId),
+    [a2, a1],
+    'a customer cannot list another’s orders',
+  );
 
   const bad = await api.get('/orders?status=shipped&limit=0', { token: carol });
   assert.is(bad.status, 400);
-  assert.equal(
-    bad.body.errors.map((error: { path: string }) => error.path).sort(),
-    ['/limit', '/status'],
-  );
+  assert.equal(bad.body.errors.map((error: { path: string }) => error.path).sort(), ['/limit', '/status']);
   const forged = await api.get('/orders?cursor=bm9wZQ', { token: carol });
   assert.is(forged.status, 400);
-  assert.equal(forged.body.errors, [{ in: 'querystring', path: '/cursor', message: 'is not a cursor this API gave out (pass nextCursor back unchanged)' }]);
+  assert.equal(forged.body.errors, [
+    { in: 'querystring', path: '/cursor', message: 'is not a cursor this API gave out (pass nextCursor back unchanged)' },
+  ]);
   // Well-formed but crafted: a time beyond what the database can cast, a NUL in the order id.
-  for (const crafted of [{ placedAtUs: '99999999999999999999', orderId: 'o' }, { placedAtUs: '-9223372036854775808', orderId: 'o' }, { placedAtUs: '1', orderId: 'o\u0000' }]) {
+  for (const crafted of [
+    { placedAtUs: '99999999999999999999', orderId: 'o' },
+    { placedAtUs: '-9223372036854775808', orderId: 'o' },
+    { placedAtUs: '1', orderId: 'o\u0000' },
+  ]) {
     const answer = await api.get(`/orders?cursor=${Buffer.from(JSON.stringify(crafted)).toString('base64url')}`, { token: carol });
     assert.is(answer.status, 400, JSON.stringify(crafted));
   }
@@ -114,14 +131,24 @@ test('keyset pagination is stable under inserts: every order exactly once, in or
     seeded.push(await insertOrder(api.knex, { customerId: 'erin', orderId: `order-${String(i).padStart(2, '0')}`, placedAt: at }));
   }
   const erin = await api.token('erin');
-  const expected = (await api.knex('orders').where({ customer_id: 'erin' }).orderBy([{ column: 'placed_at', order: 'desc' }, { column: 'order_id', order: 'desc' }]).pluck('order_id')) as string[];
+  const expected = (await api
+    .knex('orders')
+    .where({ customer_id: 'erin' })
+    .orderBy([
+      { column: 'placed_at', order: 'desc' },
+      { column: 'order_id', order: 'desc' },
+    ])
+    .pluck('order_id')) as string[];
   assert.is(expected.length, 23);
 
   const seen: string[] = [];
   let cursor: string | null = null;
   let pages = 0;
   do {
-    const page: { status: number; body: { items: { orderId: string }[]; nextCursor: string | null } } = await api.get(`/orders?limit=5${cursor ? `&cursor=${cursor}` : ''}`, { token: erin });
+    const page: { status: number; body: { items: { orderId: string }[]; nextCursor: string | null } } = await api.get(
+      `/orders?limit=5${cursor ? `&cursor=${cursor}` : ''}`,
+      { token: erin },
+    );
     assert.is(page.status, 200);
     seen.push(...page.body.items.map((item) => item.orderId));
     cursor = page.body.nextCursor;
@@ -151,7 +178,10 @@ test('read your writes: a request with X-Min-Position waits until the orders pro
 
   // Already applied: answers at once, also with the query parameter and the JSON form.
   assert.is((await api.get(`/orders/${orderId}?minPosition=120`, { token: alice })).status, 200);
-  assert.is((await api.get(`/orders/${orderId}`, { token: alice, headers: { 'x-min-position': '{"commit":"119","prepare":"119"}' } })).status, 200);
+  assert.is(
+    (await api.get(`/orders/${orderId}`, { token: alice, headers: { 'x-min-position': '{"commit":"119","prepare":"119"}' } })).status,
+    200,
+  );
 });
 
 test('read your writes: past the deadline 503 with Retry-After and how far the projection got; malformed 400', async () => {
@@ -168,7 +198,10 @@ test('read your writes: past the deadline 503 with Retry-After and how far the p
 
   const malformed = await api.get('/orders?minPosition=yesterday', { token: alice });
   assert.is(malformed.status, 400);
-  assert.equal(malformed.body.errors.map((error: { in: string; path: string }) => `${error.in}${error.path}`), ['querystring/minPosition']);
+  assert.equal(
+    malformed.body.errors.map((error: { in: string; path: string }) => `${error.in}${error.path}`),
+    ['querystring/minPosition'],
+  );
 });
 
 test.run();

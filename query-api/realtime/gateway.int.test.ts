@@ -20,7 +20,10 @@ test.after(async () => {
 });
 
 async function connect(sub: string, options: { role?: 'customer' | 'admin'; lastNotificationId?: string } = {}): Promise<TestClient> {
-  const client = await connectClient(api.baseUrl, { token: await api.token(sub, options.role), ...(options.lastNotificationId ? { lastNotificationId: options.lastNotificationId } : {}) });
+  const client = await connectClient(api.baseUrl, {
+    token: await api.token(sub, options.role),
+    ...(options.lastNotificationId ? { lastNotificationId: options.lastNotificationId } : {}),
+  });
   open.push(client);
   return client;
 }
@@ -37,12 +40,24 @@ async function refusal(token: string | undefined): Promise<{ message: string; da
 }
 
 test('a forged, expired or absent token is refused at the handshake', async () => {
-  assert.equal(await refusal(undefined), { message: 'unauthorized', data: { reason: 'missing_token', detail: 'Send a bearer token in the handshake: io(url, { auth: { token } })' } });
+  assert.equal(await refusal(undefined), {
+    message: 'unauthorized',
+    data: { reason: 'missing_token', detail: 'Send a bearer token in the handshake: io(url, { auth: { token } })' },
+  });
   const forged = await mintToken({ sub: 'mallory', role: 'admin', secret: 'not-the-secret-of-this-deployment-000000' });
   assert.equal(await refusal(forged), { message: 'unauthorized', data: { reason: 'invalid_token', detail: 'The token is not valid' } });
-  const expired = await mintToken({ sub: 'mallory', role: 'customer', secret: TEST_JWT_SECRET, issuedAt: Math.floor(Date.now() / 1000) - 7200, expiresIn: 60 });
+  const expired = await mintToken({
+    sub: 'mallory',
+    role: 'customer',
+    secret: TEST_JWT_SECRET,
+    issuedAt: Math.floor(Date.now() / 1000) - 7200,
+    expiresIn: 60,
+  });
   assert.equal(await refusal(expired), { message: 'unauthorized', data: { reason: 'expired_token', detail: 'The token has expired' } });
-  assert.equal(await refusal('not.a.jwt'), { message: 'unauthorized', data: { reason: 'invalid_token', detail: 'The token is not valid' } });
+  assert.equal(await refusal('not.a.jwt'), {
+    message: 'unauthorized',
+    data: { reason: 'invalid_token', detail: 'The token is not valid' },
+  });
 });
 
 test('a customer receives their own notification; another customer and an admin receive nothing of it', async () => {
@@ -92,7 +107,12 @@ test('a client offline during the events gets the missed ones on reconnect, in o
   // published by a lagging notifier) and one of someone else's.
   const missed1 = await insertNotification(api.knex, { userId: 'lena', position: 31n });
   await insertNotification(api.knex, { userId: 'mike', position: 32n });
-  const missed2 = await insertNotification(api.knex, { userId: 'lena', position: 33n, type: 'PaymentDeclined', data: { reason: 'insufficient_funds' } });
+  const missed2 = await insertNotification(api.knex, {
+    userId: 'lena',
+    position: 33n,
+    type: 'PaymentDeclined',
+    data: { reason: 'insufficient_funds' },
+  });
   const missed3 = await insertNotification(api.knex, { userId: 'lena', position: 34n });
   await publishNotification(api.nats, api.subjectPrefix, missed1);
   await publishNotification(api.nats, api.subjectPrefix, missed2);
@@ -107,7 +127,11 @@ test('a client offline during the events gets the missed ones on reconnect, in o
   await publishNotification(api.nats, api.subjectPrefix, fresh);
   assert.equal(await back.waitFor(4), [missed1, missed2, missed3, fresh]);
   await sleep(100);
-  assert.equal(back.received.map(({ id }) => id), [missed1.id, missed2.id, missed3.id, fresh.id], 'missed3 was not sent twice');
+  assert.equal(
+    back.received.map(({ id }) => id),
+    [missed1.id, missed2.id, missed3.id, fresh.id],
+    'missed3 was not sent twice',
+  );
 });
 
 test('live notifications arriving during a catch-up are held, sent after it in order, and never twice', async () => {
@@ -128,7 +152,10 @@ test('live notifications arriving during a catch-up are held, sent after it in o
     const sam = await connecting;
     assert.equal(await sam.waitFor(2), [missed, fresh]);
     await sleep(100);
-    assert.equal(sam.received.map(({ id }) => id), [missed.id, fresh.id]);
+    assert.equal(
+      sam.received.map(({ id }) => id),
+      [missed.id, fresh.id],
+    );
     assert.equal(sam.caughtUp, [{ count: 2, more: false, unknownLastNotificationId: false }]);
   } finally {
     if (!trx.isCompleted()) await trx.rollback();

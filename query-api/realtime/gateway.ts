@@ -158,7 +158,8 @@ export class NotificationGateway {
       // Origin on both; what is neither allowed nor this host is refused before the handshake.
       allowRequest: (request, answer) => {
         const origin = request.headers.origin;
-        if (origin === undefined || allowedOrigins.has(origin) || isSameOrigin(origin, requestedHost(request, this.trusted))) return answer(null, true);
+        if (origin === undefined || allowedOrigins.has(origin) || isSameOrigin(origin, requestedHost(request, this.trusted)))
+          return answer(null, true);
         this.metrics.refused.inc({ reason: 'origin' });
         answer('Origin not allowed', false);
       },
@@ -174,7 +175,12 @@ export class NotificationGateway {
         labelNames: ['source'] as const,
         registers,
       }),
-      refused: new Counter({ name: 'socketio_handshakes_refused_total', help: 'socket.io handshakes refused, by reason', labelNames: ['reason'] as const, registers }),
+      refused: new Counter({
+        name: 'socketio_handshakes_refused_total',
+        help: 'socket.io handshakes refused, by reason',
+        labelNames: ['reason'] as const,
+        registers,
+      }),
       emitSeconds: new Histogram({
         name: 'notification_emit_seconds',
         help: 'Time to hand one live notification to every socket of its room on this instance (the fan-out cost)',
@@ -182,8 +188,17 @@ export class NotificationGateway {
         registers,
       }),
       expired: new Counter({ name: 'socketio_tokens_expired_total', help: 'Sockets disconnected because their token expired', registers }),
-      refreshes: new Counter({ name: 'socketio_token_refreshes_total', help: 'In-band token refreshes, by outcome', labelNames: ['outcome'] as const, registers }),
-      dropped: new Counter({ name: 'notifications_dropped_total', help: 'NATS messages not delivered because they were not a valid notification', registers }),
+      refreshes: new Counter({
+        name: 'socketio_token_refreshes_total',
+        help: 'In-band token refreshes, by outcome',
+        labelNames: ['outcome'] as const,
+        registers,
+      }),
+      dropped: new Counter({
+        name: 'notifications_dropped_total',
+        help: 'NATS messages not delivered because they were not a valid notification',
+        registers,
+      }),
       changes: new Counter({
         name: 'read_model_changes_emitted_total',
         help: 'Changed read-model rows emitted to sockets (product, order, checkout)',
@@ -194,7 +209,10 @@ export class NotificationGateway {
     this.sweeper = setInterval(() => this.forgetOldCatchUps(), 10_000).unref();
 
     this.io.use((socket, next) => {
-      void this.authenticate(socket).then(() => next(), (error: Error) => next(error));
+      void this.authenticate(socket).then(
+        () => next(),
+        (error: Error) => next(error),
+      );
     });
     this.io.on('connection', (socket) => void this.onConnection(socket));
   }
@@ -220,7 +238,8 @@ export class NotificationGateway {
         sink: {
           product: (product) => this.io.emit('product', product),
           order: (order, customerId) => this.io.to([userRoom(customerId), ADMIN_ROOM]).emit('order', order),
-          checkout: (checkout, customerId) => this.io.to(customerId === null ? [ADMIN_ROOM] : [userRoom(customerId), ADMIN_ROOM]).emit('checkout', checkout),
+          checkout: (checkout, customerId) =>
+            this.io.to(customerId === null ? [ADMIN_ROOM] : [userRoom(customerId), ADMIN_ROOM]).emit('checkout', checkout),
         },
       });
     }
@@ -257,7 +276,8 @@ export class NotificationGateway {
 
   private async authenticate(socket: GatewaySocket): Promise<void> {
     const token = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
-    if (typeof token !== 'string' || token === '') throw this.refusal('missing_token', 'Send a bearer token in the handshake: io(url, { auth: { token } })');
+    if (typeof token !== 'string' || token === '')
+      throw this.refusal('missing_token', 'Send a bearer token in the handshake: io(url, { auth: { token } })');
     const result = await verifyToken(token, this.options.tokens).catch((error: unknown) => {
       if (!(error instanceof IdentityProviderUnavailable)) throw error;
       this.logger.error({ err: error }, 'identity provider unavailable');
@@ -284,7 +304,11 @@ export class NotificationGateway {
   private tooManyFailures(retryAfterSeconds: number): Error {
     this.metrics.refused.inc({ reason: 'too_many_failures' });
     return Object.assign(new Error('unauthorized'), {
-      data: { reason: 'too_many_failures', detail: `Too many refused handshakes from this address; try again in ${retryAfterSeconds} s`, retryAfter: retryAfterSeconds },
+      data: {
+        reason: 'too_many_failures',
+        detail: `Too many refused handshakes from this address; try again in ${retryAfterSeconds} s`,
+        retryAfter: retryAfterSeconds,
+      },
     });
   }
 
@@ -384,7 +408,11 @@ export class NotificationGateway {
         }
         this.metrics.delivered.inc({ source: 'catch_up' }, page.items.length);
       }
-      const caughtUp: CaughtUp = { count: page.known ? page.items.length : 0, more: page.known && page.more, unknownLastNotificationId: !page.known };
+      const caughtUp: CaughtUp = {
+        count: page.known ? page.items.length : 0,
+        more: page.known && page.more,
+        unknownLastNotificationId: !page.known,
+      };
       socket.emit('caught-up', caughtUp);
       // Synchronously from here on: join the rooms and flush what was held, with no gap a live
       // notification could fall into.
@@ -396,7 +424,10 @@ export class NotificationGateway {
         this.metrics.delivered.inc({ source: 'live' });
       }
     } catch (error) {
-      this.logger.error({ err: error, user: principal.sub }, 'catch-up failed; disconnecting the socket so its client reconnects and retries');
+      this.logger.error(
+        { err: error, user: principal.sub },
+        'catch-up failed; disconnecting the socket so its client reconnects and retries',
+      );
       socket.disconnect(true);
     } finally {
       for (const room of rooms) {

@@ -14,7 +14,14 @@ let api: RunningQueryApi;
 
 test.before(async () => {
   provider = await startTestIdentityProvider({ audience: 'checkout-apis', rolesClaim: 'realm_access.roles' });
-  api = await startQueryApi({ tokens: oidcVerifier({ issuer: provider.issuer, audience: ['checkout-apis'], rolesClaim: 'realm_access.roles', maxLifetimeSeconds: 3600 }) });
+  api = await startQueryApi({
+    tokens: oidcVerifier({
+      issuer: provider.issuer,
+      audience: ['checkout-apis'],
+      rolesClaim: 'realm_access.roles',
+      maxLifetimeSeconds: 3600,
+    }),
+  });
 });
 test.after(async () => {
   await api?.close();
@@ -40,16 +47,30 @@ test("HTTP: the provider's RS256 and ES256 tokens are accepted, a shared-secret 
   assert.is((await api.get('/stats/sales', { token: admin })).status, 200);
   assert.is((await api.get('/stats/sales', { token: await provider.issue({ sub: 'alice', roles: ['customer'] }) })).status, 403);
   assert.is((await api.get('/orders', { token: await api.token('alice') })).status, 401, 'an HS256 token of the test secret');
-  assert.is((await api.get('/orders', { token: await provider.issue({ sub: 'alice', roles: ['customer'], aud: 'elsewhere' }) })).status, 401);
-  assert.is((await api.get('/orders', { token: await provider.issue({ sub: 'alice', roles: ['customer'], iat: now() + 600, exp: now() + 900 }) })).status, 401);
-  assert.is((await api.get('/orders', { token: await provider.issue({ sub: 'alice', roles: ['customer'], exp: now() + 7200 }) })).status, 401, 'lifetime over an hour');
+  assert.is(
+    (await api.get('/orders', { token: await provider.issue({ sub: 'alice', roles: ['customer'], aud: 'elsewhere' }) })).status,
+    401,
+  );
+  assert.is(
+    (await api.get('/orders', { token: await provider.issue({ sub: 'alice', roles: ['customer'], iat: now() + 600, exp: now() + 900 }) }))
+      .status,
+    401,
+  );
+  assert.is(
+    (await api.get('/orders', { token: await provider.issue({ sub: 'alice', roles: ['customer'], exp: now() + 7200 }) })).status,
+    401,
+    'lifetime over an hour',
+  );
   assert.is((await api.get('/orders', { token: await provider.issue({ sub: 'visitor', roles: ['default-roles-checkout'] }) })).status, 403);
 });
 
 test('socket handshake: accepted for a good token; refused for wrong iss, future iat, too long a lifetime, no role', async () => {
   assert.is(await handshake(await provider.issue({ sub: 'alice', roles: ['customer'] })), 'accepted');
   assert.is(await handshake(await provider.issue({ sub: 'alice', roles: ['customer'], iss: 'https://evil.example.com' })), 'invalid_token');
-  assert.is(await handshake(await provider.issue({ sub: 'alice', roles: ['customer'], iat: now() + 600, exp: now() + 900 })), 'invalid_token');
+  assert.is(
+    await handshake(await provider.issue({ sub: 'alice', roles: ['customer'], iat: now() + 600, exp: now() + 900 })),
+    'invalid_token',
+  );
   assert.is(await handshake(await provider.issue({ sub: 'alice', roles: ['customer'], exp: now() + 7200 })), 'invalid_token');
   assert.is(await handshake(await provider.issue({ sub: 'visitor', roles: [] })), 'no_role');
 });
@@ -57,9 +78,15 @@ test('socket handshake: accepted for a good token; refused for wrong iss, future
 test('refresh-token on an open socket: a fresh token of the same user is taken, another issuer refused', async () => {
   const client = await connectClient(api.baseUrl, { token: await provider.issue({ sub: 'bea', roles: ['customer'], exp: now() + 60 }) });
   try {
-    const refresh = (token: string) => client.socket.timeout(5000).emitWithAck('refresh-token', { token }) as Promise<{ ok: boolean; error?: string }>;
+    const refresh = (token: string) =>
+      client.socket.timeout(5000).emitWithAck('refresh-token', { token }) as Promise<{ ok: boolean; error?: string }>;
     assert.is((await refresh(await provider.issue({ sub: 'bea', roles: ['customer'], exp: now() + 600 }))).ok, true);
-    assert.equal(await refresh(await provider.issue({ sub: 'bea', roles: ['customer'], iss: 'https://evil.example.com' })).then((answer) => answer.error), 'invalid_token');
+    assert.equal(
+      await refresh(await provider.issue({ sub: 'bea', roles: ['customer'], iss: 'https://evil.example.com' })).then(
+        (answer) => answer.error,
+      ),
+      'invalid_token',
+    );
   } finally {
     client.close();
   }

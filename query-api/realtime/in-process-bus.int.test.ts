@@ -13,7 +13,14 @@ import { listenOnEphemeralPort } from '../../platform/testing/ports';
 import { createLogger } from '../../platform/logger';
 import { subjectToken } from '../../platform/nats';
 import { InProcessNotificationBus, type PublishingSession } from '../../platform/notification-bus';
-import { closePostgres, connectPostgres, migrateToLatest, openEmbeddedPostgres, type EmbeddedPostgres, type Knex } from '../../platform/postgres';
+import {
+  closePostgres,
+  connectPostgres,
+  migrateToLatest,
+  openEmbeddedPostgres,
+  type EmbeddedPostgres,
+  type Knex,
+} from '../../platform/postgres';
 import { readModelMigrations } from '../../projectors/migrations';
 import { buildQueryApi, type QueryApi } from '../app';
 import type { Notification } from '../notifications/notification-store';
@@ -36,7 +43,12 @@ test.before(async () => {
   knex = connectPostgres({ url: database.url });
   await migrateToLatest(knex, readModelMigrations);
   bus = new InProcessNotificationBus();
-  api = await buildQueryApi({ knex, notifications: bus, logger: createLogger({ service: 'test', level: 'silent' }), config: { jwtSecret: SECRET, notificationsSubjectPrefix: PREFIX } });
+  api = await buildQueryApi({
+    knex,
+    notifications: bus,
+    logger: createLogger({ service: 'test', level: 'silent' }),
+    config: { jwtSecret: SECRET, notificationsSubjectPrefix: PREFIX },
+  });
   baseUrl = await listenOnEphemeralPort(api);
   publisher = await bus.open();
 });
@@ -55,7 +67,17 @@ async function connect(sub: string, role: 'customer' | 'admin' = 'customer'): Pr
 }
 
 function notificationFor(userId: string, audience: 'customer' | 'admin' = 'customer'): Notification {
-  return { id: randomUUID(), seq: 1, audience, userId, type: 'OrderConfirmed', orderId: randomUUID(), sku: null, at: new Date().toISOString(), data: { total: { amount: 2500, currency: 'EUR' } } };
+  return {
+    id: randomUUID(),
+    seq: 1,
+    audience,
+    userId,
+    type: 'OrderConfirmed',
+    orderId: randomUUID(),
+    sku: null,
+    at: new Date().toISOString(),
+    data: { total: { amount: 2500, currency: 'EUR' } },
+  };
 }
 
 /** As the notifier publishes an outbox row. */
@@ -105,7 +127,10 @@ test('an id with characters a subject cannot hold still reaches that user; anoth
 
 test('the query API reports the bus in its readiness', async () => {
   const ready = (await (await fetch(`${baseUrl}/ready`)).json()) as { checks: { name: string; ready: boolean }[] };
-  assert.ok(ready.checks.some(({ name, ready: ok }) => name === 'notification-bus' && ok), JSON.stringify(ready));
+  assert.ok(
+    ready.checks.some(({ name, ready: ok }) => name === 'notification-bus' && ok),
+    JSON.stringify(ready),
+  );
 });
 
 test.run();

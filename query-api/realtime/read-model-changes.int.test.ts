@@ -30,7 +30,12 @@ interface Watcher {
 }
 
 async function watch(sub: string, role: 'customer' | 'admin' = 'customer'): Promise<Watcher> {
-  const socket = io(api.baseUrl, { transports: ['websocket'], reconnection: false, forceNew: true, auth: { token: await api.token(sub, role) } });
+  const socket = io(api.baseUrl, {
+    transports: ['websocket'],
+    reconnection: false,
+    forceNew: true,
+    auth: { token: await api.token(sub, role) },
+  });
   sockets.push(socket);
   const checks = new Set<() => void>();
   const watcher: Watcher = {
@@ -47,7 +52,11 @@ async function watch(sub: string, role: 'customer' | 'admin' = 'customer'): Prom
         };
         const timer = setTimeout(() => {
           checks.delete(check);
-          reject(new Error(`${sub}: timed out waiting for ${what}; got ${JSON.stringify({ products: watcher.products.length, orders: watcher.orders.map((o) => o.orderId), checkouts: watcher.checkouts.length })}`));
+          reject(
+            new Error(
+              `${sub}: timed out waiting for ${what}; got ${JSON.stringify({ products: watcher.products.length, orders: watcher.orders.map((o) => o.orderId), checkouts: watcher.checkouts.length })}`,
+            ),
+          );
         }, timeoutMs);
         checks.add(check);
         check();
@@ -71,7 +80,18 @@ let position = 100n;
 const nextPosition = () => ++position;
 
 async function upsertProduct(sku: string, onHand: number): Promise<void> {
-  const row = { sku, name: `Product ${sku}`, price_amount: 1250, currency: 'EUR', on_hand: onHand, reserved: 1, sold: 0, updated_at: new Date(), revision: Number(position), last_position: String(nextPosition()) };
+  const row = {
+    sku,
+    name: `Product ${sku}`,
+    price_amount: 1250,
+    currency: 'EUR',
+    on_hand: onHand,
+    reserved: 1,
+    sold: 0,
+    updated_at: new Date(),
+    revision: Number(position),
+    last_position: String(nextPosition()),
+  };
   await api.knex('products').insert(row).onConflict('sku').merge();
 }
 
@@ -102,21 +122,37 @@ test('a customer gets its own order and checkout, never another customer’s; ev
   });
   await moveCheckpoints('products', 'orders', 'checkout_progress');
 
-  for (const watcher of [henry, ida, admin]) await watcher.until(() => watcher.products.some((product) => product.sku === 'LIVE-1'), 'product LIVE-1');
-  await henry.until(() => byId(henry.orders, henrysOrder).length > 0 && byId(henry.checkouts, henrysOrder).length > 0, "henry's order and checkout");
+  for (const watcher of [henry, ida, admin])
+    await watcher.until(() => watcher.products.some((product) => product.sku === 'LIVE-1'), 'product LIVE-1');
+  await henry.until(
+    () => byId(henry.orders, henrysOrder).length > 0 && byId(henry.checkouts, henrysOrder).length > 0,
+    "henry's order and checkout",
+  );
   await ida.until(() => byId(ida.orders, idasOrder).length > 0, "ida's order");
-  await admin.until(() => byId(admin.orders, henrysOrder).length > 0 && byId(admin.orders, idasOrder).length > 0 && byId(admin.checkouts, henrysOrder).length > 0, 'both orders and the checkout');
+  await admin.until(
+    () =>
+      byId(admin.orders, henrysOrder).length > 0 &&
+      byId(admin.orders, idasOrder).length > 0 &&
+      byId(admin.checkouts, henrysOrder).length > 0,
+    'both orders and the checkout',
+  );
 
   // Exactly what the GET routes answer.
   const henrysToken = await api.token('henry');
-  assert.equal(henry.products.find((product) => product.sku === 'LIVE-1'), (await api.get('/products/LIVE-1', { token: henrysToken })).body);
+  assert.equal(
+    henry.products.find((product) => product.sku === 'LIVE-1'),
+    (await api.get('/products/LIVE-1', { token: henrysToken })).body,
+  );
   assert.equal(byId(henry.orders, henrysOrder), [(await api.get(`/orders/${henrysOrder}`, { token: henrysToken })).body]);
   assert.equal(byId(henry.checkouts, henrysOrder), [(await api.get(`/checkouts/${henrysOrder}`, { token: henrysToken })).body]);
   assert.equal(byId(ida.orders, idasOrder), [(await api.get(`/orders/${idasOrder}`, { token: await api.token('ida') })).body]);
 
   // A change of ida's order, then one of a product after it: once henry has the product change,
   // anything of ida's sent to him would have arrived before it.
-  await api.knex('orders').where({ order_id: idasOrder }).update({ status: 'confirmed', last_position: String(nextPosition()) });
+  await api
+    .knex('orders')
+    .where({ order_id: idasOrder })
+    .update({ status: 'confirmed', last_position: String(nextPosition()) });
   await moveCheckpoints('orders');
   await admin.until(() => byId(admin.orders, idasOrder).some((order) => order.status === 'confirmed'), "ida's order confirmed");
   await ida.until(() => byId(ida.orders, idasOrder).some((order) => order.status === 'confirmed'), "ida's order confirmed");
@@ -124,9 +160,19 @@ test('a customer gets its own order and checkout, never another customer’s; ev
   await moveCheckpoints('products');
   await henry.until(() => henry.products.some((product) => (product.stock as { onHand: number }).onHand === 9), 'the product change');
 
-  assert.equal(henry.orders.map((order) => order.orderId), [henrysOrder], 'henry got no order of ida');
-  assert.equal(henry.checkouts.map((checkout) => checkout.orderId), [henrysOrder]);
-  assert.equal(ida.orders.map((order) => order.orderId), [idasOrder, idasOrder]);
+  assert.equal(
+    henry.orders.map((order) => order.orderId),
+    [henrysOrder],
+    'henry got no order of ida',
+  );
+  assert.equal(
+    henry.checkouts.map((checkout) => checkout.orderId),
+    [henrysOrder],
+  );
+  assert.equal(
+    ida.orders.map((order) => order.orderId),
+    [idasOrder, idasOrder],
+  );
   assert.equal(ida.checkouts, [], "ida got no checkout of henry's");
 });
 
@@ -140,7 +186,10 @@ test('more changed rows than one query reads: all of them arrive, each once, in 
   await upsertProduct('BURST-MARK', 1);
   await moveCheckpoints('products');
   await viewer.until(() => viewer.products.some((product) => product.sku === 'BURST-MARK'), 'the marker');
-  assert.equal(viewer.products.map((product) => product.sku), [...skus, 'BURST-MARK']);
+  assert.equal(
+    viewer.products.map((product) => product.sku),
+    [...skus, 'BURST-MARK'],
+  );
 });
 
 test('the metrics count what was emitted', async () => {

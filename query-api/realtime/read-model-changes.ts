@@ -98,7 +98,8 @@ export class ReadModelChanges {
     this.maxRows = options.maxRowsPerQuery ?? 200;
     this.logger = options.logger.child({ component: 'read-model-changes' });
     const { knex, sink } = options;
-    const after = (column: string, key: string, cursor: Cursor) => knex.raw(`(${column}, ${key}) > (?::numeric, ?)`, [cursor.position, cursor.key]);
+    const after = (column: string, key: string, cursor: Cursor) =>
+      knex.raw(`(${column}, ${key}) > (?::numeric, ?)`, [cursor.position, cursor.key]);
     this.tables = [
       {
         name: 'products',
@@ -163,7 +164,10 @@ export class ReadModelChanges {
           const [last] = (await this.options
             .knex(table.name)
             .select(this.options.knex.raw('last_position::text as change_position'), this.options.knex.raw(`${table.key} as change_key`))
-            .orderBy([{ column: 'last_position', order: 'desc' }, { column: table.key, order: 'desc' }])
+            .orderBy([
+              { column: 'last_position', order: 'desc' },
+              { column: table.key, order: 'desc' },
+            ])
             .limit(1)) as ChangedRow[];
           this.cursors.set(table.name, last ? { position: last.change_position, key: last.change_key } : BEFORE_EVERYTHING);
         }

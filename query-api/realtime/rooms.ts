@@ -20,7 +20,10 @@ export function roomsOf(principal: Principal): string[] {
  * `<prefix>.customer.<token>` → that customer's room; `<prefix>.admin` → the admin room; anything
  * else under the prefix → undefined (not ours to deliver).
  */
-export function roomOfSubject(subject: string, prefix: string): { room: string; audience: 'customer' | 'admin'; userId: string } | undefined {
+export function roomOfSubject(
+  subject: string,
+  prefix: string,
+): { room: string; audience: 'customer' | 'admin'; userId: string } | undefined {
   if (!subject.startsWith(`${prefix}.`)) return undefined;
   const tokens = subject.slice(prefix.length + 1).split('.');
   if (tokens.length === 1 && tokens[0] === 'admin') return { room: ADMIN_ROOM, audience: 'admin', userId: '*' };

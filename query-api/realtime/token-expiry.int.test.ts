@@ -23,7 +23,8 @@ test.after(async () => {
   await api.close();
 });
 
-const shortToken = (sub: string, seconds: number, role: 'customer' | 'admin' = 'customer') => mintToken({ sub, role, secret: TEST_JWT_SECRET, expiresIn: seconds });
+const shortToken = (sub: string, seconds: number, role: 'customer' | 'admin' = 'customer') =>
+  mintToken({ sub, role, secret: TEST_JWT_SECRET, expiresIn: seconds });
 const expiryOf = (token: string) => decodeJwt(token).exp! * 1000;
 
 async function connect(token: string): Promise<TestClient & { expired: TokenExpired[]; disconnected: Promise<string> }> {
@@ -55,11 +56,19 @@ test('a socket whose token expires in seconds is told token-expired, disconnecte
   const before = await notify('tess');
   assert.equal(await tess.waitFor(1), [before], 'it receives while its token is valid');
 
-  const reason = await Promise.race([tess.disconnected, new Promise<string>((_, reject) => setTimeout(() => reject(new Error('not disconnected 15 s after expiry')), expiryOf(token) - Date.now() + 15_000))]);
+  const reason = await Promise.race([
+    tess.disconnected,
+    new Promise<string>((_, reject) =>
+      setTimeout(() => reject(new Error('not disconnected 15 s after expiry')), expiryOf(token) - Date.now() + 15_000),
+    ),
+  ]);
   assert.is(reason, 'io server disconnect', 'the client sees a server disconnect: it does not reconnect by itself with the stale token');
   assert.ok(Date.now() >= expiryOf(token), 'not cut before its exp');
   assert.is(tess.expired.length, 1);
-  assert.equal({ ...tess.expired[0]!, detail: typeof tess.expired[0]!.detail }, { reason: 'expired_token', detail: 'string', expiredAt: new Date(expiryOf(token)).toISOString() });
+  assert.equal(
+    { ...tess.expired[0]!, detail: typeof tess.expired[0]!.detail },
+    { reason: 'expired_token', detail: 'string', expiredAt: new Date(expiryOf(token)).toISOString() },
+  );
 
   // Published after the expiry: the witness (same user, long token) gets it; the cut socket does not.
   const after = await notify('tess');
@@ -88,8 +97,22 @@ test('refresh with another user’s token, another role, an expired or a forged 
   const refusals = [
     { payload: { token: await api.token('walt') }, error: 'other_user' },
     { payload: { token: await api.token('vic', 'admin') }, error: 'other_user' },
-    { payload: { token: await mintToken({ sub: 'vic', role: 'customer', secret: TEST_JWT_SECRET, issuedAt: Math.floor(Date.now() / 1000) - 3600, expiresIn: 60 }) }, error: 'expired_token' },
-    { payload: { token: await mintToken({ sub: 'vic', role: 'customer', secret: 'not-this-deployments-secret-0123456789' }) }, error: 'invalid_token' },
+    {
+      payload: {
+        token: await mintToken({
+          sub: 'vic',
+          role: 'customer',
+          secret: TEST_JWT_SECRET,
+          issuedAt: Math.floor(Date.now() / 1000) - 3600,
+          expiresIn: 60,
+        }),
+      },
+      error: 'expired_token',
+    },
+    {
+      payload: { token: await mintToken({ sub: 'vic', role: 'customer', secret: 'not-this-deployments-secret-0123456789' }) },
+      error: 'invalid_token',
+    },
     { payload: { nothing: true }, error: 'invalid_request' },
     { payload: 'just a string', error: 'invalid_request' },
   ];
@@ -101,7 +124,10 @@ test('refresh with another user’s token, another role, an expired or a forged 
   }
   // Walt's notification never reaches vic's socket, and vic's socket still ends with vic's first token.
   await notify('walt');
-  const reason = await Promise.race([vic.disconnected, new Promise<string>((_, reject) => setTimeout(() => reject(new Error('not disconnected')), expiryOf(first) - Date.now() + 15_000))]);
+  const reason = await Promise.race([
+    vic.disconnected,
+    new Promise<string>((_, reject) => setTimeout(() => reject(new Error('not disconnected')), expiryOf(first) - Date.now() + 15_000)),
+  ]);
   assert.is(reason, 'io server disconnect');
   assert.equal(vic.received, []);
   assert.is(vic.expired.length, 1);

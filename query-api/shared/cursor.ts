@@ -29,4 +29,8 @@ export function decodeCursor<Schema extends z.ZodType>(text: string, schema: Sch
   });
 }
 
-export const cursorParam = z.string().max(512).optional().meta({ description: 'The `nextCursor` of the previous page; absent for the first page.' });
+export const cursorParam = z
+  .string()
+  .max(512)
+  .optional()
+  .meta({ description: 'The `nextCursor` of the previous page; absent for the first page.' });

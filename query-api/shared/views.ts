@@ -2,7 +2,9 @@
 import { z } from 'zod';
 import type { Principal } from '../../platform/auth';
 
-export const Money = z.object({ amount: z.number().int(), currency: z.string() }).meta({ id: 'Money', description: 'Integer minor units (cents) and an ISO 4217 code.' });
+export const Money = z
+  .object({ amount: z.number().int(), currency: z.string() })
+  .meta({ id: 'Money', description: 'Integer minor units (cents) and an ISO 4217 code.' });
 
 export const Timestamp = z.string().meta({ description: 'ISO 8601, UTC' });
 
@@ -21,5 +23,11 @@ export function mayRead(principal: Principal, ownerId: string): boolean {
 
 /** `?limit=`: how many items a page holds. */
 export function limitParam(defaultLimit: number, max: number) {
-  return z.coerce.number().int().min(1).max(max).default(defaultLimit).meta({ description: `Items per page, 1 to ${max} (default ${defaultLimit}).` });
+  return z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(max)
+    .default(defaultLimit)
+    .meta({ description: `Items per page, 1 to ${max} (default ${defaultLimit}).` });
 }

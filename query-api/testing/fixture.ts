@@ -28,8 +28,11 @@ export interface RunningQueryApi {
   subjectPrefix: string;
   token(sub: string, role?: Role): Promise<string>;
   /** GET with a bearer token; answers status, headers and parsed body. */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the tests read whichever fields of the JSON they assert on
-  get(path: string, options?: { token?: string; headers?: Record<string, string> }): Promise<{ status: number; headers: Headers; body: any }>;
+  get(
+    path: string,
+    options?: { token?: string; headers?: Record<string, string> },
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the tests read whichever fields of the JSON they assert on
+  ): Promise<{ status: number; headers: Headers; body: any }>;
   close(): Promise<void>;
 }
 
@@ -49,12 +52,18 @@ export async function startQueryApi({
   await migrateToLatest(db.knex, readModelMigrations, { schema: db.schema });
   const nats = await connectNats({ url: TEST_NATS_URL, name: 'query-api-test' });
   const subjectPrefix = `test_${randomBytes(4).toString('hex')}.notifications`;
-  const logger = given ?? createLogger({ service: 'query-api-test', level: (process.env.TEST_LOG_LEVEL as 'info' | undefined) ?? 'silent' });
+  const logger =
+    given ?? createLogger({ service: 'query-api-test', level: (process.env.TEST_LOG_LEVEL as 'info' | undefined) ?? 'silent' });
   const app = await buildQueryApi({
     knex: db.knex,
     notifications: natsNotificationSource(nats, { logger }),
     logger,
-    config: { ...(tokens ? { tokens } : { jwtSecret: TEST_JWT_SECRET }), readYourWritesTimeoutMs, notificationsSubjectPrefix: subjectPrefix, ...settings },
+    config: {
+      ...(tokens ? { tokens } : { jwtSecret: TEST_JWT_SECRET }),
+      readYourWritesTimeoutMs,
+      notificationsSubjectPrefix: subjectPrefix,
+      ...settings,
+    },
   });
   const baseUrl = await listenOnEphemeralPort(app);
   return {
@@ -66,7 +75,9 @@ export async function startQueryApi({
     subjectPrefix,
     token: (sub, role = 'customer') => mintToken({ sub, role, secret: TEST_JWT_SECRET }),
     async get(path, { token, headers = {} } = {}) {
-      const response = await fetch(`${baseUrl}${path}`, { headers: { ...headers, ...(token ? { authorization: `Bearer ${token}` } : {}) } });
+      const response = await fetch(`${baseUrl}${path}`, {
+        headers: { ...headers, ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      });
       const text = await response.text();
       return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
     },
@@ -160,7 +171,11 @@ export async function insertNotification(knex: Knex, seed: SeedNotification): Pr
       data: JSON.stringify(notification.data),
       position: String(seed.position),
     });
-    await trx('notification_outbox').insert({ notification_id: notification.id, subject: subjectOf(notification), payload: JSON.stringify(notification) });
+    await trx('notification_outbox').insert({
+      notification_id: notification.id,
+      subject: subjectOf(notification),
+      payload: JSON.stringify(notification),
+    });
     return notification;
   });
 }

@@ -47,7 +47,9 @@ export function connectClient(baseUrl: string, { token, lastNotificationId }: Co
         };
         const timer = setTimeout(() => {
           listeners.delete(check);
-          reject(new Error(`received ${received.length} notifications, expected ${count}: ${JSON.stringify(received.map(({ id }) => id))}`));
+          reject(
+            new Error(`received ${received.length} notifications, expected ${count}: ${JSON.stringify(received.map(({ id }) => id))}`),
+          );
         }, timeoutMs);
         listeners.add(check);
         check();

@@ -13,13 +13,18 @@ const config = loadConfigOrExit(paymentSandboxEnv);
 
 const sandbox = createPaymentSandbox({ key: config.PAYMENT_SANDBOX_KEY, latencyMs: config.PAYMENT_SANDBOX_LATENCY_MS, logger: true });
 await sandbox.app.listen({ port: config.PAYMENT_SANDBOX_PORT, host: config.PAYMENT_SANDBOX_HOST });
-process.stdout.write('Payment sandbox: tok_ok approves, tok_decline declines, tok_timeout never answers, tok_flaky fails twice with 503 then approves\n');
+process.stdout.write(
+  'Payment sandbox: tok_ok approves, tok_decline declines, tok_timeout never answers, tok_flaky fails twice with 503 then approves\n',
+);
 
 let stopping = false;
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.on(signal, () => {
     if (stopping) process.exit(1);
     stopping = true;
-    sandbox.app.close().then(() => process.exit(0), () => process.exit(1));
+    sandbox.app.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
   });
 }

@@ -71,7 +71,9 @@ export function carriesSandboxKey(headers: Record<string, string | string[] | un
 export function createPaymentSandbox(options: PaymentSandboxOptions): PaymentSandbox {
   if (!options.key) throw new Error('the payment sandbox needs a key');
   const app = Fastify({
-    logger: options.logger ? { redact: { paths: ['req.headers.authorization', 'req.headers["x-sandbox-key"]'], censor: '[redacted]' } } : false,
+    logger: options.logger
+      ? { redact: { paths: ['req.headers.authorization', 'req.headers["x-sandbox-key"]'], censor: '[redacted]' } }
+      : false,
     forceCloseConnections: true,
     keepAliveTimeout: 60_000,
   });
@@ -82,7 +84,14 @@ export function createPaymentSandbox(options: PaymentSandboxOptions): PaymentSan
       .code(401)
       .header('www-authenticate', 'Bearer realm="payment-sandbox"')
       .type('application/problem+json; charset=utf-8')
-      .send(JSON.stringify({ type: 'about:blank', title: 'Unauthorized', status: 401, detail: 'The payment sandbox wants its key: Authorization: Bearer <PAYMENT_SANDBOX_KEY> or X-Sandbox-Key' }));
+      .send(
+        JSON.stringify({
+          type: 'about:blank',
+          title: 'Unauthorized',
+          status: 401,
+          detail: 'The payment sandbox wants its key: Authorization: Bearer <PAYMENT_SANDBOX_KEY> or X-Sandbox-Key',
+        }),
+      );
   });
   const authorizations = new Map<string, SandboxAuthorization>();
   /** Keys voided before any authorization arrived. */
@@ -95,12 +104,19 @@ export function createPaymentSandbox(options: PaymentSandboxOptions): PaymentSan
   let sequence = 0;
 
   /** Runs `operation` once per Idempotency-Key and replays its answer afterwards. */
-  function idempotent(operation: string, handle: (body: Record<string, unknown>, key: string, params: Record<string, string>) => Answer | 'hang' | 'unavailable') {
-    return async (request: { headers: Record<string, unknown>; body: unknown; params: unknown }, reply: { code(status: number): { send(body: unknown): unknown }; hijack(): void }) => {
+  function idempotent(
+    operation: string,
+    handle: (body: Record<string, unknown>, key: string, params: Record<string, string>) => Answer | 'hang' | 'unavailable',
+  ) {
+    return async (
+      request: { headers: Record<string, unknown>; body: unknown; params: unknown },
+      reply: { code(status: number): { send(body: unknown): unknown }; hijack(): void },
+    ) => {
       calls[operation] = (calls[operation] ?? 0) + 1;
       if (latencyMs > 0) await sleep(latencyMs);
       const idempotencyKey = request.headers['idempotency-key'];
-      if (typeof idempotencyKey !== 'string' || idempotencyKey.length === 0) return reply.code(400).send({ error: 'Idempotency-Key header is required' });
+      if (typeof idempotencyKey !== 'string' || idempotencyKey.length === 0)
+        return reply.code(400).send({ error: 'Idempotency-Key header is required' });
       if ((faults[operation] ?? 0) > 0) {
         faults[operation]! -= 1;
         return reply.code(503).send({ error: 'injected fault' });
@@ -144,9 +160,19 @@ export function createPaymentSandbox(options: PaymentSandboxOptions): PaymentSan
       const authorizationId = `auth_${(++sequence).toString().padStart(6, '0')}`;
       const approved = token === 'tok_ok' || token === 'tok_flaky' || token === 'tok_timeout';
       const declineReason = token === 'tok_decline' ? 'card_declined' : 'invalid_token';
-      authorizations.set(key, { key, authorizationId, token, amount, currency, status: approved ? 'authorized' : 'declined', ...(approved ? {} : { declineReason }) });
+      authorizations.set(key, {
+        key,
+        authorizationId,
+        token,
+        amount,
+        currency,
+        status: approved ? 'authorized' : 'declined',
+        ...(approved ? {} : { declineReason }),
+      });
       if (token === 'tok_timeout') return 'hang';
-      return approved ? { status: 201, body: { result: 'approved', authorizationId } } : { status: 402, body: { result: 'declined', reason: declineReason } };
+      return approved
+        ? { status: 201, body: { result: 'approved', authorizationId } }
+        : { status: 402, body: { result: 'declined', reason: declineReason } };
     }),
   );
 
@@ -171,7 +197,8 @@ export function createPaymentSandbox(options: PaymentSandboxOptions): PaymentSan
         return { status: 200, body: { result: 'nothing_to_void' } };
       }
       if (authorization.status === 'declined') return { status: 200, body: { result: 'nothing_to_void' } };
-      if (authorization.status === 'captured' || authorization.status === 'refunded') return { status: 409, body: { result: 'refused', reason: 'captured' } };
+      if (authorization.status === 'captured' || authorization.status === 'refunded')
+        return { status: 409, body: { result: 'refused', reason: 'captured' } };
       authorization.status = 'voided';
       return { status: 200, body: { result: 'voided', authorizationId: authorization.authorizationId } };
     }),
@@ -181,7 +208,8 @@ export function createPaymentSandbox(options: PaymentSandboxOptions): PaymentSan
     '/v1/authorizations/:key/refund',
     idempotent('refund', (_body, _idempotencyKey, { key }) => {
       const authorization = authorizations.get(key!);
-      if (!authorization || (authorization.status !== 'captured' && authorization.status !== 'refunded')) return { status: 200, body: { result: 'nothing_to_refund' } };
+      if (!authorization || (authorization.status !== 'captured' && authorization.status !== 'refunded'))
+        return { status: 200, body: { result: 'nothing_to_refund' } };
       authorization.status = 'refunded';
       return { status: 200, body: { result: 'refunded', authorizationId: authorization.authorizationId } };
     }),

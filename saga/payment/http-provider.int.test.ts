@@ -38,8 +38,14 @@ test('authorize, capture, refund; the same key answers the same authorization', 
 });
 
 test('a decline (402) and a refused capture (409) are answers, not errors', async () => {
-  assert.equal(await provider.authorize({ idempotencyKey: 'o2/authorize', token: 'tok_decline', amount }), { result: 'declined', reason: 'card_declined' });
-  assert.equal(await provider.capture({ authorizationKey: 'o2/authorize', idempotencyKey: 'o2/capture' }), { result: 'refused', reason: 'declined' });
+  assert.equal(await provider.authorize({ idempotencyKey: 'o2/authorize', token: 'tok_decline', amount }), {
+    result: 'declined',
+    reason: 'card_declined',
+  });
+  assert.equal(await provider.capture({ authorizationKey: 'o2/authorize', idempotencyKey: 'o2/capture' }), {
+    result: 'refused',
+    reason: 'declined',
+  });
   assert.equal(await provider.void({ authorizationKey: 'never-asked', idempotencyKey: 'o3/void' }), { result: 'nothing_to_void' });
 });
 
@@ -74,7 +80,10 @@ test('a provider nobody listens on is transient; a 4xx it does not expect is not
   await closed.app.close();
   const nowhere = httpPaymentProvider({ baseUrl: `http://127.0.0.1:${port}`, key, timeoutMs: 300 });
   try {
-    assert.instance(await rejectionOf(nowhere.authorize({ idempotencyKey: 'o7/authorize', token: 'tok_ok', amount })), TransientPaymentError);
+    assert.instance(
+      await rejectionOf(nowhere.authorize({ idempotencyKey: 'o7/authorize', token: 'tok_ok', amount })),
+      TransientPaymentError,
+    );
   } finally {
     await nowhere.close();
   }
@@ -89,16 +98,29 @@ test('the sandbox wants its key: without it 401, with another key 401, and a pro
     return { status: response.status, contentType: response.headers.get('content-type'), body: await response.text() };
   };
   const authorizations = sandbox.calls.authorize;
-  const attempts: Record<string, string>[] = [{}, { authorization: 'Bearer not-the-key' }, { 'x-sandbox-key': `${key}x` }, { authorization: key }];
+  const attempts: Record<string, string>[] = [
+    {},
+    { authorization: 'Bearer not-the-key' },
+    { 'x-sandbox-key': `${key}x` },
+    { authorization: key },
+  ];
   for (const headers of attempts) {
     const listing = await answer('/v1/authorizations', { headers });
     assert.is(listing.status, 401, JSON.stringify(headers));
     assert.is(listing.contentType, 'application/problem+json; charset=utf-8');
     assert.not.match(listing.body, /tok_/, 'no card token leaks in the refusal');
     assert.is((await answer('/v1/authorizations/o1%2Fauthorize', { headers })).status, 401);
-    const refund = await answer('/v1/authorizations/o1%2Fauthorize/refund', { method: 'POST', headers: { ...headers, 'content-type': 'application/json', 'idempotency-key': 'sneaky/refund' }, body: '{}' });
+    const refund = await answer('/v1/authorizations/o1%2Fauthorize/refund', {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'application/json', 'idempotency-key': 'sneaky/refund' },
+      body: '{}',
+    });
     assert.is(refund.status, 401);
-    const authorize = await answer('/v1/authorizations', { method: 'POST', headers: { ...headers, 'content-type': 'application/json', 'idempotency-key': 'sneaky/authorize' }, body: JSON.stringify({ token: 'tok_ok', amount: 1, currency: 'EUR' }) });
+    const authorize = await answer('/v1/authorizations', {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'application/json', 'idempotency-key': 'sneaky/authorize' },
+      body: JSON.stringify({ token: 'tok_ok', amount: 1, currency: 'EUR' }),
+    });
     assert.is(authorize.status, 401);
   }
   assert.is(sandbox.calls.authorize, authorizations, 'a refused call never reached the sandbox');

@@ -1,6 +1,13 @@
 /** The PaymentProvider port over HTTP, speaking the sandbox's API (saga/payment-sandbox/server.ts). */
 import { Pool } from 'undici';
-import { TransientPaymentError, type AuthorizationAnswer, type CaptureAnswer, type PaymentProvider, type RefundAnswer, type VoidAnswer } from './port';
+import {
+  TransientPaymentError,
+  type AuthorizationAnswer,
+  type CaptureAnswer,
+  type PaymentProvider,
+  type RefundAnswer,
+  type VoidAnswer,
+} from './port';
 
 export interface HttpPaymentProviderOptions {
   baseUrl: string;
@@ -67,9 +74,20 @@ export function httpPaymentProvider({ baseUrl, key, timeoutMs }: HttpPaymentProv
   return {
     close: () => pool.destroy(),
     authorize: ({ idempotencyKey, token, amount }, signal) =>
-      call<AuthorizationAnswer>({ path: '/v1/authorizations', idempotencyKey, body: { token, amount: amount.amount, currency: amount.currency } }, [200, 201, 402], signal),
-    capture: ({ authorizationKey, idempotencyKey }, signal) => call<CaptureAnswer>({ path: `/v1/authorizations/${encoded(authorizationKey)}/capture`, idempotencyKey, body: {} }, [200, 409], signal),
-    void: ({ authorizationKey, idempotencyKey }, signal) => call<VoidAnswer>({ path: `/v1/authorizations/${encoded(authorizationKey)}/void`, idempotencyKey, body: {} }, [200, 409], signal),
-    refund: ({ authorizationKey, idempotencyKey }, signal) => call<RefundAnswer>({ path: `/v1/authorizations/${encoded(authorizationKey)}/refund`, idempotencyKey, body: {} }, [200], signal),
+      call<AuthorizationAnswer>(
+        { path: '/v1/authorizations', idempotencyKey, body: { token, amount: amount.amount, currency: amount.currency } },
+        [200, 201, 402],
+        signal,
+      ),
+    capture: ({ authorizationKey, idempotencyKey }, signal) =>
+      call<CaptureAnswer>(
+        { path: `/v1/authorizations/${encoded(authorizationKey)}/capture`, idempotencyKey, body: {} },
+        [200, 409],
+        signal,
+      ),
+    void: ({ authorizationKey, idempotencyKey }, signal) =>
+      call<VoidAnswer>({ path: `/v1/authorizations/${encoded(authorizationKey)}/void`, idempotencyKey, body: {} }, [200, 409], signal),
+    refund: ({ authorizationKey, idempotencyKey }, signal) =>
+      call<RefundAnswer>({ path: `/v1/authorizations/${encoded(authorizationKey)}/refund`, idempotencyKey, body: {} }, [200], signal),
   };
 }

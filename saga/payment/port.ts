@@ -8,7 +8,8 @@ import type { Money } from '../../domain';
 
 export type AuthorizationAnswer = { result: 'approved'; authorizationId: string } | { result: 'declined'; reason: string };
 export type CaptureAnswer = { result: 'captured' } | { result: 'refused'; reason: string };
-export type VoidAnswer = { result: 'voided'; authorizationId: string } | { result: 'nothing_to_void' } | { result: 'refused'; reason: string };
+export type VoidAnswer =
+  { result: 'voided'; authorizationId: string } | { result: 'nothing_to_void' } | { result: 'refused'; reason: string };
 export type RefundAnswer = { result: 'refunded'; authorizationId: string } | { result: 'nothing_to_refund' };
 
 export interface PaymentProvider {

@@ -65,7 +65,8 @@ export class CrashRecovery {
     const started = Date.now();
     try {
       await this.fx.waitForOutcomes(this.orders, GENEROUS_MS);
-      if (process.env.SAGA_TEST_TIMING) process.stderr.write(`clean process finished ${this.orders.length} checkouts in ${Date.now() - started} ms\n`);
+      if (process.env.SAGA_TEST_TIMING)
+        process.stderr.write(`clean process finished ${this.orders.length} checkouts in ${Date.now() - started} ms\n`);
     } finally {
       const { code } = await clean.kill('SIGTERM');
       assert.is(code, 0, `clean shutdown:\n${clean.output()}`);
@@ -89,7 +90,14 @@ export class CrashRecovery {
 export async function crashAtEach(world: CrashRecovery, points: readonly string[]): Promise<void> {
   const started = Date.now();
   for (const [round, point] of points.entries()) {
-    await world.place(`b${round}-ok`, [{ sku: 'A', quantity: 1 }, { sku: 'B', quantity: 2 }], 'tok_ok');
+    await world.place(
+      `b${round}-ok`,
+      [
+        { sku: 'A', quantity: 1 },
+        { sku: 'B', quantity: 2 },
+      ],
+      'tok_ok',
+    );
     await world.place(`b${round}-decline`, [{ sku: 'A', quantity: 1 }], 'tok_decline');
     await world.place(`b${round}-timeout`, [{ sku: 'B', quantity: 1 }], 'tok_timeout');
     const child = await world.spawn({ SAGA_CRASH_AT: point });
@@ -116,6 +124,9 @@ export async function crashAtEach(world: CrashRecovery, points: readonly string[
   }
   // How many tok_ok orders a crash delayed past their deadline depends on how fast the next
   // process started: only that some complete is certain.
-  assert.ok(orders.some((orderId) => orderId.endsWith('-ok') && fx.outcome(orderId)?.type === 'CheckoutCompleted'), 'tok_ok orders complete');
+  assert.ok(
+    orders.some((orderId) => orderId.endsWith('-ok') && fx.outcome(orderId)?.type === 'CheckoutCompleted'),
+    'tok_ok orders complete',
+  );
   await world.assertConsistent();
 }

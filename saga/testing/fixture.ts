@@ -61,7 +61,12 @@ export class SagaFixture {
     settings = fastSettings,
     persistentTickMs = 100,
     interceptDelivery,
-  }: { sagas?: number; settings?: Partial<SagaSettings>; persistentTickMs?: number; interceptDelivery?: SagaOptions['interceptDelivery'] } = {}): Promise<SagaFixture> {
+  }: {
+    sagas?: number;
+    settings?: Partial<SagaSettings>;
+    persistentTickMs?: number;
+    interceptDelivery?: SagaOptions['interceptDelivery'];
+  } = {}): Promise<SagaFixture> {
     const es = await startEmulatorWithClient({ persistentTickMs });
     const sandbox = createPaymentSandbox({ key: TEST_SANDBOX_KEY });
     await sandbox.app.listen({ port: 0, host: '127.0.0.1' });
@@ -97,12 +102,17 @@ export class SagaFixture {
   }
 
   private followOutcomes(): void {
-    const subscription = this.es.newClient().subscribeToAll({ fromPosition: START, filter: eventTypeFilter({ prefixes: ['CheckoutCompleted', 'CheckoutCompensated'] }) });
+    const subscription = this.es
+      .newClient()
+      .subscribeToAll({ fromPosition: START, filter: eventTypeFilter({ prefixes: ['CheckoutCompleted', 'CheckoutCompensated'] }) });
     this.outcomeSubscription = subscription;
     subscription.on('data', ({ event }) => {
       if (!event) return;
       const data = event.data as { orderId: string; why?: { reason: string; sku?: string } };
-      const outcome: Outcome = event.type === 'CheckoutCompleted' ? { type: 'CheckoutCompleted' } : { type: 'CheckoutCompensated', ...(data.why ? { why: data.why } : {}) };
+      const outcome: Outcome =
+        event.type === 'CheckoutCompleted'
+          ? { type: 'CheckoutCompleted' }
+          : { type: 'CheckoutCompensated', ...(data.why ? { why: data.why } : {}) };
       this.received.set(data.orderId, (this.received.get(data.orderId) ?? 0) + 1);
       this.outcomes.set(data.orderId, outcome);
       for (const resolve of this.waiters.get(data.orderId) ?? []) resolve(outcome);
@@ -139,11 +149,20 @@ export class SagaFixture {
   async addProduct(sku: string, stock: number, price = 1000): Promise<void> {
     const metadata = { correlationId: `setup-${sku}`, causationId: `setup-${sku}`, actor: 'test' };
     const products = commandHandler({ client: this.client, decider: inventoryDecider, codec: inventoryCodec });
-    await products.handle(inventoryStream(sku), { type: 'RegisterProduct', data: { sku, name: `Product ${sku}`, price: { amount: price, currency: 'EUR' } } }, { metadata });
+    await products.handle(
+      inventoryStream(sku),
+      { type: 'RegisterProduct', data: { sku, name: `Product ${sku}`, price: { amount: price, currency: 'EUR' } } },
+      { metadata },
+    );
     if (stock > 0) await products.handle(inventoryStream(sku), { type: 'ReceiveStock', data: { sku, quantity: stock } }, { metadata });
   }
 
-  async placeOrder(orderId: string, lines: { sku: string; quantity: number; price?: number }[], paymentToken = 'tok_ok', customerId = 'customer-1'): Promise<void> {
+  async placeOrder(
+    orderId: string,
+    lines: { sku: string; quantity: number; price?: number }[],
+    paymentToken = 'tok_ok',
+    customerId = 'customer-1',
+  ): Promise<void> {
     const metadata = { correlationId: `request-${orderId}`, causationId: `request-${orderId}`, actor: customerId };
     await commandHandler({ client: this.client, decider: orderDecider, codec: orderCodec }).handle(
       orderStream(orderId),
@@ -200,7 +219,9 @@ export class SagaFixture {
   }
 
   async inventoryEventTypes(sku: string): Promise<string[]> {
-    return (await readStreamEvents(this.client, inventoryStream(sku), { codec: inventoryCodec })).events.map(({ event }) => `${event.type}${'orderId' in event.data ? `:${event.data.orderId}` : ''}`);
+    return (await readStreamEvents(this.client, inventoryStream(sku), { codec: inventoryCodec })).events.map(
+      ({ event }) => `${event.type}${'orderId' in event.data ? `:${event.data.orderId}` : ''}`,
+    );
   }
 
   /**
@@ -209,32 +230,49 @@ export class SagaFixture {
    * payment without a confirmed order; no authorization left open at the provider; no
    * reservation left behind; on hand + sold = received for every SKU, sold = confirmed quantities.
    */
-  async invariantViolations(orderIds: readonly string[], skus: readonly string[], received: Readonly<Record<string, number>>): Promise<string[]> {
+  async invariantViolations(
+    orderIds: readonly string[],
+    skus: readonly string[],
+    received: Readonly<Record<string, number>>,
+  ): Promise<string[]> {
     const problems: string[] = [];
     const soldBySku = new Map<string, number>();
     await Promise.all(
       orderIds.map(async (orderId) => {
-        const [checkoutEvents, order, payment] = await Promise.all([this.checkoutEvents(orderId), this.order(orderId), this.payment(orderId)]);
+        const [checkoutEvents, order, payment] = await Promise.all([
+          this.checkoutEvents(orderId),
+          this.order(orderId),
+          this.payment(orderId),
+        ]);
         const outcomes = checkoutEvents.filter((event) => event.type === 'CheckoutCompleted' || event.type === 'CheckoutCompensated');
         if (outcomes.length !== 1) problems.push(`${orderId}: ${outcomes.length} outcomes`);
         const outcome = outcomes[0]?.type;
         if (order.status === 'not_placed') return void problems.push(`${orderId}: order not placed`);
-        if (outcome === 'CheckoutCompleted' && order.status !== 'confirmed') problems.push(`${orderId}: completed but order ${order.status}`);
-        if (outcome === 'CheckoutCompensated' && order.status !== 'cancelled') problems.push(`${orderId}: compensated but order ${order.status}`);
-        if (payment.status === 'captured' && order.status !== 'confirmed') problems.push(`${orderId}: payment captured without a confirmed order`);
-        if (order.status === 'confirmed' && payment.status !== 'captured') problems.push(`${orderId}: confirmed without a captured payment (${payment.status})`);
+        if (outcome === 'CheckoutCompleted' && order.status !== 'confirmed')
+          problems.push(`${orderId}: completed but order ${order.status}`);
+        if (outcome === 'CheckoutCompensated' && order.status !== 'cancelled')
+          problems.push(`${orderId}: compensated but order ${order.status}`);
+        if (payment.status === 'captured' && order.status !== 'confirmed')
+          problems.push(`${orderId}: payment captured without a confirmed order`);
+        if (order.status === 'confirmed' && payment.status !== 'captured')
+          problems.push(`${orderId}: confirmed without a captured payment (${payment.status})`);
         const atProvider = this.sandbox.authorizations.get(`${orderId}/authorize`);
         if (atProvider?.status === 'authorized') problems.push(`${orderId}: authorization left open at the provider`);
-        if (atProvider?.status === 'captured' && order.status !== 'confirmed') problems.push(`${orderId}: captured at the provider without a confirmed order`);
-        if (order.status === 'confirmed') for (const line of order.lines) soldBySku.set(line.sku, (soldBySku.get(line.sku) ?? 0) + line.quantity);
+        if (atProvider?.status === 'captured' && order.status !== 'confirmed')
+          problems.push(`${orderId}: captured at the provider without a confirmed order`);
+        if (order.status === 'confirmed')
+          for (const line of order.lines) soldBySku.set(line.sku, (soldBySku.get(line.sku) ?? 0) + line.quantity);
       }),
     );
     for (const sku of skus) {
       const stock = await this.inventory(sku);
-      if (stock.reservedByOrder.size > 0) problems.push(`${sku}: reservations left behind for ${[...stock.reservedByOrder.keys()].join(', ')}`);
-      if (stock.onHand + stock.sold !== (received[sku] ?? 0)) problems.push(`${sku}: on hand ${stock.onHand} + sold ${stock.sold} ≠ received ${received[sku]}`);
+      if (stock.reservedByOrder.size > 0)
+        problems.push(`${sku}: reservations left behind for ${[...stock.reservedByOrder.keys()].join(', ')}`);
+      if (stock.onHand + stock.sold !== (received[sku] ?? 0))
+        problems.push(`${sku}: on hand ${stock.onHand} + sold ${stock.sold} ≠ received ${received[sku]}`);
       if (stock.onHand < 0) problems.push(`${sku}: on hand below zero`);
-      if (stock.sold !== (soldBySku.get(sku) ?? 0)) problems.push(`${sku}: sold ${stock.sold} ≠ confirmed quantities ${soldBySku.get(sku) ?? 0}`);
+      if (stock.sold !== (soldBySku.get(sku) ?? 0))
+        problems.push(`${sku}: sold ${stock.sold} ≠ confirmed quantities ${soldBySku.get(sku) ?? 0}`);
     }
     return problems;
   }

@@ -24,13 +24,23 @@ export async function spawnSaga(env: Record<string, string>): Promise<SagaChild>
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', 'saga/main.ts'], {
     cwd: root,
-    env: { ...process.env, LOG_LEVEL: 'warn', HOST: '127.0.0.1', SAGA_PORT: String(port), JWT_SECRET: TEST_SAGA_JWT_SECRET, PAYMENT_SANDBOX_KEY: TEST_SANDBOX_KEY, ...env },
+    env: {
+      ...process.env,
+      LOG_LEVEL: 'warn',
+      HOST: '127.0.0.1',
+      SAGA_PORT: String(port),
+      JWT_SECRET: TEST_SAGA_JWT_SECRET,
+      PAYMENT_SANDBOX_KEY: TEST_SANDBOX_KEY,
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
   child.stdout?.on('data', (chunk) => (output = (output + chunk).slice(-20_000)));
   child.stderr?.on('data', (chunk) => (output = (output + chunk).slice(-20_000)));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
   let gone = false;
   void exited.then(() => (gone = true));
   const ready = (async () => {

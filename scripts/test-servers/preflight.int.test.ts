@@ -80,8 +80,15 @@ async function closedPorts({ withNatsServer }: { withNatsServer: boolean }) {
   let natsPort = await freePort();
   while (natsPort === postgresPort) natsPort = await freePort();
   const directories = (process.env.PATH ?? '').split(delimiter).filter(Boolean);
-  const path = withNatsServer ? directories : [dirname(process.execPath), ...directories.filter((directory) => !findOnPath('nats-server', directory))];
-  const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: `postgres://postgres@127.0.0.1:${postgresPort}/test`, NATS_URL: `nats://127.0.0.1:${natsPort}`, PATH: path.join(delimiter) };
+  const path = withNatsServer
+    ? directories
+    : [dirname(process.execPath), ...directories.filter((directory) => !findOnPath('nats-server', directory))];
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    DATABASE_URL: `postgres://postgres@127.0.0.1:${postgresPort}/test`,
+    NATS_URL: `nats://127.0.0.1:${natsPort}`,
+    PATH: path.join(delimiter),
+  };
   for (const variable of ['TEST_SERVERS', 'NATS_SERVER_BINARY']) delete env[variable];
   assert.ok(await portIsClosed(postgresPort), `${postgresPort} closed`);
   assert.ok(await portIsClosed(natsPort), `${natsPort} closed`);
@@ -134,7 +141,12 @@ test('without nats-server on the PATH: npm test names in one line what to run, a
 
 test('a unit-only run needs no server: it checks nothing and runs', async () => {
   const { env } = await closedPorts({ withNatsServer: false });
-  const result = await run(process.execPath, ['--import', 'tsx', 'scripts/run-tests.ts', '--kind', 'unit', 'scripts/test-servers/where-tests-look'], env, 60_000);
+  const result = await run(
+    process.execPath,
+    ['--import', 'tsx', 'scripts/run-tests.ts', '--kind', 'unit', 'scripts/test-servers/where-tests-look'],
+    env,
+    60_000,
+  );
   const shown = `exit ${result.code} after ${result.seconds} s:\n${result.output}`;
   assert.is(result.code, 0, shown);
   assert.not.match(result.output, /npm test:|\[run-tests\]/, shown);
@@ -148,10 +160,21 @@ test('a run with a browser test and no Chromium names it in one line and runs no
   assert.is(browser.code, 2, shown);
   assert.ok(browser.seconds < 10, shown);
   const cause = browser.output.split('\n').filter((line) => line.startsWith('npm test:'));
-  assert.equal(cause, ['npm test: Chromium is not at /nonexistent/chromium, and the browser tests drive it: run apt-get install chromium (.ci/run does), or set CHROMIUM_PATH to a Chromium or Chrome binary.'], shown);
+  assert.equal(
+    cause,
+    [
+      'npm test: Chromium is not at /nonexistent/chromium, and the browser tests drive it: run apt-get install chromium (.ci/run does), or set CHROMIUM_PATH to a Chromium or Chrome binary.',
+    ],
+    shown,
+  );
   assert.not.match(browser.output, /^(ok|FAIL) /m, `no file ran: ${shown}`);
 
-  const plain = await run(process.execPath, ['--import', 'tsx', 'scripts/run-tests.ts', '--kind', 'unit', 'scripts/test-servers/where-tests-look'], env, 60_000);
+  const plain = await run(
+    process.execPath,
+    ['--import', 'tsx', 'scripts/run-tests.ts', '--kind', 'unit', 'scripts/test-servers/where-tests-look'],
+    env,
+    60_000,
+  );
   assert.is(plain.code, 0, `exit ${plain.code}:\n${plain.output}`);
 });
 

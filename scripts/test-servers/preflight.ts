@@ -56,9 +56,13 @@ export async function checkTestServers(env: NodeJS.ProcessEnv): Promise<Prefligh
   else {
     const embedded = await findEmbeddedPostgres();
     if ('reason' in embedded) {
-      problems.push(`PostgreSQL is not running at ${postgres.shown} and npm test cannot start its embedded one (${embedded.reason}): run ${COMPOSE} (see README, "Set up"), or install PostgreSQL (apt-get install postgresql).`);
+      problems.push(
+        `PostgreSQL is not running at ${postgres.shown} and npm test cannot start its embedded one (${embedded.reason}): run ${COMPOSE} (see README, "Set up"), or install PostgreSQL (apt-get install postgresql).`,
+      );
     } else {
-      missing.push(`embedded PostgreSQL ${embedded.version} at ${postgres.shown}${embedded.runAs ? ` (as user ${embedded.runAs.name}: PostgreSQL refuses root)` : ''}`);
+      missing.push(
+        `embedded PostgreSQL ${embedded.version} at ${postgres.shown}${embedded.runAs ? ` (as user ${embedded.runAs.name}: PostgreSQL refuses root)` : ''}`,
+      );
       starters.push(() => startEmbeddedPostgres(embedded, postgres));
     }
   }
@@ -67,7 +71,9 @@ export async function checkTestServers(env: NodeJS.ProcessEnv): Promise<Prefligh
   else if (natsProbe.state === 'unusable') problems.push(unusable('NATS', nats, natsProbe, 'NATS_URL'));
   else if (!nats.local) problems.push(notHere('NATS', nats, 'NATS_URL'));
   else if (!natsBinary) {
-    problems.push(`NATS is not running at ${nats.shown} and nats-server is not on the PATH: run apt-get install nats-server (npm test then starts it for each run), or ${COMPOSE} (see README, "Set up").`);
+    problems.push(
+      `NATS is not running at ${nats.shown} and nats-server is not on the PATH: run apt-get install nats-server (npm test then starts it for each run), or ${COMPOSE} (see README, "Set up").`,
+    );
   } else {
     missing.push(`${natsBinary} -js at ${nats.shown}`);
     starters.push(() => startNatsServer(natsBinary, nats));
@@ -81,7 +87,8 @@ export async function checkTestServers(env: NodeJS.ProcessEnv): Promise<Prefligh
 async function startAll(starters: Starter[], log: (line: string) => void): Promise<TestServers> {
   const outcomes = await Promise.allSettled(starters.map((start) => start()));
   const started = outcomes.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
-  for (const server of started) log(`started ${server.name} at ${server.shown} for this run (pid ${server.pid}, data in ${server.directory})`);
+  for (const server of started)
+    log(`started ${server.name} at ${server.shown} for this run (pid ${server.pid}, data in ${server.directory})`);
   let stopping: Promise<void> | undefined;
   const servers: TestServers = {
     started,
@@ -94,7 +101,9 @@ async function startAll(starters: Starter[], log: (line: string) => void): Promi
   const failure = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
   if (failure) {
     await servers.stop(log);
-    throw new Error(`could not start a server for the tests: ${(failure.reason as Error).message.split('\n')[0]} (or run ${COMPOSE}; see README, "Set up").`);
+    throw new Error(
+      `could not start a server for the tests: ${(failure.reason as Error).message.split('\n')[0]} (or run ${COMPOSE}; see README, "Set up").`,
+    );
   }
   return servers;
 }
@@ -110,7 +119,8 @@ function refuse(problems: string[]): Preflight {
 }
 
 function unusable(name: string, where: Endpoint, probe: Extract<Probe, { state: 'unusable' }>, variable: string): string {
-  const fix = name === 'NATS' && probe.reason === 'JetStream is off' ? 'restart it with -js (nats-server -js)' : `fix the server or ${variable}`;
+  const fix =
+    name === 'NATS' && probe.reason === 'JetStream is off' ? 'restart it with -js (nats-server -js)' : `fix the server or ${variable}`;
   return `${name} at ${where.shown} cannot be used by the tests (${probe.reason.split('\n')[0]}): ${fix}, or run ${COMPOSE} (see README, "Set up").`;
 }
 

@@ -55,7 +55,11 @@ export interface ReadyWait {
 }
 
 /** Calls `ready` until it answers true, the process exits, or the deadline passes. */
-export async function waitUntilReady(child: ChildProcess, ready: () => Promise<boolean>, { what, timeoutMs, output }: ReadyWait): Promise<void> {
+export async function waitUntilReady(
+  child: ChildProcess,
+  ready: () => Promise<boolean>,
+  { what, timeoutMs, output }: ReadyWait,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let hasExited = false;
   void exited(child).then(() => (hasExited = true));
@@ -68,5 +72,12 @@ export async function waitUntilReady(child: ChildProcess, ready: () => Promise<b
 }
 
 export function lastLine(text: string): string {
-  return text.trim().split('\n').filter((line) => line.trim()).at(-1)?.trim() ?? '(no output)';
+  return (
+    text
+      .trim()
+      .split('\n')
+      .filter((line) => line.trim())
+      .at(-1)
+      ?.trim() ?? '(no output)'
+  );
 }

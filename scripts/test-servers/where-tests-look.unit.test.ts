@@ -23,8 +23,14 @@ test('every test file and helper that falls back from DATABASE_URL or NATS_URL f
       fallbacks.push({ file: relative(root, path), variable: match[1]!, value: match[2]! });
     }
   }
-  assert.ok(fallbacks.some(({ file }) => file === 'platform/testing/postgres-schema.ts'), 'found the Postgres test helper');
-  assert.ok(fallbacks.some(({ file }) => file === 'query-api/testing/fixture.ts'), 'found the query API test helper');
+  assert.ok(
+    fallbacks.some(({ file }) => file === 'platform/testing/postgres-schema.ts'),
+    'found the Postgres test helper',
+  );
+  assert.ok(
+    fallbacks.some(({ file }) => file === 'query-api/testing/fixture.ts'),
+    'found the query API test helper',
+  );
   for (const { file, variable, value } of fallbacks) {
     assert.is(value, variable === 'DATABASE_URL' ? DEFAULT_DATABASE_URL : DEFAULT_NATS_URL, `${file}: ${variable} fallback`);
   }
@@ -33,15 +39,31 @@ test('every test file and helper that falls back from DATABASE_URL or NATS_URL f
 test('the defaults, when neither variable is set', () => {
   const { postgres, nats } = whereTestsLook({});
   assert.equal(
-    { host: postgres.host, port: postgres.port, local: postgres.local, user: postgres.user, database: postgres.database, shown: postgres.shown },
+    {
+      host: postgres.host,
+      port: postgres.port,
+      local: postgres.local,
+      user: postgres.user,
+      database: postgres.database,
+      shown: postgres.shown,
+    },
     { host: '127.0.0.1', port: 5432, local: true, user: 'postgres', database: 'test', shown: '127.0.0.1:5432' },
   );
-  assert.equal({ host: nats.host, port: nats.port, local: nats.local, url: nats.url }, { host: '127.0.0.1', port: 4222, local: true, url: DEFAULT_NATS_URL });
+  assert.equal(
+    { host: nats.host, port: nats.port, local: nats.local, url: nats.url },
+    { host: '127.0.0.1', port: 4222, local: true, url: DEFAULT_NATS_URL },
+  );
 });
 
 test('the configured host, port, user and database; the password is never shown', () => {
-  const { postgres, nats } = whereTestsLook({ DATABASE_URL: 'postgres://checkout:s3cret@localhost:5999/checkout', NATS_URL: 'localhost:4999, nats://other:4222' });
-  assert.equal([postgres.host, postgres.port, postgres.local, postgres.user, postgres.database], ['localhost', 5999, true, 'checkout', 'checkout']);
+  const { postgres, nats } = whereTestsLook({
+    DATABASE_URL: 'postgres://checkout:s3cret@localhost:5999/checkout',
+    NATS_URL: 'localhost:4999, nats://other:4222',
+  });
+  assert.equal(
+    [postgres.host, postgres.port, postgres.local, postgres.user, postgres.database],
+    ['localhost', 5999, true, 'checkout', 'checkout'],
+  );
   assert.not.ok(postgres.shown.includes('s3cret'));
   assert.equal([nats.host, nats.port, nats.local, nats.url], ['localhost', 4999, true, 'localhost:4999, nats://other:4222']);
 });

@@ -24,7 +24,17 @@ test.before(async () => {
   await stockProduct(system, 'TEE', { price: 1999, quantity: 100 });
   // 6 on hand: an order of 2 leaves 4, under the low-stock threshold (5): an admin alert.
   await stockProduct(system, 'LAMP', { price: 2400, quantity: 6 });
-  confirmedId = (await placeOrder(system, 'gina', [{ sku: 'MUG', quantity: 2 }, { sku: 'LAMP', quantity: 2 }], 'tok_ok')).orderId;
+  confirmedId = (
+    await placeOrder(
+      system,
+      'gina',
+      [
+        { sku: 'MUG', quantity: 2 },
+        { sku: 'LAMP', quantity: 2 },
+      ],
+      'tok_ok',
+    )
+  ).orderId;
   declinedId = (await placeOrder(system, 'gina', [{ sku: 'TEE', quantity: 1 }], 'tok_decline')).orderId;
   await eventually('both orders finished', async () => {
     const answer = await query(system, 'gina', '/orders');
@@ -61,11 +71,24 @@ const customerPages = (): ConsolePage[] => [
 ];
 
 const adminPages = (): ConsolePage[] => [
-  { name: 'operations', path: 'admin/operations', ready: (page) => page.getByRole('list', { name: 'Low-stock alerts, newest first' }), prepare: async (page) => void (await page.getByRole('table', { name: 'Projections' }).waitFor()) },
+  {
+    name: 'operations',
+    path: 'admin/operations',
+    ready: (page) => page.getByRole('list', { name: 'Low-stock alerts, newest first' }),
+    prepare: async (page) => void (await page.getByRole('table', { name: 'Projections' }).waitFor()),
+  },
   { name: 'orders feed', path: 'admin/orders', ready: (page) => page.getByRole('table', { name: 'Orders, newest first' }) },
   { name: 'checkouts', path: 'admin/checkouts', ready: (page) => page.getByRole('button', { name: 'Show checkout' }) },
-  { name: 'checkout timeline (compensated)', path: `admin/checkouts/${declinedId}`, ready: (page) => page.getByTestId('checkout-status').filter({ hasText: 'Compensated' }) },
-  { name: 'checkout timeline (completed)', path: `admin/checkouts/${confirmedId}`, ready: (page) => page.getByTestId('checkout-status').filter({ hasText: 'Completed' }) },
+  {
+    name: 'checkout timeline (compensated)',
+    path: `admin/checkouts/${declinedId}`,
+    ready: (page) => page.getByTestId('checkout-status').filter({ hasText: 'Compensated' }),
+  },
+  {
+    name: 'checkout timeline (completed)',
+    path: `admin/checkouts/${confirmedId}`,
+    ready: (page) => page.getByTestId('checkout-status').filter({ hasText: 'Completed' }),
+  },
   {
     name: 'products',
     path: 'admin/products',
@@ -75,9 +98,22 @@ const adminPages = (): ConsolePage[] => [
       await page.getByRole('form', { name: 'Receive stock of LAMP' }).waitFor();
     },
   },
-  { name: 'sales', path: 'admin/sales', ready: (page) => page.getByRole('table', { name: 'Sales totals per currency' }), prepare: async (page) => void (await page.locator('figure.chart canvas').first().waitFor()) },
-  { name: 'order (admin)', path: `orders/${confirmedId}`, ready: (page) => page.getByRole('link', { name: 'Checkout saga of this order' }) },
-  { name: 'notifications (admin)', path: 'notifications', ready: (page) => page.getByRole('list', { name: 'Notifications, newest first' }) },
+  {
+    name: 'sales',
+    path: 'admin/sales',
+    ready: (page) => page.getByRole('table', { name: 'Sales totals per currency' }),
+    prepare: async (page) => void (await page.locator('figure.chart canvas').first().waitFor()),
+  },
+  {
+    name: 'order (admin)',
+    path: `orders/${confirmedId}`,
+    ready: (page) => page.getByRole('link', { name: 'Checkout saga of this order' }),
+  },
+  {
+    name: 'notifications (admin)',
+    path: 'notifications',
+    ready: (page) => page.getByRole('list', { name: 'Notifications, newest first' }),
+  },
 ];
 
 async function scan(consolePage: WatchedPage, pages: ConsolePage[], width: string, failures: string[]): Promise<void> {
@@ -96,7 +132,10 @@ async function scan(consolePage: WatchedPage, pages: ConsolePage[], width: strin
   }
 }
 
-for (const [width, viewport] of [['desktop width', DESKTOP], ['390 px', PHONE]] as const) {
+for (const [width, viewport] of [
+  ['desktop width', DESKTOP],
+  ['390 px', PHONE],
+] as const) {
   test(`every page at ${width}: no serious or critical axe violation, no error logged`, async () => {
     const failures: string[] = [];
 

@@ -52,8 +52,14 @@ test('an admin registers a product, receives stock, sees a low-stock alert arriv
     const receive = admin.page.getByRole('form', { name: 'Receive stock of LAMP' });
     await receive.getByLabel('Units received').fill(String(LOW_STOCK_THRESHOLD + 3));
     await receive.getByRole('button', { name: 'Receive stock' }).click();
-    await admin.page.getByRole('status').filter({ hasText: `Received ${LOW_STOCK_THRESHOLD + 3} × LAMP.` }).waitFor({ timeout: SHOWS_WITHIN_MS });
-    await lamp.getByRole('cell', { name: String(LOW_STOCK_THRESHOLD + 3), exact: true }).first().waitFor({ timeout: SHOWS_WITHIN_MS });
+    await admin.page
+      .getByRole('status')
+      .filter({ hasText: `Received ${LOW_STOCK_THRESHOLD + 3} × LAMP.` })
+      .waitFor({ timeout: SHOWS_WITHIN_MS });
+    await lamp
+      .getByRole('cell', { name: String(LOW_STOCK_THRESHOLD + 3), exact: true })
+      .first()
+      .waitFor({ timeout: SHOWS_WITHIN_MS });
     assert.equal(await cells(lamp), ['Desk lamp', '€24.00', '8', '0', '8', '0', 'Manage LAMP']);
     admin.assertNoErrors('registering and receiving stock');
 
@@ -63,7 +69,9 @@ test('an admin registers a product, receives stock, sees a low-stock alert arriv
     const order = await placeOrder(system, 'frank', [{ sku: 'LAMP', quantity: 3 }], 'tok_ok');
     const alerts = admin.page.getByRole('list', { name: 'Low-stock alerts, newest first' }).getByRole('listitem');
     await alerts.first().waitFor({ timeout: SHOWS_WITHIN_MS });
-    assert.equal(await alerts.allInnerTexts().then((texts) => texts.map((text) => text.replace(/^.*?Low stock/s, 'Low stock'))), [`Low stock: LAMP has ${LOW_STOCK_THRESHOLD} available (threshold ${LOW_STOCK_THRESHOLD}).`]);
+    assert.equal(await alerts.allInnerTexts().then((texts) => texts.map((text) => text.replace(/^.*?Low stock/s, 'Low stock'))), [
+      `Low stock: LAMP has ${LOW_STOCK_THRESHOLD} available (threshold ${LOW_STOCK_THRESHOLD}).`,
+    ]);
     admin.assertNoErrors('the low-stock alert');
 
     // The order in the live feed, its page, and its checkout's timeline.
@@ -80,7 +88,13 @@ test('an admin registers a product, receives stock, sees a low-stock alert arriv
     const titles = await steps.locator('h3').allInnerTexts();
     assert.equal(
       titles.map((title) => title.replace(/\s+/g, ' ').trim()),
-      ['Checkout started succeeded', 'Reserve 3 × LAMP succeeded', 'Authorize payment succeeded', 'Capture payment succeeded', 'Confirm order and commit stock succeeded'],
+      [
+        'Checkout started succeeded',
+        'Reserve 3 × LAMP succeeded',
+        'Authorize payment succeeded',
+        'Capture payment succeeded',
+        'Confirm order and commit stock succeeded',
+      ],
     );
     await admin.page.getByText(/^Finished: completed at /).waitFor();
     admin.assertNoErrors("the checkout's timeline");

@@ -30,18 +30,21 @@ type Fetched = { status: number; body: unknown } | { error: string };
 type Connected = { connected: true } | { connected: false; error: string };
 
 function fetchFrom(page: WatchedPage, url: string, init: { method?: string; token: string; body?: unknown }): Promise<Fetched> {
-  return page.page.evaluate(async ({ url, init }) => {
-    try {
-      const response = await fetch(url, {
-        method: init.method ?? 'GET',
-        headers: { authorization: `Bearer ${init.token}`, ...(init.body ? { 'content-type': 'application/json' } : {}) },
-        ...(init.body ? { body: JSON.stringify(init.body) } : {}),
-      });
-      return { status: response.status, body: await response.json() };
-    } catch (error) {
-      return { error: `${(error as Error).name}: ${(error as Error).message}` };
-    }
-  }, { url, init });
+  return page.page.evaluate(
+    async ({ url, init }) => {
+      try {
+        const response = await fetch(url, {
+          method: init.method ?? 'GET',
+          headers: { authorization: `Bearer ${init.token}`, ...(init.body ? { 'content-type': 'application/json' } : {}) },
+          ...(init.body ? { body: JSON.stringify(init.body) } : {}),
+        });
+        return { status: response.status, body: await response.json() };
+      } catch (error) {
+        return { error: `${(error as Error).name}: ${(error as Error).message}` };
+      }
+    },
+    { url, init },
+  );
 }
 
 function connectFrom(page: WatchedPage, url: string, token: string, transports?: string[]): Promise<Connected> {
@@ -49,7 +52,11 @@ function connectFrom(page: WatchedPage, url: string, token: string, transports?:
     ({ url, token, transports }) =>
       new Promise<Connected>((resolve) => {
         // The browser bundle served with the page defines `io` globally.
-        const socket = (globalThis as unknown as { io: (url: string, options: object) => { on(event: string, listener: (error?: Error) => void): void; disconnect(): void } }).io(url, {
+        const socket = (
+          globalThis as unknown as {
+            io: (url: string, options: object) => { on(event: string, listener: (error?: Error) => void): void; disconnect(): void };
+          }
+        ).io(url, {
           auth: { token },
           reconnection: false,
           ...(transports ? { transports } : {}),
@@ -92,7 +99,11 @@ test('an allowed origin reads the query API, sends commands and opens a socket',
   assert.ok('status' in read, `GET /orders from ${allowed.origin} failed: ${JSON.stringify(read)}`);
   assert.is(read.status, 200);
 
-  const placed = await fetchFrom(allowedPage, `${system.commandUrl}/orders`, { method: 'POST', token, body: { lines: [{ sku: 'MUG', quantity: 1 }], paymentToken: 'tok_ok' } });
+  const placed = await fetchFrom(allowedPage, `${system.commandUrl}/orders`, {
+    method: 'POST',
+    token,
+    body: { lines: [{ sku: 'MUG', quantity: 1 }], paymentToken: 'tok_ok' },
+  });
   assert.ok('status' in placed, `POST /orders from ${allowed.origin} failed: ${JSON.stringify(placed)}`);
   assert.is(placed.status, 202, JSON.stringify(placed));
 
@@ -104,7 +115,11 @@ test('another origin gets no answer it can read, and no socket', async () => {
   const read = await fetchFrom(refusedPage, `${system.queryUrl}/orders`, { token });
   assert.equal(read, { error: 'TypeError: Failed to fetch' });
 
-  const placed = await fetchFrom(refusedPage, `${system.commandUrl}/orders`, { method: 'POST', token, body: { lines: [{ sku: 'MUG', quantity: 1 }], paymentToken: 'tok_ok' } });
+  const placed = await fetchFrom(refusedPage, `${system.commandUrl}/orders`, {
+    method: 'POST',
+    token,
+    body: { lines: [{ sku: 'MUG', quantity: 1 }], paymentToken: 'tok_ok' },
+  });
   assert.equal(placed, { error: 'TypeError: Failed to fetch' });
 
   const socket = await connectFrom(refusedPage, system.queryUrl, token);
@@ -118,7 +133,12 @@ test('another origin gets no answer it can read, and no socket', async () => {
   assert.not.match((websocketOnly as { error: string }).error, /unauthorized/i);
 
   // What the browser logs about the refusals is expected here; anything else is not.
-  refusedPage.assertNoErrors('the refused origin', [/CORS policy/, /net::ERR_FAILED/, /Failed to load resource/, /WebSocket connection to .* failed/]);
+  refusedPage.assertNoErrors('the refused origin', [
+    /CORS policy/,
+    /net::ERR_FAILED/,
+    /Failed to load resource/,
+    /WebSocket connection to .* failed/,
+  ]);
 });
 
 test('websocket only: the allowed origin connects', async () => {

@@ -65,7 +65,9 @@ test('the shopper signs in with the identity provider, comes back signed in, and
     await addToCart(shopper.page, 'Product MUG', 2);
     await openFromNavigation(shopper.page, 'Cart');
     const orderId = await placeOrderWith(shopper.page, 'tok_ok');
-    await orderStatus(shopper.page).filter({ hasText: /^Confirmed$/ }).waitFor({ timeout: SHOWS_WITHIN_MS });
+    await orderStatus(shopper.page)
+      .filter({ hasText: /^Confirmed$/ })
+      .waitFor({ timeout: SHOWS_WITHIN_MS });
     shopper.assertNoErrors('placing the order');
     const row = (await system.knex('orders').where({ order_id: orderId }).first('customer_id')) as { customer_id: string } | undefined;
     assert.is(row?.customer_id, 'oidc-shopper', "the order is the provider's user's");

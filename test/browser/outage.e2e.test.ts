@@ -51,7 +51,10 @@ test('the shop cannot be reached: the page says so with a Retry, and comes back 
 
     // The browser logs each request that failed at the network, and a send the socket.io client
     // made on the websocket the cut closed under it; the page itself logs nothing else.
-    shopper.assertNoErrors('through the outage', [/net::ERR_(CONNECTION_REFUSED|INTERNET_DISCONNECTED|FAILED)/, /WebSocket is already in CLOSING or CLOSED state/]);
+    shopper.assertNoErrors('through the outage', [
+      /net::ERR_(CONNECTION_REFUSED|INTERNET_DISCONNECTED|FAILED)/,
+      /WebSocket is already in CLOSING or CLOSED state/,
+    ]);
   } finally {
     await shopper.context.close();
   }

@@ -36,7 +36,9 @@ test("bob's pages never show alice's orders or notifications; her order's addres
     await addToCart(alice.page, 'Product MUG', 3);
     await openFromNavigation(alice.page, 'Cart');
     const alicesOrder = await placeOrderWith(alice.page, 'tok_ok');
-    await orderStatus(alice.page).filter({ hasText: /^Confirmed$/ }).waitFor({ timeout: SHOWS_WITHIN_MS });
+    await orderStatus(alice.page)
+      .filter({ hasText: /^Confirmed$/ })
+      .waitFor({ timeout: SHOWS_WITHIN_MS });
     await navLink(alice.page, 'Notifications').filter({ hasText: '1 unread' }).waitFor({ timeout: SHOWS_WITHIN_MS });
 
     // Bob's own order, placed after alice's: once its notification is on his page, a copy of
@@ -45,7 +47,9 @@ test("bob's pages never show alice's orders or notifications; her order's addres
     await addToCart(bob.page, 'Product MUG', 1);
     await openFromNavigation(bob.page, 'Cart');
     const bobsOrder = await placeOrderWith(bob.page, 'tok_ok');
-    await orderStatus(bob.page).filter({ hasText: /^Confirmed$/ }).waitFor({ timeout: SHOWS_WITHIN_MS });
+    await orderStatus(bob.page)
+      .filter({ hasText: /^Confirmed$/ })
+      .waitFor({ timeout: SHOWS_WITHIN_MS });
     await openFromNavigation(bob.page, 'Notifications');
     const bobsNotifications = bob.page.getByRole('list', { name: 'Notifications, newest first' }).getByRole('link');
     await bobsNotifications.first().waitFor({ timeout: SHOWS_WITHIN_MS });

@@ -12,7 +12,18 @@ import { launchBrowser, openPage, type Browser, type WatchedPage } from '../test
 import { eventually } from '../../platform/testing/eventually';
 import { query, stockProduct } from '../testing/customer';
 import { startSystem, type RunningSystem } from '../testing/system';
-import { addToCart, liveState, navLink, openFromNavigation, orderStatus, placeOrderWith, SHOWS_WITHIN_MS, signIn, unreadCount, waitUntilLive } from '../testing/console';
+import {
+  addToCart,
+  liveState,
+  navLink,
+  openFromNavigation,
+  orderStatus,
+  placeOrderWith,
+  SHOWS_WITHIN_MS,
+  signIn,
+  unreadCount,
+  waitUntilLive,
+} from '../testing/console';
 import { installSocketCut, type SocketCut } from '../testing/socket-cut';
 
 let system: RunningSystem;
@@ -55,11 +66,18 @@ test('a shopper pays with tok_ok and sees the order confirmed without reloading;
     shopper.assertNoErrors('filling the cart');
     const stillSamePage = await markPage(shopper);
     const confirmedId = await placeOrderWith(shopper.page, 'tok_ok');
-    await orderStatus(shopper.page).filter({ hasText: /^Confirmed$/ }).waitFor({ timeout: SHOWS_WITHIN_MS });
+    await orderStatus(shopper.page)
+      .filter({ hasText: /^Confirmed$/ })
+      .waitFor({ timeout: SHOWS_WITHIN_MS });
     assert.ok(await stillSamePage(), 'the order page was reloaded');
     assert.is(await shopper.page.getByTestId('payment-status').textContent(), 'paid');
     const lines = shopper.page.getByRole('table').getByRole('row');
-    assert.equal(await lines.allInnerTexts().then((rows) => rows.map((row) => row.replace(/\s+/g, ' ').trim())), ['SKU Quantity Unit price', 'MUG 2 €12.50', 'TEE 1 €19.99', 'Total €44.99']);
+    assert.equal(await lines.allInnerTexts().then((rows) => rows.map((row) => row.replace(/\s+/g, ' ').trim())), [
+      'SKU Quantity Unit price',
+      'MUG 2 €12.50',
+      'TEE 1 €19.99',
+      'Total €44.99',
+    ]);
     // The confirmation's notification arrives live too: one unread.
     await navLink(shopper.page, 'Notifications').filter({ hasText: '1 unread' }).waitFor({ timeout: SHOWS_WITHIN_MS });
     shopper.assertNoErrors('the confirmed order');
@@ -67,9 +85,17 @@ test('a shopper pays with tok_ok and sees the order confirmed without reloading;
     await fillCart(shopper);
     const declinedId = await placeOrderWith(shopper.page, 'tok_decline');
     assert.is.not(declinedId, confirmedId);
-    await orderStatus(shopper.page).filter({ hasText: /^Cancelled$/ }).waitFor({ timeout: SHOWS_WITHIN_MS });
+    await orderStatus(shopper.page)
+      .filter({ hasText: /^Cancelled$/ })
+      .waitFor({ timeout: SHOWS_WITHIN_MS });
     assert.ok(await stillSamePage(), 'the order page was reloaded');
-    assert.match(await shopper.page.getByRole('status').filter({ has: orderStatus(shopper.page) }).innerText(), /Status: Cancelled — payment declined/);
+    assert.match(
+      await shopper.page
+        .getByRole('status')
+        .filter({ has: orderStatus(shopper.page) })
+        .innerText(),
+      /Status: Cancelled — payment declined/,
+    );
     assert.is(await shopper.page.getByTestId('payment-status').textContent(), 'declined');
     shopper.assertNoErrors('the declined order');
 
@@ -95,10 +121,12 @@ test('the live connection is cut while an order completes: back online, the page
     const stillSamePage = await markPage(shopper);
 
     await socket.cut();
-    await liveState(shopper.page).filter({ hasText: /^Reconnecting…$/ }).waitFor({ timeout: SHOWS_WITHIN_MS });
+    await liveState(shopper.page)
+      .filter({ hasText: /^Reconnecting…$/ })
+      .waitFor({ timeout: SHOWS_WITHIN_MS });
     // HTTP still works: the order is placed while the page hears nothing live.
     const orderId = await placeOrderWith(shopper.page, 'tok_ok');
-    const [notification] = await eventually('erin\'s OrderConfirmed in the read model', async () => {
+    const [notification] = await eventually("erin's OrderConfirmed in the read model", async () => {
       const answer = await query(system, 'erin', '/notifications');
       const items = (answer.body as { items: { id: string; type: string; orderId: string }[] }).items;
       return items.some((item) => item.orderId === orderId && item.type === 'OrderConfirmed') ? items : undefined;
@@ -110,21 +138,36 @@ test('the live connection is cut while an order completes: back online, the page
 
     socket.restore();
     await waitUntilLive(shopper.page);
-    await orderStatus(shopper.page).filter({ hasText: /^Confirmed$/ }).waitFor({ timeout: SHOWS_WITHIN_MS });
+    await orderStatus(shopper.page)
+      .filter({ hasText: /^Confirmed$/ })
+      .waitFor({ timeout: SHOWS_WITHIN_MS });
     await navLink(shopper.page, 'Notifications').filter({ hasText: '1 unread' }).waitFor({ timeout: SHOWS_WITHIN_MS });
     assert.ok(await stillSamePage(), 'the page was reloaded');
 
     await openFromNavigation(shopper.page, 'Notifications');
     const items = shopper.page.getByRole('list', { name: 'Notifications, newest first' }).getByRole('listitem');
     await items.first().waitFor();
-    assert.equal(await items.allInnerTexts().then((texts) => texts.map((text) => text.replace(/^.*?(Your order)/s, '$1').replace(/\s+/g, ' ').trim())), [`Your order is confirmed: €44.99. Order ${orderId.slice(0, 8)}`]);
+    assert.equal(
+      await items.allInnerTexts().then((texts) =>
+        texts.map((text) =>
+          text
+            .replace(/^.*?(Your order)/s, '$1')
+            .replace(/\s+/g, ' ')
+            .trim(),
+        ),
+      ),
+      [`Your order is confirmed: €44.99. Order ${orderId.slice(0, 8)}`],
+    );
     assert.is(await items.getByRole('link', { name: `Order ${orderId.slice(0, 8)}` }).getAttribute('href'), `#/orders/${orderId}`);
     assert.is(await unreadCount(shopper.page), 0);
     assert.ok(socket.opened >= 2, `expected the page to open a new socket after the cut, saw ${socket.opened}`);
 
     // The browser logs each socket.io request the cut aborted (a poll caught in flight), and a send
     // the client made on the websocket the cut closed under it; nothing else may appear.
-    shopper.assertNoErrors('around the cut', [/ERR_INTERNET_DISCONNECTED \(http:\/\/[^)]*\/socket\.io\//, /WebSocket is already in CLOSING or CLOSED state/]);
+    shopper.assertNoErrors('around the cut', [
+      /ERR_INTERNET_DISCONNECTED \(http:\/\/[^)]*\/socket\.io\//,
+      /WebSocket is already in CLOSING or CLOSED state/,
+    ]);
   } finally {
     await shopper.context.close();
   }

@@ -86,7 +86,12 @@ export async function assertAccessible(page: Page, where: string): Promise<void>
   if (failing.length === 0) return;
   const lines = failing.flatMap((violation) => [
     `[${violation.impact}] ${violation.id}: ${violation.help} (${violation.helpUrl})`,
-    ...violation.nodes.slice(0, 5).map((node) => `    at ${node.target.join(' ')}: ${node.html.slice(0, 160)}\n      ${node.failureSummary?.replace(/\n/g, '\n      ') ?? ''}`),
+    ...violation.nodes
+      .slice(0, 5)
+      .map(
+        (node) =>
+          `    at ${node.target.join(' ')}: ${node.html.slice(0, 160)}\n      ${node.failureSummary?.replace(/\n/g, '\n      ') ?? ''}`,
+      ),
     ...(violation.nodes.length > 5 ? [`    … and ${violation.nodes.length - 5} more`] : []),
   ]);
   throw new Error(`${where}: ${failing.length} serious or critical accessibility violation(s):\n  ${lines.join('\n  ')}`);

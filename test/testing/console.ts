@@ -26,7 +26,9 @@ export async function signIn(page: Page, webUrl: string, { user, role }: SignInA
 
 /** The header's live indicator says the socket is connected. */
 export async function waitUntilLive(page: Page): Promise<void> {
-  await liveState(page).filter({ hasText: /^Live$/ }).waitFor({ timeout: SHOWS_WITHIN_MS });
+  await liveState(page)
+    .filter({ hasText: /^Live$/ })
+    .waitFor({ timeout: SHOWS_WITHIN_MS });
 }
 
 export function liveState(page: Page): Locator {
@@ -55,7 +57,10 @@ export async function unreadCount(page: Page): Promise<number> {
 
 /** On the catalogue: puts `quantity` of the product named `name` in the cart. */
 export async function addToCart(page: Page, name: string, quantity = 1): Promise<void> {
-  const card = page.getByRole('list', { name: 'Products' }).getByRole('listitem').filter({ has: page.getByRole('heading', { name, exact: true }) });
+  const card = page
+    .getByRole('list', { name: 'Products' })
+    .getByRole('listitem')
+    .filter({ has: page.getByRole('heading', { name, exact: true }) });
   await card.getByLabel(`Quantity of ${name}`).fill(String(quantity));
   await card.getByRole('button', { name: `Add ${name} to cart` }).click();
   await card.getByText(`${quantity} × ${name} added to the cart`).waitFor();
@@ -63,7 +68,10 @@ export async function addToCart(page: Page, name: string, quantity = 1): Promise
 
 /** On the cart: chooses the test card and places the order; answers the order id from the order page's address. */
 export async function placeOrderWith(page: Page, card: 'tok_ok' | 'tok_decline' | 'tok_timeout' | 'tok_flaky'): Promise<string> {
-  await page.getByRole('group', { name: 'Test card' }).getByRole('radio', { name: new RegExp(`^${card} `) }).check();
+  await page
+    .getByRole('group', { name: 'Test card' })
+    .getByRole('radio', { name: new RegExp(`^${card} `) })
+    .check();
   await page.getByRole('button', { name: 'Place order' }).click();
   await page.waitForURL(/#\/orders\/[^/]+$/, { timeout: SHOWS_WITHIN_MS });
   const orderId = decodeURIComponent(/#\/orders\/([^/]+)$/.exec(page.url())![1]!);

@@ -24,23 +24,40 @@ export interface PlacedOrder {
 }
 
 /** Registers a product and receives stock, as an admin would over HTTP. */
-export async function stockProduct(system: ShopEndpoints, sku: string, { price = 1250, quantity = 1000, name = `Product ${sku}` } = {}): Promise<void> {
+export async function stockProduct(
+  system: ShopEndpoints,
+  sku: string,
+  { price = 1250, quantity = 1000, name = `Product ${sku}` } = {},
+): Promise<void> {
   const token = await system.token('admin-1', 'admin');
-  const registered = await call(system.commandUrl, 'POST', '/products', { token, body: { sku, name, price: { amount: price, currency: 'EUR' } } });
+  const registered = await call(system.commandUrl, 'POST', '/products', {
+    token,
+    body: { sku, name, price: { amount: price, currency: 'EUR' } },
+  });
   if (registered.status !== 201) throw new Error(`registering ${sku} answered ${registered.status}: ${JSON.stringify(registered.body)}`);
   const received = await call(system.commandUrl, 'POST', `/products/${sku}/stock`, { token, body: { quantity } });
   if (received.status >= 300) throw new Error(`receiving stock of ${sku} answered ${received.status}: ${JSON.stringify(received.body)}`);
 }
 
 /** POST /orders as `customerId`; throws unless the command API accepted it (202). */
-export async function placeOrder(system: ShopEndpoints, customerId: string, lines: { sku: string; quantity: number }[], paymentToken = 'tok_ok'): Promise<PlacedOrder> {
+export async function placeOrder(
+  system: ShopEndpoints,
+  customerId: string,
+  lines: { sku: string; quantity: number }[],
+  paymentToken = 'tok_ok',
+): Promise<PlacedOrder> {
   const answer = await call(system.commandUrl, 'POST', '/orders', { token: await system.token(customerId), body: { lines, paymentToken } });
   if (answer.status !== 202) throw new Error(`POST /orders answered ${answer.status}: ${JSON.stringify(answer.body)}`);
   return answer.body as unknown as PlacedOrder;
 }
 
 /** GET on the query API as `customerId`. */
-export async function query(system: ShopEndpoints, customerId: string, path: string, headers: Record<string, string> = {}): Promise<Answer> {
+export async function query(
+  system: ShopEndpoints,
+  customerId: string,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<Answer> {
   return call(system.queryUrl, 'GET', path, { token: await system.token(customerId), headers });
 }
 
@@ -64,7 +81,11 @@ export interface NotificationsClient {
  * Connects as `customerId` (resolves once the handshake is accepted). `lastNotificationId`
  * resumes after a notification kept by an earlier client, as a page reload would.
  */
-export async function connectNotifications(system: ShopEndpoints, customerId: string, { lastNotificationId }: { lastNotificationId?: string } = {}): Promise<NotificationsClient> {
+export async function connectNotifications(
+  system: ShopEndpoints,
+  customerId: string,
+  { lastNotificationId }: { lastNotificationId?: string } = {},
+): Promise<NotificationsClient> {
   const token = await system.token(customerId);
   let last = lastNotificationId;
   const socket = io(system.queryUrl, {
@@ -112,7 +133,11 @@ export async function connectNotifications(system: ShopEndpoints, customerId: st
         };
         const timer = setTimeout(() => {
           listeners.delete(check);
-          reject(new Error(`${customerId} kept ${notifications.length} notifications within ${timeoutMs} ms, expected ${count}: ${JSON.stringify(notifications.map(({ type, orderId }) => `${type}:${orderId}`))}`));
+          reject(
+            new Error(
+              `${customerId} kept ${notifications.length} notifications within ${timeoutMs} ms, expected ${count}: ${JSON.stringify(notifications.map(({ type, orderId }) => `${type}:${orderId}`))}`,
+            ),
+          );
         }, timeoutMs);
         listeners.add(check);
         check();

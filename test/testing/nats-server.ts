@@ -45,7 +45,9 @@ export async function startOwnNatsServer(): Promise<OwnNatsServer> {
     },
     async start() {
       if (child) throw new Error('the NATS server is already running');
-      const started = spawn(NATS_SERVER_BINARY, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDirectory], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const started = spawn(NATS_SERVER_BINARY, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDirectory], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       child = started;
       started.stdout?.on('data', (chunk) => (output = (output + chunk).slice(-10_000)));
       started.stderr?.on('data', (chunk) => (output = (output + chunk).slice(-10_000)));
@@ -53,7 +55,12 @@ export async function startOwnNatsServer(): Promise<OwnNatsServer> {
       void exited.then(() => {
         if (child === started) child = undefined;
       });
-      await waitUntilListening(port, 10_000, () => child === started, () => output);
+      await waitUntilListening(
+        port,
+        10_000,
+        () => child === started,
+        () => output,
+      );
     },
     async remove() {
       await server.kill();

@@ -37,11 +37,22 @@ export async function startSystemProcesses({ natsUrl = DEFAULT_NATS_URL, logLeve
   const schema = `e2e_${tag}`;
   const subjectPrefix = `e2e_${tag}.notifications`;
   const streamName = `E2E_${tag}`;
-  const [eventStorePort, sandboxPort, sagaPort, projectorsPort, commandPort, queryPort] = await Promise.all(Array.from({ length: 6 }, () => freePort()));
+  const [eventStorePort, sandboxPort, sagaPort, projectorsPort, commandPort, queryPort] = await Promise.all(
+    Array.from({ length: 6 }, () => freePort()),
+  );
   const eventStoreUrl = `esdb://127.0.0.1:${eventStorePort}?tls=false`;
   // The sandbox and the saga share its key, as a provider and its merchant do.
   const sandboxKey = randomBytes(24).toString('hex');
-  const shared = { HOST: '127.0.0.1', LOG_LEVEL: logLevel, JWT_SECRET: jwtSecret, PAYMENT_SANDBOX_KEY: sandboxKey, EVENTSTORE_URL: eventStoreUrl, DATABASE_URL: TEST_DATABASE_URL, DATABASE_SCHEMA: schema, NATS_URL: natsUrl };
+  const shared = {
+    HOST: '127.0.0.1',
+    LOG_LEVEL: logLevel,
+    JWT_SECRET: jwtSecret,
+    PAYMENT_SANDBOX_KEY: sandboxKey,
+    EVENTSTORE_URL: eventStoreUrl,
+    DATABASE_URL: TEST_DATABASE_URL,
+    DATABASE_SCHEMA: schema,
+    NATS_URL: natsUrl,
+  };
   const children: Child[] = [];
 
   const stop = async () => {
@@ -62,7 +73,11 @@ export async function startSystemProcesses({ natsUrl = DEFAULT_NATS_URL, logLeve
   };
 
   const start = (name: string, main: string, env: Record<string, string>) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', main], { cwd: root, env: { ...process.env, ...shared, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', main], {
+      cwd: root,
+      env: { ...process.env, ...shared, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout?.on('data', (chunk) => (output = (output + chunk).slice(-20_000)));
     child.stderr?.on('data', (chunk) => (output = (output + chunk).slice(-20_000)));
@@ -75,8 +90,11 @@ export async function startSystemProcesses({ natsUrl = DEFAULT_NATS_URL, logLeve
   const answers = async (name: string, url: string, started: ReturnType<typeof start>) => {
     let gone = false;
     void started.exited.then(() => (gone = true));
-    for (const deadline = Date.now() + 60_000; Date.now() < deadline && !gone; ) {
-      const status = await fetch(url).then((response) => response.status, () => 0);
+    for (const deadline = Date.now() + 60_000; Date.now() < deadline && !gone;) {
+      const status = await fetch(url).then(
+        (response) => response.status,
+        () => 0,
+      );
       if (status === 200) return;
       await sleep(100);
     }
@@ -84,14 +102,27 @@ export async function startSystemProcesses({ natsUrl = DEFAULT_NATS_URL, logLeve
   };
 
   try {
-    start('event store emulator', 'eventstore-emulator/main.ts', { EVENTSTORE_EMULATOR_PORT: String(eventStorePort), EVENTSTORE_EMULATOR_LOG_LEVEL: 'warn' });
-    const sandbox = start('payment sandbox', 'saga/payment-sandbox/main.ts', { PAYMENT_SANDBOX_PORT: String(sandboxPort), PAYMENT_SANDBOX_HOST: '127.0.0.1' });
-    const projectors = start('projectors', 'projectors/main.ts', { PROJECTORS_PORT: String(projectorsPort), NOTIFICATIONS_SUBJECT_PREFIX: subjectPrefix, NOTIFICATIONS_STREAM: streamName });
+    start('event store emulator', 'eventstore-emulator/main.ts', {
+      EVENTSTORE_EMULATOR_PORT: String(eventStorePort),
+      EVENTSTORE_EMULATOR_LOG_LEVEL: 'warn',
+    });
+    const sandbox = start('payment sandbox', 'saga/payment-sandbox/main.ts', {
+      PAYMENT_SANDBOX_PORT: String(sandboxPort),
+      PAYMENT_SANDBOX_HOST: '127.0.0.1',
+    });
+    const projectors = start('projectors', 'projectors/main.ts', {
+      PROJECTORS_PORT: String(projectorsPort),
+      NOTIFICATIONS_SUBJECT_PREFIX: subjectPrefix,
+      NOTIFICATIONS_STREAM: streamName,
+    });
     const saga = start('saga', 'saga/main.ts', { SAGA_PORT: String(sagaPort), PAYMENT_PROVIDER_URL: `http://127.0.0.1:${sandboxPort}` });
     const command = start('command api', 'command-api/main.ts', { COMMAND_API_PORT: String(commandPort) });
     // The query API reads tables the projectors create: it starts once they are ready.
     await answers('projectors', `http://127.0.0.1:${projectorsPort}/ready`, projectors);
-    const query = start('query api', 'query-api/main.ts', { QUERY_API_PORT: String(queryPort), NOTIFICATIONS_SUBJECT_PREFIX: subjectPrefix });
+    const query = start('query api', 'query-api/main.ts', {
+      QUERY_API_PORT: String(queryPort),
+      NOTIFICATIONS_SUBJECT_PREFIX: subjectPrefix,
+    });
     await Promise.all([
       answers('command api', `http://127.0.0.1:${commandPort}/ready`, command),
       answers('saga', `http://127.0.0.1:${sagaPort}/ready`, saga),

@@ -111,7 +111,9 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
   const cleanUp = async () => {
     // Once every service has stopped: the schema and the stream they used.
     await deleteStream(natsUrl, streamName);
-    await knex.raw('drop schema if exists ?? cascade', [schema]).catch((error: unknown) => process.stderr.write(`dropping ${schema} failed: ${String(error)}\n`));
+    await knex
+      .raw('drop schema if exists ?? cascade', [schema])
+      .catch((error: unknown) => process.stderr.write(`dropping ${schema} failed: ${String(error)}\n`));
     await closePostgres(knex);
   };
 
@@ -127,7 +129,15 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
       bus: { nats: { url: natsUrl, subjectPrefix, streamName } },
       ...(options.saga ? { saga: options.saga } : {}),
       readYourWritesTimeoutMs: options.readYourWritesTimeoutMs ?? 5000,
-      ...(options.web ? { web: { port: 0, devSignIn: !options.identityProvider, ...(options.identityProvider ? { oidc: options.identityProvider.console } : {}) } } : {}),
+      ...(options.web
+        ? {
+            web: {
+              port: 0,
+              devSignIn: !options.identityProvider,
+              ...(options.identityProvider ? { oidc: options.identityProvider.console } : {}),
+            },
+          }
+        : {}),
       ...(options.identityProvider ? { tokens: options.identityProvider.tokens } : {}),
       ...(options.corsOrigins ? { corsOrigins: options.corsOrigins } : {}),
       logger,

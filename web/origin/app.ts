@@ -45,7 +45,10 @@ export async function buildWebOrigin(options: WebOriginOptions): Promise<HttpSer
   const queryApi = { name: 'query API', url: options.queryApiUrl };
   const app = await createHttpServer({
     logger: options.logger,
-    docs: { title: 'Checkout console origin', description: 'Serves the console and fronts the command API, the query API and socket.io on one origin.' },
+    docs: {
+      title: 'Checkout console origin',
+      description: 'Serves the console and fronts the command API, the query API and socket.io on one origin.',
+    },
     readinessChecks: [answers(commandApi), answers(queryApi)],
     ...(options.metricsListener ? { metricsListener: options.metricsListener } : {}),
     ...(options.trustProxy ? { trustProxy: options.trustProxy } : {}),

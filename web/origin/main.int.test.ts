@@ -15,7 +15,16 @@ test('METRICS_PORT: /metrics on OPS_HOST:METRICS_PORT only', async () => {
   const [webPort, metricsPort] = [await freePort(), await freePort()];
   const child = spawn(process.execPath, ['--import', 'tsx', 'web/origin/main.ts'], {
     cwd: root,
-    env: { ...process.env, LOG_LEVEL: 'warn', HOST: '127.0.0.1', WEB_PORT: String(webPort), METRICS_PORT: String(metricsPort), OPS_HOST: '127.0.0.1', COMMAND_API_URL: 'http://127.0.0.1:9', QUERY_API_URL: 'http://127.0.0.1:9' },
+    env: {
+      ...process.env,
+      LOG_LEVEL: 'warn',
+      HOST: '127.0.0.1',
+      WEB_PORT: String(webPort),
+      METRICS_PORT: String(metricsPort),
+      OPS_HOST: '127.0.0.1',
+      COMMAND_API_URL: 'http://127.0.0.1:9',
+      QUERY_API_URL: 'http://127.0.0.1:9',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -24,8 +33,11 @@ test('METRICS_PORT: /metrics on OPS_HOST:METRICS_PORT only', async () => {
   const exited = new Promise((resolve) => child.once('exit', resolve));
   try {
     let up = false;
-    for (const deadline = Date.now() + 60_000; !up && Date.now() < deadline && child.exitCode === null; ) {
-      up = await fetch(`http://127.0.0.1:${metricsPort}/metrics`).then((response) => response.ok, () => false);
+    for (const deadline = Date.now() + 60_000; !up && Date.now() < deadline && child.exitCode === null;) {
+      up = await fetch(`http://127.0.0.1:${metricsPort}/metrics`).then(
+        (response) => response.ok,
+        () => false,
+      );
       if (!up) await sleep(100);
     }
     assert.ok(up, `the metrics listener never answered:\n${output}`);

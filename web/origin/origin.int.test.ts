@@ -42,7 +42,10 @@ document.body.dataset.state = JSON.stringify({ path: answer.url, socket: opened.
 `,
 );
 // The negative control: an inline script must not run.
-writeFileSync(join(distDir, 'inline.html'), '<!doctype html><html lang="en"><head><title>inline</title><link rel="icon" href="data:,"></head><body><script>document.body.dataset.ran = "yes"</script></body></html>');
+writeFileSync(
+  join(distDir, 'inline.html'),
+  '<!doctype html><html lang="en"><head><title>inline</title><link rel="icon" href="data:,"></head><body><script>document.body.dataset.ran = "yes"</script></body></html>',
+);
 writeFileSync(join(distDir, '.sources-hash'), 'not for browsers\n');
 
 // ---- the upstreams -------------------------------------------------------------------------
@@ -74,10 +77,14 @@ function echoingUpstream(name: string) {
       if (path === '/health') return void response.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
       if (path === '/conflict') {
         return void response
-          .writeHead(409, { 'content-type': 'application/problem+json; charset=utf-8', 'x-correlation-id': String(request.headers['x-correlation-id']) })
+          .writeHead(409, {
+            'content-type': 'application/problem+json; charset=utf-8',
+            'x-correlation-id': String(request.headers['x-correlation-id']),
+          })
           .end(JSON.stringify({ type: 'urn:checkout:problem:conflict', title: 'Conflict', status: 409, detail: `${name} says no` }));
       }
-      if (path === '/busy') return void response.writeHead(503, { 'content-type': 'application/problem+json', 'retry-after': '0' }).end('{"status":503}');
+      if (path === '/busy')
+        return void response.writeHead(503, { 'content-type': 'application/problem+json', 'retry-after': '0' }).end('{"status":503}');
       response.writeHead(200, { 'content-type': 'application/json', 'x-upstream': name }).end(JSON.stringify({ ...entry, upstream: name }));
     });
   });
@@ -239,7 +246,13 @@ test('a path escaping the prefix is refused, not proxied', async () => {
 
 for (const transport of ['websocket', 'polling'] as const) {
   test(`socket.io over ${transport} through /socket.io: the handshake's token reaches the query API, a notification comes back`, async () => {
-    const socket = io(originUrl, { path: '/socket.io', transports: [transport], auth: { token: 'good-token' }, reconnection: false, forceNew: true });
+    const socket = io(originUrl, {
+      path: '/socket.io',
+      transports: [transport],
+      auth: { token: 'good-token' },
+      reconnection: false,
+      forceNew: true,
+    });
     try {
       const notification = await new Promise((resolve, reject) => {
         socket.once('notification', resolve);
@@ -249,7 +262,13 @@ for (const transport of ['websocket', 'polling'] as const) {
     } finally {
       socket.close();
     }
-    const refused = io(originUrl, { path: '/socket.io', transports: [transport], auth: { token: 'bad' }, reconnection: false, forceNew: true });
+    const refused = io(originUrl, {
+      path: '/socket.io',
+      transports: [transport],
+      auth: { token: 'bad' },
+      reconnection: false,
+      forceNew: true,
+    });
     try {
       const error = await new Promise<Error>((resolve) => refused.once('connect_error', resolve));
       assert.is(error.message, 'unauthorized');
@@ -283,10 +302,17 @@ test('closing the origin cuts the socket.io long polls in flight rather than wai
 
 test('a websocket upgrade anywhere but /socket.io is refused', async () => {
   const upgrade = request(`${originUrl}/api/queries/anything`, {
-    headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' },
+    headers: {
+      connection: 'Upgrade',
+      upgrade: 'websocket',
+      'sec-websocket-version': '13',
+      'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+    },
   });
   upgrade.end();
-  const [response] = (await Promise.race([once(upgrade, 'response'), once(upgrade, 'upgrade').then(() => [{ statusCode: 101 }])])) as [IncomingMessage];
+  const [response] = (await Promise.race([once(upgrade, 'response'), once(upgrade, 'upgrade').then(() => [{ statusCode: 101 }])])) as [
+    IncomingMessage,
+  ];
   assert.is(response.statusCode, 404);
   upgrade.destroy();
 });
@@ -296,7 +322,11 @@ test('a websocket upgrade anywhere but /socket.io is refused', async () => {
 test('with devSignIn: /console-config.json says so, and /dev/sign-in mints for a valid sub and role', async () => {
   const config = await fetch(`${originUrl}/console-config.json`);
   assert.equal(await config.json(), { devSignIn: true, oidc: null });
-  const signedIn = await fetch(`${originUrl}/dev/sign-in`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sub: 'alice.b-1@shop', role: 'admin' }) });
+  const signedIn = await fetch(`${originUrl}/dev/sign-in`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ sub: 'alice.b-1@shop', role: 'admin' }),
+  });
   assert.is(signedIn.status, 200);
   assert.equal(await signedIn.json(), { token: 'token-for-alice.b-1@shop', expiresAt: '2030-01-01T00:00:00.000Z' });
   assert.is(signedIn.headers.get('cache-control'), 'no-store');
@@ -305,14 +335,30 @@ test('with devSignIn: /console-config.json says so, and /dev/sign-in mints for a
 
 test('/dev/sign-in answers only callers on this machine (HOST=0.0.0.0 must not hand out admin tokens)', async () => {
   const before = minted.length;
-  const fromNetwork = await origin.inject({ method: 'POST', url: '/dev/sign-in', remoteAddress: '192.0.2.7', payload: { sub: 'mallory', role: 'admin' } });
+  const fromNetwork = await origin.inject({
+    method: 'POST',
+    url: '/dev/sign-in',
+    remoteAddress: '192.0.2.7',
+    payload: { sub: 'mallory', role: 'admin' },
+  });
   assert.is(fromNetwork.statusCode, 403);
   assert.match(String(fromNetwork.headers['content-type']), /^application\/problem\+json/);
   assert.is(minted.length, before, 'no token minted');
-  const mapped = await origin.inject({ method: 'POST', url: '/dev/sign-in', remoteAddress: '::ffff:127.0.0.1', headers: { host: 'localhost:3000' }, payload: { sub: 'alice', role: 'customer' } });
+  const mapped = await origin.inject({
+    method: 'POST',
+    url: '/dev/sign-in',
+    remoteAddress: '::ffff:127.0.0.1',
+    headers: { host: 'localhost:3000' },
+    payload: { sub: 'alice', role: 'customer' },
+  });
   assert.is(mapped.statusCode, 200);
   // A rebinding page: the request comes from this machine, but for another name.
-  const rebound = await origin.inject({ method: 'POST', url: '/dev/sign-in', headers: { host: 'evil.example:3000' }, payload: { sub: 'mallory', role: 'admin' } });
+  const rebound = await origin.inject({
+    method: 'POST',
+    url: '/dev/sign-in',
+    headers: { host: 'evil.example:3000' },
+    payload: { sub: 'mallory', role: 'admin' },
+  });
   assert.is(rebound.statusCode, 403);
   assert.is(minted.length, before + 1, 'only the loopback request minted');
 });
@@ -327,14 +373,25 @@ test('/dev/sign-in refuses a bad sub or role with a problem naming the field', a
   ];
   const before = minted.length;
   for (const [body, field] of cases) {
-    const response = await fetch(`${originUrl}/dev/sign-in`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const response = await fetch(`${originUrl}/dev/sign-in`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     assert.is(response.status, 400, JSON.stringify(body));
     assert.match(response.headers.get('content-type')!, /^application\/problem\+json/);
     const problem = (await response.json()) as { errors: { in: string; path: string }[] };
-    assert.ok(problem.errors.some((error) => error.in === 'body' && error.path === field), `${JSON.stringify(body)}: ${JSON.stringify(problem.errors)}`);
+    assert.ok(
+      problem.errors.some((error) => error.in === 'body' && error.path === field),
+      `${JSON.stringify(body)}: ${JSON.stringify(problem.errors)}`,
+    );
   }
   assert.is(minted.length, before, 'nothing minted for a bad request');
-  const longest = await fetch(`${originUrl}/dev/sign-in`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sub: 'x'.repeat(64), role: 'customer' }) });
+  const longest = await fetch(`${originUrl}/dev/sign-in`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ sub: 'x'.repeat(64), role: 'customer' }),
+  });
   assert.is(longest.status, 200, '64 characters is still a valid sub');
 });
 
@@ -399,7 +456,10 @@ test('in Chromium, the policy lets the console run: its script, a call to an API
   await inline.goto(`${originUrl}/inline.html`);
   await inline.waitForLoadState('load');
   assert.is(await inline.getAttribute('body', 'data-ran'), null, 'the inline script ran');
-  assert.ok(violations.some((text) => /Content Security Policy/.test(text)), `the browser reported the blocked inline script: ${violations.join(' | ')}`);
+  assert.ok(
+    violations.some((text) => /Content Security Policy/.test(text)),
+    `the browser reported the blocked inline script: ${violations.join(' | ')}`,
+  );
 });
 
 test.run();

@@ -58,7 +58,10 @@ export async function proxyTheApis(
       // The ws client forwards only the cookie by default. socket.io reads its token from the
       // handshake's `auth` (inside the connection), but a client may also send the header; and
       // the page's Origin must reach the API, whose origin check would otherwise wave it through.
-      wsClientOptions: { rewriteRequestHeaders: (headers: Record<string, string>, request: FastifyRequest) => forwardedWebSocketHeaders(headers, request, trusted) } as object,
+      wsClientOptions: {
+        rewriteRequestHeaders: (headers: Record<string, string>, request: FastifyRequest) =>
+          forwardedWebSocketHeaders(headers, request, trusted),
+      } as object,
     });
   });
   endLongPollsOnClose(app);
@@ -73,7 +76,11 @@ function httpOptions(upstream: Upstream, trusted: TrustedProxies) {
     destroyAgent: true,
     undici: { headersTimeout: UPSTREAM_TIMEOUT_MS, bodyTimeout: UPSTREAM_TIMEOUT_MS, connect: { timeout: 5_000 } },
     replyOptions: {
-      rewriteRequestHeaders: (request, headers) => ({ ...headers, [CORRELATION_ID_HEADER]: request.id, ...whoAsked(request as FastifyRequest, trusted) }),
+      rewriteRequestHeaders: (request, headers) => ({
+        ...headers,
+        [CORRELATION_ID_HEADER]: request.id,
+        ...whoAsked(request as FastifyRequest, trusted),
+      }),
       // By default a GET answered 503 is retried up to 10 times: but a 503 from an API is an
       // answer (a read-your-writes wait ran out, not ready yet) that the client must see as is.
       retryDelay: () => null,
@@ -99,7 +106,11 @@ function answerUnreachable(reply: FastifyReply, upstream: Upstream, error: Error
   });
 }
 
-function forwardedWebSocketHeaders(headers: Record<string, string>, request: FastifyRequest, trusted: TrustedProxies): Record<string, string> {
+function forwardedWebSocketHeaders(
+  headers: Record<string, string>,
+  request: FastifyRequest,
+  trusted: TrustedProxies,
+): Record<string, string> {
   const forwarded: Record<string, string> = { ...headers, [CORRELATION_ID_HEADER]: request.id, ...whoAsked(request, trusted) };
   const { authorization, cookie, origin } = request.headers;
   if (authorization) forwarded.authorization = authorization;

@@ -70,7 +70,12 @@ export async function listParkedEvents(client: EventStoreDBClient, group: string
   try {
     // Collected in full before mapping: leaving a read early leaves its gRPC call unconsumed.
     const read: ResolvedEvent[] = [];
-    for await (const resolved of client.readStream(parkedStreamOf(group), { direction: BACKWARDS, fromRevision: END, maxCount: MAX_PARKED_LISTED, resolveLinkTos: true })) {
+    for await (const resolved of client.readStream(parkedStreamOf(group), {
+      direction: BACKWARDS,
+      fromRevision: END,
+      maxCount: MAX_PARKED_LISTED,
+      resolveLinkTos: true,
+    })) {
       read.push(resolved);
     }
     for (const resolved of read) {

@@ -80,7 +80,7 @@ export function sagaParkedRoutes(app: HttpServer, { client }: Pick<CommandDeps, 
       onRequest: app.requireRole('admin'),
       schema: {
         tags: ['operations'],
-        summary: "Redeliver every parked event to the checkout saga (admin)",
+        summary: 'Redeliver every parked event to the checkout saga (admin)',
         description: 'Asks the event store to deliver the parked events to the group again; the saga handles them as it handles any event.',
         security: bearer,
         response: { 202: ParkedReplayStarted, ...operationProblems },

@@ -92,7 +92,10 @@ test('parked events are listed newest first (at most 100, with the full count), 
     );
     for (const item of body.items) {
       const original = byId.get(item.eventId as string)!;
-      assert.equal({ ...item, parkedAt: undefined }, { eventId: original.id, eventType: EVENT_TYPE, streamId: original.streamId, revision: original.revision, parkedAt: undefined });
+      assert.equal(
+        { ...item, parkedAt: undefined },
+        { eventId: original.id, eventType: EVENT_TYPE, streamId: original.streamId, revision: original.revision, parkedAt: undefined },
+      );
       assert.ok(typeof item.parkedAt === 'string' && !Number.isNaN(Date.parse(item.parkedAt)), `parkedAt ${String(item.parkedAt)}`);
     }
 
@@ -109,7 +112,9 @@ test('parked events are listed newest first (at most 100, with the full count), 
 });
 
 test('the OpenAPI document describes both routes, their answers and errors, under operations', async () => {
-  const document = (await (await fetch(`${api.baseUrl}/docs/json`)).json()) as { paths: Record<string, Record<string, { tags: string[]; responses: Record<string, unknown> }>> };
+  const document = (await (await fetch(`${api.baseUrl}/docs/json`)).json()) as {
+    paths: Record<string, Record<string, { tags: string[]; responses: Record<string, unknown> }>>;
+  };
   const list = document.paths['/operations/saga/parked']?.get;
   const replay = document.paths['/operations/saga/parked/replay']?.post;
   assert.equal(list?.tags, ['operations']);

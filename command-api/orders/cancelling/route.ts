@@ -2,7 +2,15 @@ import { z } from 'zod';
 import { OrderId } from '../../../domain';
 import { principalOf } from '../../../platform/auth';
 import type { HttpServer } from '../../../platform/http';
-import { OrderCommandAccepted, bearer, commandHeaders, commandMetadata, commandProblemResponses, respond, type CommandDeps } from '../../shared/command';
+import {
+  OrderCommandAccepted,
+  bearer,
+  commandHeaders,
+  commandMetadata,
+  commandProblemResponses,
+  respond,
+  type CommandDeps,
+} from '../../shared/command';
 import { requestOrderCancellation } from './handler';
 
 export function cancellingRoute(app: HttpServer, deps: CommandDeps): void {
@@ -27,7 +35,12 @@ export function cancellingRoute(app: HttpServer, deps: CommandDeps): void {
       respond(request, reply, deps, {
         context: { orderId: request.params.orderId },
         execute: (execution) =>
-          requestOrderCancellation(deps, { orderId: request.params.orderId, customerId: principalOf(request).sub }, commandMetadata(request), execution),
+          requestOrderCancellation(
+            deps,
+            { orderId: request.params.orderId, customerId: principalOf(request).sub },
+            commandMetadata(request),
+            execution,
+          ),
       }),
   );
 }

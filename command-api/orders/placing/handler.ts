@@ -64,9 +64,17 @@ export async function placeOrder(
     quantity: line.quantity,
     unitPrice: (products[index] as Extract<InventoryState, { status: 'registered' }>).price,
   }));
-  const command = { type: 'PlaceOrder' as const, data: { orderId, customerId: input.customerId, lines, paymentToken: input.paymentToken, placedAt: deps.clock().toISOString() } };
+  const command = {
+    type: 'PlaceOrder' as const,
+    data: { orderId, customerId: input.customerId, lines, paymentToken: input.paymentToken, placedAt: deps.clock().toISOString() },
+  };
   // Nobody else knows the new order's id: it is decided on the initial state without a read, and
   // a stream that exists after all is a conflict, not a reason to decide again.
-  const written = await deps.orders.handle(stream, command, { metadata, expected: 'new', retry: 'never', ...(execution ? { idempotencyKey: execution.eventIdKey } : {}) });
+  const written = await deps.orders.handle(stream, command, {
+    metadata,
+    expected: 'new',
+    retry: 'never',
+    ...(execution ? { idempotencyKey: execution.eventIdKey } : {}),
+  });
   return { status: 202, body: { orderId, ...writtenJson(written) } };
 }

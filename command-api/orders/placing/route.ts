@@ -2,7 +2,15 @@ import { z } from 'zod';
 import { NewPaymentToken, Quantity, Sku } from '../../../domain';
 import { principalOf } from '../../../platform/auth';
 import type { HttpServer } from '../../../platform/http';
-import { OrderCommandAccepted, bearer, commandHeaders, commandMetadata, commandProblemResponses, respond, type CommandDeps } from '../../shared/command';
+import {
+  OrderCommandAccepted,
+  bearer,
+  commandHeaders,
+  commandMetadata,
+  commandProblemResponses,
+  respond,
+  type CommandDeps,
+} from '../../shared/command';
 import { inventoryReads, placeOrder } from './handler';
 
 export const PlaceOrderBody = z
@@ -15,7 +23,8 @@ export const PlaceOrderBody = z
         // One line per SKU: the checkout reserves each SKU once per order.
         const seen = new Set<string>();
         lines.forEach((line, index) => {
-          if (seen.has(line.sku)) context.addIssue({ code: 'custom', path: [index, 'sku'], message: `SKU ${line.sku} is already on another line` });
+          if (seen.has(line.sku))
+            context.addIssue({ code: 'custom', path: [index, 'sku'], message: `SKU ${line.sku} is already on another line` });
           seen.add(line.sku);
         });
       }),
@@ -47,7 +56,8 @@ export function placingRoute(app: HttpServer, commandDeps: CommandDeps): void {
     async (request, reply) =>
       respond(request, reply, deps, {
         context: {},
-        execute: (execution) => placeOrder(deps, { customerId: principalOf(request).sub, ...request.body }, commandMetadata(request), execution),
+        execute: (execution) =>
+          placeOrder(deps, { customerId: principalOf(request).sub, ...request.body }, commandMetadata(request), execution),
       }),
   );
 }

@@ -14,6 +14,11 @@ export async function changeProductPrice(
   execution: Execution | undefined,
 ): Promise<CommandAnswer> {
   // The new price does not depend on what else happened to the stream: decided again on conflict.
-  const written = await runCommand(deps.inventory, inventoryStream(input.sku), { type: 'ChangeProductPrice', data: input }, { metadata, execution });
+  const written = await runCommand(
+    deps.inventory,
+    inventoryStream(input.sku),
+    { type: 'ChangeProductPrice', data: input },
+    { metadata, execution },
+  );
   return { status: 200, body: { sku: input.sku, ...writtenJson(written) } };
 }

@@ -1,7 +1,15 @@
 import { z } from 'zod';
 import { Money, Sku } from '../../../domain';
 import type { HttpServer } from '../../../platform/http';
-import { ProductCommandAccepted, bearer, commandHeaders, commandMetadata, commandProblemResponses, respond, type CommandDeps } from '../../shared/command';
+import {
+  ProductCommandAccepted,
+  bearer,
+  commandHeaders,
+  commandMetadata,
+  commandProblemResponses,
+  respond,
+  type CommandDeps,
+} from '../../shared/command';
 import { changeProductPrice } from './handler';
 
 export const ChangeProductPriceBody = z.strictObject({ price: Money }).meta({ id: 'ChangeProductPriceBody' });
@@ -27,7 +35,8 @@ export function changingPriceRoute(app: HttpServer, deps: CommandDeps): void {
     async (request, reply) =>
       respond(request, reply, deps, {
         context: { sku: request.params.sku },
-        execute: (execution) => changeProductPrice(deps, { sku: request.params.sku, price: request.body.price }, commandMetadata(request), execution),
+        execute: (execution) =>
+          changeProductPrice(deps, { sku: request.params.sku, price: request.body.price }, commandMetadata(request), execution),
       }),
   );
 }

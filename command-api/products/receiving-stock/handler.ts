@@ -13,6 +13,11 @@ export async function receiveStock(
   // Receiving adds to whatever is there: a decision that holds on any later state, decided again
   // on conflict. Inventory streams are the hot ones (every order reserves on them), so conflicts
   // are expected here.
-  const written = await runCommand(deps.inventory, inventoryStream(input.sku), { type: 'ReceiveStock', data: input }, { metadata, execution });
+  const written = await runCommand(
+    deps.inventory,
+    inventoryStream(input.sku),
+    { type: 'ReceiveStock', data: input },
+    { metadata, execution },
+  );
   return { status: 200, body: { sku: input.sku, ...writtenJson(written) } };
 }

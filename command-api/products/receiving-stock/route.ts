@@ -1,7 +1,15 @@
 import { z } from 'zod';
 import { Quantity, Sku } from '../../../domain';
 import type { HttpServer } from '../../../platform/http';
-import { ProductCommandAccepted, bearer, commandHeaders, commandMetadata, commandProblemResponses, respond, type CommandDeps } from '../../shared/command';
+import {
+  ProductCommandAccepted,
+  bearer,
+  commandHeaders,
+  commandMetadata,
+  commandProblemResponses,
+  respond,
+  type CommandDeps,
+} from '../../shared/command';
 import { receiveStock } from './handler';
 
 export const ReceiveStockBody = z.strictObject({ quantity: Quantity }).meta({ id: 'ReceiveStockBody' });
@@ -27,7 +35,8 @@ export function receivingStockRoute(app: HttpServer, deps: CommandDeps): void {
     async (request, reply) =>
       respond(request, reply, deps, {
         context: { sku: request.params.sku },
-        execute: (execution) => receiveStock(deps, { sku: request.params.sku, quantity: request.body.quantity }, commandMetadata(request), execution),
+        execute: (execution) =>
+          receiveStock(deps, { sku: request.params.sku, quantity: request.body.quantity }, commandMetadata(request), execution),
       }),
   );
 }

@@ -17,6 +17,11 @@ export async function registerProduct(
   execution: Execution | undefined,
 ): Promise<CommandAnswer> {
   // Deciding again on a stream someone just created answers already_registered: safe.
-  const written = await runCommand(deps.inventory, inventoryStream(input.sku), { type: 'RegisterProduct', data: input }, { metadata, execution });
+  const written = await runCommand(
+    deps.inventory,
+    inventoryStream(input.sku),
+    { type: 'RegisterProduct', data: input },
+    { metadata, execution },
+  );
   return { status: 201, body: { sku: input.sku, ...writtenJson(written) } };
 }

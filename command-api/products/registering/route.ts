@@ -14,11 +14,18 @@ export function registeringRoute(app: HttpServer, deps: CommandDeps): void {
       schema: {
         tags: ['products'],
         summary: 'Register a product (admin)',
-        description: 'Starts the stream `inventory-{sku}` with `ProductRegistered`; a SKU that is already registered answers 422 `already-registered`.',
+        description:
+          'Starts the stream `inventory-{sku}` with `ProductRegistered`; a SKU that is already registered answers 422 `already-registered`.',
         security: bearer,
         headers: commandHeaders,
         body: RegisterProductBody,
-        response: { 201: ProductCommandAccepted, 400: problemDetailsSchema, 401: problemDetailsSchema, 403: problemDetailsSchema, 422: problemDetailsSchema },
+        response: {
+          201: ProductCommandAccepted,
+          400: problemDetailsSchema,
+          401: problemDetailsSchema,
+          403: problemDetailsSchema,
+          422: problemDetailsSchema,
+        },
       },
     },
     async (request, reply) =>

@@ -24,12 +24,17 @@ export interface ConfigEntry {
 
 /** Newtonsoft with `DefaultValueHandling.Ignore`: false, 0 and null fields are left out. */
 function withoutDefaults(object: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(object).filter(([, value]) => value !== false && value !== 0 && value !== undefined && value !== null));
+  return Object.fromEntries(
+    Object.entries(object).filter(([, value]) => value !== false && value !== 0 && value !== undefined && value !== null),
+  );
 }
 
 function entryJson(entry: ConfigEntry): Record<string, unknown> {
   const { source, settings } = entry;
-  const filter = source.kind === 'all' && source.filter ? { context: source.filter.context, type: source.filter.type, data: source.filter.data, isAllStream: true } : undefined;
+  const filter =
+    source.kind === 'all' && source.filter
+      ? { context: source.filter.context, type: source.filter.type, data: source.filter.data, isAllStream: true }
+      : undefined;
   return withoutDefaults({
     stream: eventSourceName(source),
     group: entry.groupName,
@@ -54,12 +59,20 @@ function entryJson(entry: ConfigEntry): Record<string, unknown> {
 export function writeConfigRecord(log: EventLog, entries: readonly ConfigEntry[], now: Date): void {
   if (log.currentRevision(metadataStreamOf(CONFIG_STREAM)) < 0n) {
     log.append(metadataStreamOf(CONFIG_STREAM), 'any', [
-      { id: randomUUID(), type: SYSTEM_EVENT_TYPES.metadata, isJson: true, data: Buffer.from('{"$maxCount":2}'), metadata: new Uint8Array() },
+      {
+        id: randomUUID(),
+        type: SYSTEM_EVENT_TYPES.metadata,
+        isJson: true,
+        data: Buffer.from('{"$maxCount":2}'),
+        metadata: new Uint8Array(),
+      },
     ]);
   }
   const text = JSON.stringify({ version: '2', updated: now.toISOString(), entries: entries.map(entryJson) }, null, 2).replaceAll(
     `"${INT64_MIN_TEXT}"`,
     INT64_MIN_TEXT,
   );
-  log.append(CONFIG_STREAM, 'any', [{ id: randomUUID(), type: CONFIG_EVENT_TYPE, isJson: true, data: Buffer.from(text), metadata: new Uint8Array() }]);
+  log.append(CONFIG_STREAM, 'any', [
+    { id: randomUUID(), type: CONFIG_EVENT_TYPE, isJson: true, data: Buffer.from(text), metadata: new Uint8Array() },
+  ]);
 }

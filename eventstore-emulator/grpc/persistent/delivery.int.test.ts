@@ -32,15 +32,22 @@ test('48. messageTimeout 1000 ms, no ack → redelivered with retryCount 1 withi
 
   const subscription = client.subscribeToPersistentSubscriptionToStream(stream, 'g');
   const deliveries: Array<{ at: number; retryCount: number }> = [];
-  await consume(subscription, async (event) => {
-    deliveries.push({ at: Date.now(), retryCount: event.retryCount });
-    if (deliveries.length === 2) {
-      await subscription.ack(event);
-      return 'stop';
-    }
-  }, 4000);
+  await consume(
+    subscription,
+    async (event) => {
+      deliveries.push({ at: Date.now(), retryCount: event.retryCount });
+      if (deliveries.length === 2) {
+        await subscription.ack(event);
+        return 'stop';
+      }
+    },
+    4000,
+  );
 
-  assert.equal(deliveries.map((each) => each.retryCount), [0, 1]);
+  assert.equal(
+    deliveries.map((each) => each.retryCount),
+    [0, 1],
+  );
   const gap = deliveries[1]!.at - deliveries[0]!.at;
   // Not before the message timeout; the upper bound only catches "never", not a slow scheduler.
   assert.ok(gap >= 900 && gap < 10_000, `redelivered after ${gap} ms`);
@@ -87,7 +94,11 @@ test('49. two connections, RoundRobin, bufferSize 10 → both receive, never mor
   // Both are connected before anything is written, so neither can take everything alone.
   await Promise.all([confirmed(first), confirmed(second)]);
   await client.appendToStream(stream, numbered(100));
-  await eventually('all 100 acked', async () => received.size === 100 && (await client.getPersistentSubscriptionToStreamInfo(stream, 'g')).stats.outstandingMessagesCount === 0);
+  await eventually(
+    'all 100 acked',
+    async () =>
+      received.size === 100 && (await client.getPersistentSubscriptionToStreamInfo(stream, 'g')).stats.outstandingMessagesCount === 0,
+  );
   await Promise.all([first.unsubscribe(), second.unsubscribe()]);
   const [a, b] = await finished;
 
@@ -129,7 +140,10 @@ test('49. Pinned keeps each source stream on one connection; DispatchToSingle fi
   assert.is(delivered, 25);
   assert.is(owners.size, 5);
   assert.equal(new Set([...owners.values()].flatMap((connections) => [...connections])), new Set([1, 2]), 'both connections serve streams');
-  assert.ok([...owners.values()].every((connections) => connections.size === 1), 'each stream on one connection');
+  assert.ok(
+    [...owners.values()].every((connections) => connections.size === 1),
+    'each stream on one connection',
+  );
 
   const single = uniqueStream('single');
   await client.appendToStream(single, numbered(5));
@@ -213,7 +227,10 @@ async function sevenAckedCheckpointAtFour(stream: string): Promise<PersistentSub
     if (event.event!.revision < 7n) await subscription.ack(event);
     if (++received === 10) break;
   }
-  await eventually('7 acks', async () => (await client.getPersistentSubscriptionToStreamInfo(stream, 'g')).stats.outstandingMessagesCount === 3);
+  await eventually(
+    '7 acks',
+    async () => (await client.getPersistentSubscriptionToStreamInfo(stream, 'g')).stats.outstandingMessagesCount === 3,
+  );
   const info = await client.getPersistentSubscriptionToStreamInfo(stream, 'g');
   assert.is(info.stats.lastCheckpointedEventRevision, 4n);
   return subscription;
@@ -237,7 +254,11 @@ test('52. update while connected → dropped; reconnecting continues from the ch
   const stream = uniqueStream('update');
   const subscription = await sevenAckedCheckpointAtFour(stream);
   const dropped = errorOf(subscription);
-  await client.updatePersistentSubscriptionToStream(stream, 'g', fromStart({ checkPointLowerBound: 10, checkPointUpperBound: 5, messageTimeout: 12_345 }));
+  await client.updatePersistentSubscriptionToStream(
+    stream,
+    'g',
+    fromStart({ checkPointLowerBound: 10, checkPointUpperBound: 5, messageTimeout: 12_345 }),
+  );
   const error = await dropped;
   assert.instance(error, PersistentSubscriptionDroppedError);
   assert.is(error.message, `1 CANCELLED: Subscription group g on stream ${stream} was dropped.`);
@@ -267,7 +288,10 @@ test('53. delete while connected → dropped; subscribing again → does-not-exi
   // The checkpoint went with the group.
   await client.createPersistentSubscriptionToStream(stream, 'g', fromStart());
   const revisions = (await revisionsAfterReconnect(stream, 10)).map(([revision]) => revision);
-  assert.equal(revisions, Array.from({ length: 10 }, (_, i) => BigInt(i)));
+  assert.equal(
+    revisions,
+    Array.from({ length: 10 }, (_, i) => BigInt(i)),
+  );
 });
 
 test('54. restartPersistentSubscriptionSubsystem → dropped; reconnect resumes after the checkpoint', async () => {

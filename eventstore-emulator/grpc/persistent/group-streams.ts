@@ -57,7 +57,9 @@ export class GroupStreams {
 
   park(message: GroupMessage, reason: string, now: Date): void {
     // Link to the resolved event; an unresolved link keeps its own (broken) target.
-    const target = message.event ? `${message.event.revision}@${message.event.streamName}` : Buffer.from(message.original.data).toString('utf8');
+    const target = message.event
+      ? `${message.event.revision}@${message.event.streamName}`
+      : Buffer.from(message.original.data).toString('utf8');
     const metadata = { added: now.toISOString(), reason, subscriptionEventNumber: Number(message.original.revision) };
     this.log.append(this.parkedStream, 'any', [proposed(SYSTEM_EVENT_TYPES.link, false, Buffer.from(target, 'utf8'), json(metadata))]);
   }

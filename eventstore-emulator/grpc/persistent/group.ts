@@ -4,7 +4,16 @@ import { createStrategy, type ConsumerStrategy } from './consumer-strategy';
 import { GroupStreams } from './group-streams';
 import { isReplayed, newMessage, replayedMessage, retried, type GroupMessage } from './message';
 import { isLiveStart, type ConsumerStrategyName, type GroupSettings } from './settings';
-import { formatPosition, groupKey, openCursor, parsePosition, resolve, type CursorStart, type GroupSource, type SourceCursor } from './source';
+import {
+  formatPosition,
+  groupKey,
+  openCursor,
+  parsePosition,
+  resolve,
+  type CursorStart,
+  type GroupSource,
+  type SourceCursor,
+} from './source';
 
 /**
  * One subscription group's state machine (the server's `PersistentSubscription`): reads its
@@ -29,7 +38,9 @@ interface Outstanding {
  * Records read but not yet handed out. Filtered-out records stay in line too: they may only
  * move the checkpoint once every message read before them has been handed out.
  */
-type Buffered = { readonly kind: 'message'; readonly message: GroupMessage } | { readonly kind: 'filtered-out'; readonly sequence: number; readonly position: bigint };
+type Buffered =
+  | { readonly kind: 'message'; readonly message: GroupMessage }
+  | { readonly kind: 'filtered-out'; readonly sequence: number; readonly position: bigint };
 
 export interface GroupStatistics {
   readonly status: string;
@@ -289,7 +300,7 @@ export class SubscriptionGroup {
   /** Retries first, then new messages in order. True if anything moved. */
   private dispatch(): boolean {
     let moved = this.passLeadingFilteredOut();
-    for (let i = 0; i < this.retryQueue.length; ) {
+    for (let i = 0; i < this.retryQueue.length;) {
       const result = this.strategy.push(this.retryQueue[i]!);
       if (result === 'no-capacity') return moved;
       if (result === 'skipped') {
@@ -299,7 +310,7 @@ export class SubscriptionGroup {
       this.begin(this.retryQueue.splice(i, 1)[0]!);
       moved = true;
     }
-    for (let i = 0; i < this.readBuffer.length; ) {
+    for (let i = 0; i < this.readBuffer.length;) {
       const entry = this.readBuffer[i]!;
       if (entry.kind === 'filtered-out') {
         i++;

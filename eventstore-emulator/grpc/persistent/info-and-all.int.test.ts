@@ -53,10 +53,14 @@ test('55. info: settings deep-equal the created ones; connectionName; checkpoint
   await client.appendToStream(stream, numbered(500));
   const subscription = client.subscribeToPersistentSubscriptionToStream(stream, 'start');
   let acked = 0;
-  const done = consume(subscription, async (event) => {
-    await subscription.ack(event);
-    acked++;
-  }, 20_000);
+  const done = consume(
+    subscription,
+    async (event) => {
+      await subscription.ack(event);
+      acked++;
+    },
+    20_000,
+  );
   await eventually('500 acks', () => acked === 500);
   await sleep(2200);
 
@@ -97,7 +101,11 @@ test('57. $all group with a stream-prefix filter from start: only matching event
   const ready = confirmed(subscription);
   const seen: Array<{ key: string; position: Position; commitPosition: bigint | undefined }> = [];
   const done = consume(subscription, async (event) => {
-    seen.push({ key: `${event.event!.streamId}/${event.event!.revision}`, position: event.event!.position!, commitPosition: event.commitPosition });
+    seen.push({
+      key: `${event.event!.streamId}/${event.event!.revision}`,
+      position: event.event!.position!,
+      commitPosition: event.commitPosition,
+    });
     await subscription.ack(event);
     if (seen.length === 8) {
       await sleep(300);

@@ -44,8 +44,7 @@ export class PersistentSubscriptionRegistry {
 
   create(source: GroupSource, groupName: string, settings: GroupSettings): ServiceError | undefined {
     const eventSource = eventSourceName(source);
-    const failure =
-      this.sourceError(source) ?? strategyError(settings) ?? startFromError(settings.startFrom, this.log.lastPosition ?? 0n);
+    const failure = this.sourceError(source) ?? strategyError(settings) ?? startFromError(settings.startFrom, this.log.lastPosition ?? 0n);
     if (failure) return errors.persistentSubscriptionFailed(eventSource, groupName, failure);
     if (this.groups.has(groupKey(source, groupName))) return errors.persistentSubscriptionExists(eventSource, groupName);
     const sizeFailure = bufferSizeError(settings);
@@ -122,7 +121,11 @@ export class PersistentSubscriptionRegistry {
   }
 
   private saveConfiguration(): void {
-    const entries = [...this.groups.values()].map((group) => ({ source: group.source, groupName: group.groupName, settings: group.settings }));
+    const entries = [...this.groups.values()].map((group) => ({
+      source: group.source,
+      groupName: group.groupName,
+      settings: group.settings,
+    }));
     writeConfigRecord(this.log, entries, new Date(this.now()));
   }
 

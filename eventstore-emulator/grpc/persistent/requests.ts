@@ -110,7 +110,9 @@ export function parseUpdate(request: UpdateRequest): UpdateRequestParts {
 }
 
 /** The `stream_identifier | all{}` choice that Delete, GetInfo, ReplayParked and Read share. */
-export function eventSourceOf(options: { hasAll(): boolean; getStreamIdentifier(): Parameters<typeof streamNameOf>[0] } | undefined): string {
+export function eventSourceOf(
+  options: { hasAll(): boolean; getStreamIdentifier(): Parameters<typeof streamNameOf>[0] } | undefined,
+): string {
   if (!options) return '';
   return options.hasAll() ? ALL_STREAM : streamNameOf(options.getStreamIdentifier());
 }

@@ -18,7 +18,8 @@ export interface AllFilter {
   readonly data: string;
 }
 
-export type GroupSource = { readonly kind: 'stream'; readonly stream: string } | { readonly kind: 'all'; readonly filter: AllFilter | undefined };
+export type GroupSource =
+  { readonly kind: 'stream'; readonly stream: string } | { readonly kind: 'all'; readonly filter: AllFilter | undefined };
 
 // Every `$all` group skips what the server's default `$all` filter skips (`$epoch-information`,
 // the checkpoints and parked messages of `$all` groups): `matchesFilter` hides those whatever
@@ -131,7 +132,8 @@ class AllCursor implements SourceCursor {
  * `after` = resume strictly after a checkpoint; `from` = start inclusively at a revision or
  * position; `live` = only what is written from now on.
  */
-export type CursorStart = { readonly kind: 'after'; readonly position: bigint } | { readonly kind: 'from'; readonly position: bigint } | { readonly kind: 'live' };
+export type CursorStart =
+  { readonly kind: 'after'; readonly position: bigint } | { readonly kind: 'from'; readonly position: bigint } | { readonly kind: 'live' };
 
 export function openCursor(log: EventLog, source: GroupSource, resolveLinkTos: boolean, start: CursorStart): SourceCursor {
   if (source.kind === 'stream') {

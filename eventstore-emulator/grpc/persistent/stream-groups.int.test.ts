@@ -103,7 +103,11 @@ test('44. create twice → PersistentSubscriptionExistsError; missing group → 
 
 test('45. skip 20 and retry 20 → 20 + 40 + 1 deliveries', async () => {
   const stream = uniqueStream('nack');
-  await client.appendToStream(stream, [...numbered(20, 'skip-event'), ...numbered(20, 'retry-event'), jsonEvent({ type: 'finish-test', data: {} })]);
+  await client.appendToStream(stream, [
+    ...numbered(20, 'skip-event'),
+    ...numbered(20, 'retry-event'),
+    jsonEvent({ type: 'finish-test', data: {} }),
+  ]);
   await client.createPersistentSubscriptionToStream(stream, 'g', fromStart());
 
   const subscription = client.subscribeToPersistentSubscriptionToStream(stream, 'g');
@@ -137,11 +141,18 @@ test('46. maxRetryCount 5, always retried → retryCount 0..5, then parked', asy
 
   const subscription = client.subscribeToPersistentSubscriptionToStream(stream, 'g');
   const retryCounts: number[] = [];
-  const collecting = consume(subscription, async (event) => {
-    retryCounts.push(event.retryCount);
-    await subscription.nack(RETRY, 'again', event);
-  }, 3000).catch(() => undefined);
-  await eventually('parking', async () => (await client.getPersistentSubscriptionToStreamInfo(stream, 'g')).stats.parkedMessageCount === 1n);
+  const collecting = consume(
+    subscription,
+    async (event) => {
+      retryCounts.push(event.retryCount);
+      await subscription.nack(RETRY, 'again', event);
+    },
+    3000,
+  ).catch(() => undefined);
+  await eventually(
+    'parking',
+    async () => (await client.getPersistentSubscriptionToStreamInfo(stream, 'g')).stats.parkedMessageCount === 1n,
+  );
   await sleep(300);
   await subscription.unsubscribe();
   await collecting;
@@ -166,7 +177,10 @@ async function parkAllThenReplay(stream: string, stopAt: number | undefined): Pr
       parked++;
       await subscription.nack(PARK, 'Park it', event);
       if (event.event?.type === 'finish-test') {
-        await eventually('20 parked', async () => (await client.getPersistentSubscriptionToStreamInfo(stream, 'g')).stats.parkedMessageCount === 20n);
+        await eventually(
+          '20 parked',
+          async () => (await client.getPersistentSubscriptionToStreamInfo(stream, 'g')).stats.parkedMessageCount === 20n,
+        );
         replaying = true;
         await client.replayParkedMessagesToStream(stream, 'g', stopAt === undefined ? {} : { stopAt });
       }
@@ -221,7 +235,10 @@ test('56. list on a stream without groups → does-not-exist; listAll with none 
     await empty.client.createPersistentSubscriptionToStream(stream, 'b', fromStart());
     await empty.client.createPersistentSubscriptionToStream(uniqueStream('other'), 'c', fromStart());
     const listed = await empty.client.listPersistentSubscriptionsToStream(stream);
-    assert.equal(listed.map((info) => info.groupName), ['a', 'b']);
+    assert.equal(
+      listed.map((info) => info.groupName),
+      ['a', 'b'],
+    );
     assert.is((await empty.client.listAllPersistentSubscriptions()).length, 3);
   } finally {
     await empty.close();

@@ -12,7 +12,11 @@ import type { ResponseWriter } from './response-writer';
  * head and waits for the next append". Since the log only grows and is read by index, the
  * switch can neither skip nor repeat a record, however the appends race it.
  */
-export async function subscribeToAll(log: EventLog, request: Extract<ReadRequest, { kind: 'subscribe-all' }>, writer: ResponseWriter): Promise<void> {
+export async function subscribeToAll(
+  log: EventLog,
+  request: Extract<ReadRequest, { kind: 'subscribe-all' }>,
+  writer: ResponseWriter,
+): Promise<void> {
   const { from, resolveLinks, uuid } = request;
   const filter = request.filter?.filter;
   const checkpoints = request.filter && new FilterCheckpoints(request.filter.checkpointInterval);

@@ -66,7 +66,10 @@ test('1. GetSupportedMethods returns the spec table; capabilities.serverVersion 
     const capabilities = await (custom.client as unknown as { capabilities: Promise<{ serverVersion: string }> }).capabilities;
     assert.is(capabilities.serverVersion, '24.10.9-test');
 
-    const raw = new serverFeaturesGrpc.ServerFeaturesClient(`${custom.emulator.host}:${custom.emulator.port}`, credentials.createInsecure());
+    const raw = new serverFeaturesGrpc.ServerFeaturesClient(
+      `${custom.emulator.host}:${custom.emulator.port}`,
+      credentials.createInsecure(),
+    );
     const methods = await new Promise<InstanceType<typeof serverFeatures.SupportedMethods>>((resolve, reject) =>
       raw.getSupportedMethods(new shared.Empty(), new Metadata(), (error, response) => (error ? reject(error) : resolve(response!))),
     );
@@ -74,15 +77,20 @@ test('1. GetSupportedMethods returns the spec table; capabilities.serverVersion 
     const table = methods.getMethodsList().map((m) => `${m.getServiceName()}/${m.getMethodName()}:${m.getFeaturesList().join(',')}`);
     const streamsService = 'event_store.client.streams.streams';
     const persistent = 'event_store.client.persistent_subscriptions.persistentsubscriptions';
-    assert.equal(table.sort(), [
-      `${streamsService}/read:position,events`,
-      `${streamsService}/append:`,
-      `${streamsService}/delete:`,
-      `${streamsService}/tombstone:`,
-      `${streamsService}/batchappend:`,
-      ...['create', 'update', 'delete', 'read', 'getinfo', 'replayparked', 'list', 'restartsubsystem'].map((m) => `${persistent}/${m}:stream,all`),
-      'event_store.client.server_features.serverfeatures/getsupportedmethods:',
-    ].sort());
+    assert.equal(
+      table.sort(),
+      [
+        `${streamsService}/read:position,events`,
+        `${streamsService}/append:`,
+        `${streamsService}/delete:`,
+        `${streamsService}/tombstone:`,
+        `${streamsService}/batchappend:`,
+        ...['create', 'update', 'delete', 'read', 'getinfo', 'replayparked', 'list', 'restartsubsystem'].map(
+          (m) => `${persistent}/${m}:stream,all`,
+        ),
+        'event_store.client.server_features.serverfeatures/getsupportedmethods:',
+      ].sort(),
+    );
     assert.is(methods.getEventStoreServerVersion(), '24.10.9-test');
   } finally {
     await custom.close();
@@ -102,7 +110,10 @@ test('2. with GetSupportedMethods UNIMPLEMENTED, appendToStream still succeeds (
     assert.is(received.batchAppend - before.batchAppend, 0, 'BatchAppend never used');
     const capabilities = await (old.client as unknown as { capabilities: Promise<{ serverVersion: string }> }).capabilities;
     assert.is(capabilities.serverVersion, 'unknown');
-    assert.equal((await readStreamEvents(old.client, stream)).map((e) => e.revision), [0n, 1n]);
+    assert.equal(
+      (await readStreamEvents(old.client, stream)).map((e) => e.revision),
+      [0n, 1n],
+    );
   } finally {
     await old.close();
   }
@@ -119,7 +130,10 @@ test('5. four JSON events with no_stream → revision 3n and a position; any con
   const second = await fixture.client.appendToStream(stream, jsonEvents(1), { expectedRevision: ANY });
   assert.is(second.nextExpectedRevision, 4n);
   assert.ok(assertPosition(second) > firstPosition);
-  assert.equal((await readStreamEvents(fixture.client, stream)).map((e) => e.revision), [0n, 1n, 2n, 3n, 4n]);
+  assert.equal(
+    (await readStreamEvents(fixture.client, stream)).map((e) => e.revision),
+    [0n, 1n, 2n, 3n, 4n],
+  );
 });
 
 test('6. no_stream on an existing stream → WrongExpectedVersionError{no_stream, actual 3n}', async () => {
@@ -135,18 +149,24 @@ test('6. no_stream on an existing stream → WrongExpectedVersionError{no_stream
 
 test('7. stream_exists on an absent stream → WEV actual no_stream; exact ≠ current → WEV with both', async () => {
   const absent = uniqueStream('seven-absent');
-  const onAbsent = (await rejectionOf(fixture.client.appendToStream(absent, jsonEvents(1), { expectedRevision: STREAM_EXISTS }))) as WrongExpectedVersionError;
+  const onAbsent = (await rejectionOf(
+    fixture.client.appendToStream(absent, jsonEvents(1), { expectedRevision: STREAM_EXISTS }),
+  )) as WrongExpectedVersionError;
   assert.instance(onAbsent, WrongExpectedVersionError);
   assert.is(onAbsent.expectedVersion, STREAM_EXISTS);
   assert.is(onAbsent.actualVersion, 'no_stream');
 
   const stream = uniqueStream('seven');
   await writeFourEvents(stream);
-  const exact = (await rejectionOf(fixture.client.appendToStream(stream, jsonEvents(1), { expectedRevision: 5n }))) as WrongExpectedVersionError;
+  const exact = (await rejectionOf(
+    fixture.client.appendToStream(stream, jsonEvents(1), { expectedRevision: 5n }),
+  )) as WrongExpectedVersionError;
   assert.instance(exact, WrongExpectedVersionError);
   assert.is(exact.expectedVersion, 5n);
   assert.is(exact.actualVersion, 3n);
-  const behind = (await rejectionOf(fixture.client.appendToStream(stream, jsonEvents(1), { expectedRevision: 1n }))) as WrongExpectedVersionError;
+  const behind = (await rejectionOf(
+    fixture.client.appendToStream(stream, jsonEvents(1), { expectedRevision: 1n }),
+  )) as WrongExpectedVersionError;
   assert.is(behind.expectedVersion, 1n);
   assert.is(behind.actualVersion, 3n);
 });
@@ -277,11 +297,16 @@ test('13. an empty append with any on an absent stream succeeds; the stream stay
 
 test('14. 50 concurrent appends over BatchAppend resolve with distinct, increasing positions', async () => {
   const stream = uniqueStream('fourteen');
-  const results = await Promise.all(Array.from({ length: 50 }, (_, i) => fixture.client.appendToStream(stream, jsonEvent({ type: 'Concurrent', data: { i } }))));
+  const results = await Promise.all(
+    Array.from({ length: 50 }, (_, i) => fixture.client.appendToStream(stream, jsonEvent({ type: 'Concurrent', data: { i } }))),
+  );
   const positions = results.map((result) => assertPosition(result));
   assert.is(new Set(positions).size, 50, 'distinct');
   for (let i = 1; i < positions.length; i++) assert.ok(positions[i]! > positions[i - 1]!, `position ${i} after ${i - 1}`);
-  assert.equal(results.map((r) => r.nextExpectedRevision), Array.from({ length: 50 }, (_, i) => BigInt(i)));
+  assert.equal(
+    results.map((r) => r.nextExpectedRevision),
+    Array.from({ length: 50 }, (_, i) => BigInt(i)),
+  );
   const events = await readStreamEvents(fixture.client, stream);
   assert.is(events.length, 50);
 });
@@ -300,12 +325,28 @@ test('15. with batchAppendSize 1 MiB a 5 MiB append arrives in chunks and applie
     const result = await large.client.appendToStream(stream, events, { expectedRevision: NO_STREAM, batchAppendSize: 1024 * 1024 });
     assert.is(result.nextExpectedRevision, 49n);
     assert.ok(chunks.length >= 5, `${chunks.length} chunks`);
-    assert.is(chunks.reduce((sum, c) => sum + c.events, 0), 50);
-    assert.equal(chunks.map((c) => c.final), [...Array(chunks.length - 1).fill(false), true]);
-    assert.equal(chunks.map((c) => c.options), [true, ...Array(chunks.length - 1).fill(false)]);
-    assert.equal(writes.filter((n) => n > 0), [50], 'one write with all events');
+    assert.is(
+      chunks.reduce((sum, c) => sum + c.events, 0),
+      50,
+    );
+    assert.equal(
+      chunks.map((c) => c.final),
+      [...Array(chunks.length - 1).fill(false), true],
+    );
+    assert.equal(
+      chunks.map((c) => c.options),
+      [true, ...Array(chunks.length - 1).fill(false)],
+    );
+    assert.equal(
+      writes.filter((n) => n > 0),
+      [50],
+      'one write with all events',
+    );
     const stored = await readStreamEvents(large.client, stream);
-    assert.equal(stored.map((e) => e.id), events.map((e) => e.id));
+    assert.equal(
+      stored.map((e) => e.id),
+      events.map((e) => e.id),
+    );
   } finally {
     restore();
     await large.close();
@@ -332,7 +373,9 @@ test('17. per-call credentials force Append; results match BatchAppend', async (
     const first = await fixture.client.appendToStream(stream, jsonEvents(4), { expectedRevision: NO_STREAM, ...options });
     const second = await fixture.client.appendToStream(stream, jsonEvents(1), { expectedRevision: 3n, ...options });
     const empty = await fixture.client.appendToStream(stream, [], { expectedRevision: STREAM_EXISTS, ...options });
-    const conflict = (await rejectionOf(fixture.client.appendToStream(stream, jsonEvents(1), { expectedRevision: 2n, ...options }))) as WrongExpectedVersionError;
+    const conflict = (await rejectionOf(
+      fixture.client.appendToStream(stream, jsonEvents(1), { expectedRevision: 2n, ...options }),
+    )) as WrongExpectedVersionError;
     return {
       revisions: [first.nextExpectedRevision, second.nextExpectedRevision, empty.nextExpectedRevision],
       successes: [first.success, second.success, empty.success],

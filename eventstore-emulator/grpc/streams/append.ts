@@ -1,4 +1,10 @@
-import { status, type handleClientStreamingCall, type sendUnaryData, type ServerErrorResponse, type ServerReadableStream } from '@grpc/grpc-js';
+import {
+  status,
+  type handleClientStreamingCall,
+  type sendUnaryData,
+  type ServerErrorResponse,
+  type ServerReadableStream,
+} from '@grpc/grpc-js';
 import type { AppendReq, AppendResp } from '@eventstore/db-client/generated/streams_pb';
 import type { AppendOutcome } from '../../log/event-log';
 import type { ExpectedRevision } from '../../log/expected-revision';
@@ -62,24 +68,26 @@ export function appendHandler(context: EmulatorContext): handleClientStreamingCa
     // A client that gives up mid-stream (its deadline fired) can show up here as a premature
     // half-close with only part of the batch, followed by the cancellation: wait one turn so a
     // pending cancellation lands before anything is written.
-    call.on('end', () => setImmediate(() => {
-      if (answered || call.cancelled) return;
-      // grpc-js cancels on its deadline timer, which a busy event loop can run after the last
-      // message; a late append must not be written either way.
-      if (deadlinePassed(call.getDeadline())) return answer(rpcError(status.DEADLINE_EXCEEDED, 'Deadline Exceeded'));
-      if (!target) return answer(errors.invalidArgument('The first Append request message must carry options.'));
-      const { streamName, expected } = target;
-      let outcome: AppendOutcome;
-      try {
-        outcome = context.log.append(streamName, expected, events);
-      } catch (error) {
-        return answer(rpcError(status.INTERNAL, `Append failed in the emulator: ${(error as Error).message}`));
-      }
-      if (outcome.kind === 'success' || outcome.kind === 'wrong-expected-version') return answer(null, appendResponse(outcome, expected));
-      if (outcome.kind === 'stream-deleted') return answer(errors.streamDeleted(streamName));
-      if (outcome.kind === 'too-large') return answer(errors.maximumAppendSizeExceeded(outcome.maxAppendSize));
-      return answer(errors.invalidArgument(outcome.message));
-    }));
+    call.on('end', () =>
+      setImmediate(() => {
+        if (answered || call.cancelled) return;
+        // grpc-js cancels on its deadline timer, which a busy event loop can run after the last
+        // message; a late append must not be written either way.
+        if (deadlinePassed(call.getDeadline())) return answer(rpcError(status.DEADLINE_EXCEEDED, 'Deadline Exceeded'));
+        if (!target) return answer(errors.invalidArgument('The first Append request message must carry options.'));
+        const { streamName, expected } = target;
+        let outcome: AppendOutcome;
+        try {
+          outcome = context.log.append(streamName, expected, events);
+        } catch (error) {
+          return answer(rpcError(status.INTERNAL, `Append failed in the emulator: ${(error as Error).message}`));
+        }
+        if (outcome.kind === 'success' || outcome.kind === 'wrong-expected-version') return answer(null, appendResponse(outcome, expected));
+        if (outcome.kind === 'stream-deleted') return answer(errors.streamDeleted(streamName));
+        if (outcome.kind === 'too-large') return answer(errors.maximumAppendSizeExceeded(outcome.maxAppendSize));
+        return answer(errors.invalidArgument(outcome.message));
+      }),
+    );
 
     // A cancelled call (client gone, deadline passed) must not write: the client has given up on it.
     call.on('cancelled', () => {

@@ -66,10 +66,12 @@ export function batchAppendHandler(context: EmulatorContext): handleBidiStreamin
 
     const start = (id: string, request: BatchAppendReq, options: BatchAppendReq.Options): PendingAppend | undefined => {
       const streamName = streamNameFromProto(options.getStreamIdentifier());
-      if (streamName === undefined) return void answerEarly(id, request, '', batchAppendErrors.badRequest('Required field StreamIdentifier not set.'));
+      if (streamName === undefined)
+        return void answerEarly(id, request, '', batchAppendErrors.badRequest('Required field StreamIdentifier not set.'));
       if (streamName === '') return void answerEarly(id, request, '', batchAppendErrors.badRequest(EMPTY_STREAM_NAME));
       const expected = expectedRevisionFromProto(options.getExpectedStreamPositionCase(), () => options.getStreamPosition());
-      if (expected === undefined) return void answerEarly(id, request, streamName, batchAppendErrors.badRequest(unsetExpectedRevisionMessage('BatchAppendReq')));
+      if (expected === undefined)
+        return void answerEarly(id, request, streamName, batchAppendErrors.badRequest(unsetExpectedRevisionMessage('BatchAppendReq')));
       const deadline = options.getDeadline();
       const untilDeadline = deadline ? deadline.getSeconds() * 1000 + Math.floor(deadline.getNanos() / 1e6) - Date.now() : Infinity;
       const timeout = Math.min(untilDeadline, WRITE_TIMEOUT_MS);
@@ -92,7 +94,11 @@ export function batchAppendHandler(context: EmulatorContext): handleBidiStreamin
       const streamName = streamNameFromProto(options?.getStreamIdentifier()) ?? '';
       if (id === undefined) {
         // Cannot be correlated, so it cannot be buffered either; answer it on its own.
-        return respond(request.getCorrelationId(), streamName, batchAppendErrors.badRequest('Required field CorrelationId not set or not a UUID.'));
+        return respond(
+          request.getCorrelationId(),
+          streamName,
+          batchAppendErrors.badRequest('Required field CorrelationId not set or not a UUID.'),
+        );
       }
       if (answeredEarly.has(id)) {
         if (request.getIsFinal()) answeredEarly.delete(id);
@@ -109,7 +115,8 @@ export function batchAppendHandler(context: EmulatorContext): handleBidiStreamin
       for (const message of request.getProposedMessagesList()) {
         const conversion = proposedEventFromProto(message);
         if (conversion.kind !== 'event') {
-          const reason = conversion.kind === 'missing-metadata' ? `Required Metadata Property '${conversion.property}' is missing` : conversion.message;
+          const reason =
+            conversion.kind === 'missing-metadata' ? `Required Metadata Property '${conversion.property}' is missing` : conversion.message;
           return answerEarly(id, request, append.streamName, batchAppendErrors.badRequest(reason));
         }
         append.size += eventSize(conversion.event);
@@ -139,7 +146,11 @@ export function batchAppendHandler(context: EmulatorContext): handleBidiStreamin
         receive(request);
       } catch (error) {
         // An emulator fault must not take down the call every other append of this client shares.
-        respond(request.getCorrelationId(), '', batchAppendErrors.internal(`BatchAppend failed in the emulator: ${(error as Error).message}`));
+        respond(
+          request.getCorrelationId(),
+          '',
+          batchAppendErrors.internal(`BatchAppend failed in the emulator: ${(error as Error).message}`),
+        );
       }
     });
     call.on('end', () => {

@@ -64,7 +64,11 @@ test('28. deleteStream then readStream → StreamNotFoundError; $$s holds {"$tb"
   // The client's JSON.parse rounds the number; the stored text is exact.
   const stored = fixture.emulator.log.streamRecord(`$$${stream}`, 0n)!;
   assert.is(Buffer.from(stored.data).toString('utf8'), '{"$tb":9223372036854775807}');
-  assert.equal(result.position, { commit: metadata[0]!.position!.commit, prepare: metadata[0]!.position!.commit }, 'the position of the $metadata record');
+  assert.equal(
+    result.position,
+    { commit: metadata[0]!.position!.commit, prepare: metadata[0]!.position!.commit },
+    'the position of the $metadata record',
+  );
   // Soft-deleted events stay in $all.
   assert.is((await allRecordsOf(stream)).length, 4);
 });
@@ -76,7 +80,10 @@ test('29. delete with a wrong exact revision → WEV (expected 2n); no_stream on
   assert.is(wrong.streamName, stream);
   assert.is(wrong.expectedVersion, 2n);
   assert.is(wrong.actualVersion, 3n);
-  assert.is(wrong.message, `9 FAILED_PRECONDITION: Delete failed due to WrongExpectedVersion. Stream: ${stream}, Expected version: 2, Actual version: 3`);
+  assert.is(
+    wrong.message,
+    `9 FAILED_PRECONDITION: Delete failed due to WrongExpectedVersion. Stream: ${stream}, Expected version: 2, Actual version: 3`,
+  );
   assert.equal((await readStreamEvents(fixture.client, stream)).length, 4, 'not deleted');
 
   const absent = uniqueStream('twenty-nine-absent');
@@ -93,7 +100,10 @@ test('29. delete with a wrong exact revision → WEV (expected 2n); no_stream on
   assert.ok(deleted.position);
   // A metastream shows only its latest `$metadata` (the server reads metastreams with `$maxCount` 1);
   // the earlier one is still in the log.
-  assert.equal((await readMetadataEvents(metadataOnly)).map((e) => e.data), [{ $tb: TOMBSTONE_TB_PARSED }]);
+  assert.equal(
+    (await readMetadataEvents(metadataOnly)).map((e) => e.data),
+    [{ $tb: TOMBSTONE_TB_PARSED }],
+  );
   assert.is(fixture.emulator.log.currentRevision(`$$${metadataOnly}`), 1n);
 
   const correct = await fixture.client.deleteStream(stream, { expectedRevision: 3n });
@@ -113,7 +123,10 @@ test('30. append after soft delete continues the revisions and shows only new ev
 
   const recreated = await fixture.client.appendToStream(stream, jsonEvents(2), { expectedRevision: ANY });
   assert.is(recreated.nextExpectedRevision, 5n);
-  assert.equal((await readStreamEvents(fixture.client, stream)).map((e) => e.revision), [4n, 5n]);
+  assert.equal(
+    (await readStreamEvents(fixture.client, stream)).map((e) => e.revision),
+    [4n, 5n],
+  );
   const metadata = await readMetadataEvents(stream);
   assert.equal(metadata.at(-1)!.data, { $tb: 4 }, 'only revisions from 4 on are visible');
   assert.is((await fixture.client.appendToStream(stream, jsonEvents(1), { expectedRevision: 5n })).nextExpectedRevision, 6n);
@@ -123,7 +136,10 @@ test('31. after tombstoneStream: append, read, delete and tombstone → StreamDe
   const stream = await streamWithFourEvents('thirty-one');
   const wrong = (await rejectionOf(fixture.client.tombstoneStream(stream, { expectedRevision: 1n }))) as WrongExpectedVersionError;
   assert.instance(wrong, WrongExpectedVersionError);
-  assert.is(wrong.message, `9 FAILED_PRECONDITION: Delete failed due to WrongExpectedVersion. Stream: ${stream}, Expected version: 1, Actual version: 3`);
+  assert.is(
+    wrong.message,
+    `9 FAILED_PRECONDITION: Delete failed due to WrongExpectedVersion. Stream: ${stream}, Expected version: 1, Actual version: 3`,
+  );
 
   const tombstone = await fixture.client.tombstoneStream(stream, { expectedRevision: 3n });
   assert.ok(tombstone.position);
@@ -132,7 +148,10 @@ test('31. after tombstoneStream: append, read, delete and tombstone → StreamDe
   const streamExists = STREAM_EXISTS as unknown as bigint;
   const failures: Array<[string, () => Promise<unknown>]> = [
     ['append', () => fixture.client.appendToStream(stream, jsonEvents(1))],
-    ['append via Append', () => fixture.client.appendToStream(stream, jsonEvents(1), { credentials: { username: 'admin', password: 'changeit' } })],
+    [
+      'append via Append',
+      () => fixture.client.appendToStream(stream, jsonEvents(1), { credentials: { username: 'admin', password: 'changeit' } }),
+    ],
     ['read', () => readStreamEvents(fixture.client, stream)],
     ['delete', () => fixture.client.deleteStream(stream)],
     ['tombstone', () => fixture.client.tombstoneStream(stream)],
@@ -151,7 +170,10 @@ test('31. after tombstoneStream: append, read, delete and tombstone → StreamDe
   // Tombstoning a stream that never existed succeeds with any.
   const never = uniqueStream('thirty-one-never');
   assert.ok((await fixture.client.tombstoneStream(never)).position);
-  assert.instance(await rejectionOf(fixture.client.appendToStream(never, jsonEvents(1), { expectedRevision: NO_STREAM })), StreamDeletedError);
+  assert.instance(
+    await rejectionOf(fixture.client.appendToStream(never, jsonEvents(1), { expectedRevision: NO_STREAM })),
+    StreamDeletedError,
+  );
 });
 
 test.run();

@@ -14,7 +14,10 @@ function scan(checkpoints: FilterCheckpoints, count: number, matches: (i: number
 
 test('every interval of considered records yields a checkpoint at the last one, matched or not', () => {
   const checkpoints = new FilterCheckpoints(3);
-  assert.equal(scan(checkpoints, 10, (i) => i === 2), [30n, 60n, 90n]);
+  assert.equal(
+    scan(checkpoints, 10, (i) => i === 2),
+    [30n, 60n, 90n],
+  );
 });
 
 test('end of catch-up: one checkpoint at the furthest event or checkpoint sent, else the last scanned record', () => {
@@ -33,10 +36,16 @@ test('end of catch-up: one checkpoint at the furthest event or checkpoint sent, 
 
 test('a checkpoint equal to the previous one is dropped, and counting restarts after catch-up', () => {
   const checkpoints = new FilterCheckpoints(2);
-  assert.equal(scan(checkpoints, 4, (i) => i === 3), [20n, 40n]);
+  assert.equal(
+    scan(checkpoints, 4, (i) => i === 3),
+    [20n, 40n],
+  );
   assert.is(checkpoints.endOfCatchUp(), undefined); // would repeat 40
   // Live: one record is not a full interval; the second is.
-  assert.equal(scan(checkpoints, 3, () => false, 5), [60n]);
+  assert.equal(
+    scan(checkpoints, 3, () => false, 5),
+    [60n],
+  );
 });
 
 test.run();

@@ -69,7 +69,14 @@ function batchMessage(shape: MessageShape = GOOD): BatchAppendReq.ProposedMessag
 
 function batchRequest(
   correlationId: string | undefined,
-  chunk: { stream?: string; withOptions?: boolean; expected?: 'any' | 'none'; deadline?: Date; messages?: BatchAppendReq.ProposedMessage[]; final?: boolean },
+  chunk: {
+    stream?: string;
+    withOptions?: boolean;
+    expected?: 'any' | 'none';
+    deadline?: Date;
+    messages?: BatchAppendReq.ProposedMessage[];
+    final?: boolean;
+  },
 ): BatchAppendReq {
   const request = new streams.BatchAppendReq();
   if (correlationId !== undefined) request.setCorrelationId(new shared.UUID().setString(correlationId));
@@ -266,7 +273,10 @@ test('oversize append over Append and BatchAppend → size error, nothing writte
     session.send(batchRequest(id, { withOptions: false, messages: [batchMessage(half)], final: true }));
     const [response] = await session.waitFor(1);
     assert.is(describeError(response!).typeUrl, 'type.googleapis.com/event_store.client.MaximumAppendSizeExceeded');
-    const details = response!.getError()!.getDetails()!.unpack(shared.MaximumAppendSizeExceeded.deserializeBinary, 'event_store.client.MaximumAppendSizeExceeded');
+    const details = response!
+      .getError()!
+      .getDetails()!
+      .unpack(shared.MaximumAppendSizeExceeded.deserializeBinary, 'event_store.client.MaximumAppendSizeExceeded');
     assert.is(details?.getMaxappendsize(), 1_048_576);
     await sleep(100);
     assert.is(session.responses.length, 1, 'one response per append');
@@ -295,10 +305,15 @@ test('unset or unknown expected-revision option → INVALID_ARGUMENT (Append, De
     const Options = rpc === 'delete' ? streams.DeleteReq.Options : streams.TombstoneReq.Options;
     const req = new Request().setOptions(new Options().setStreamIdentifier(identifier(stream)));
     const failure = await new Promise<ServiceError | null>((resolve) =>
-      (raw[rpc] as (r: unknown, m: Metadata, cb: (e: ServiceError | null) => void) => void).call(raw, req, new Metadata(), (e) => resolve(e)),
+      (raw[rpc] as (r: unknown, m: Metadata, cb: (e: ServiceError | null) => void) => void).call(raw, req, new Metadata(), (e) =>
+        resolve(e),
+      ),
     );
     assert.is(failure?.code, status.INVALID_ARGUMENT, rpc);
-    assert.is(failure?.details, `'None' is not a valid EventStore.Client.Streams.${rpc === 'delete' ? 'DeleteReq' : 'TombstoneReq'}+Types+Options+ExpectedStreamRevisionOneofCase`);
+    assert.is(
+      failure?.details,
+      `'None' is not a valid EventStore.Client.Streams.${rpc === 'delete' ? 'DeleteReq' : 'TombstoneReq'}+Types+Options+ExpectedStreamRevisionOneofCase`,
+    );
   }
 
   const session = new BatchAppendSession();
@@ -307,7 +322,10 @@ test('unset or unknown expected-revision option → INVALID_ARGUMENT (Append, De
     session.send(batchRequest(id, { stream, expected: 'none' }));
     const [response] = await session.waitFor(1);
     assert.is(describeError(response!).message, 'BadRequest');
-    assert.is(badRequestReason(response!), "'None' is not a valid EventStore.Client.Streams.BatchAppendReq+Types+Options+ExpectedStreamPositionOneofCase");
+    assert.is(
+      badRequestReason(response!),
+      "'None' is not a valid EventStore.Client.Streams.BatchAppendReq+Types+Options+ExpectedStreamPositionOneofCase",
+    );
   } finally {
     session.close();
   }
@@ -318,11 +336,30 @@ test('Append whose first message is not options, whose later message is options 
   const stream = uniqueStream('not-options');
   const cases: Array<[string, AppendReq[], string]> = [
     ['proposed message first', [appendMessage(), appendMessage()], 'The first Append request message must carry options.'],
-    ['options twice', [appendOptions(stream), appendMessage(), appendOptions(stream)], 'Every Append request message after the first must carry a proposed message.'],
+    [
+      'options twice',
+      [appendOptions(stream), appendMessage(), appendOptions(stream)],
+      'Every Append request message after the first must carry a proposed message.',
+    ],
     ['no message at all', [], 'The first Append request message must carry options.'],
-    ['options without a stream', [new streams.AppendReq().setOptions(new streams.AppendReq.Options().setAny(new shared.Empty())), appendMessage()], 'Required field StreamIdentifier not set.'],
-    ['message without an id', [appendOptions(stream), new streams.AppendReq().setProposedMessage(fillMessage(new streams.AppendReq.ProposedMessage(), GOOD).setId(undefined))], 'Event id is missing or is not a UUID.'],
-    ['message with a bad id', [appendOptions(stream), appendMessage({ ...GOOD, id: 'not-a-uuid' })], 'Event id is missing or is not a UUID.'],
+    [
+      'options without a stream',
+      [new streams.AppendReq().setOptions(new streams.AppendReq.Options().setAny(new shared.Empty())), appendMessage()],
+      'Required field StreamIdentifier not set.',
+    ],
+    [
+      'message without an id',
+      [
+        appendOptions(stream),
+        new streams.AppendReq().setProposedMessage(fillMessage(new streams.AppendReq.ProposedMessage(), GOOD).setId(undefined)),
+      ],
+      'Event id is missing or is not a UUID.',
+    ],
+    [
+      'message with a bad id',
+      [appendOptions(stream), appendMessage({ ...GOOD, id: 'not-a-uuid' })],
+      'Event id is missing or is not a UUID.',
+    ],
     ['empty event type', [appendOptions(stream), appendMessage({ ...GOOD, type: '' })], 'Event type must not be empty.'],
   ];
   for (const [label, requests, details] of cases) {

@@ -34,7 +34,13 @@ export function proposedEventFromProto(message: ProposedMessage): ProposedEventC
   return {
     kind: 'event',
     // The server keeps only "is it JSON"; any other content type reads back as octet-stream.
-    event: { id, type, isJson: contentType === JSON_CONTENT_TYPE, data: message.getData_asU8(), metadata: message.getCustomMetadata_asU8() },
+    event: {
+      id,
+      type,
+      isJson: contentType === JSON_CONTENT_TYPE,
+      data: message.getData_asU8(),
+      metadata: message.getCustomMetadata_asU8(),
+    },
   };
 }
 
@@ -52,7 +58,11 @@ export function uuidFromProto(uuid: UUID | undefined): string | undefined {
     const half = (text: string) => (/^-?\d+$/.test(text) ? BigInt.asUintN(64, BigInt(text)).toString(16).padStart(16, '0') : '');
     hex = half(structured.getMostSignificantBits()) + half(structured.getLeastSignificantBits());
   } else {
-    hex = uuid.getString().toLowerCase().replace(/^\{(.*)\}$/, '$1').replaceAll('-', '');
+    hex = uuid
+      .getString()
+      .toLowerCase()
+      .replace(/^\{(.*)\}$/, '$1')
+      .replaceAll('-', '');
     const text = uuid.getString().replace(/^\{(.*)\}$/, '$1');
     // Hyphens only in the canonical places (or none at all).
     if (text.includes('-') && !/^[^-]{8}-[^-]{4}-[^-]{4}-[^-]{4}-[^-]{12}$/.test(text)) return undefined;

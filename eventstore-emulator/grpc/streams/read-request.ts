@@ -13,7 +13,15 @@ import type { UuidFormat } from './read-responses';
  */
 export type ReadRequest =
   | { kind: 'read-stream'; stream: string; direction: Direction; from: StreamStart; count: bigint; resolveLinks: boolean; uuid: UuidFormat }
-  | { kind: 'read-all'; direction: Direction; from: AllStart; count: bigint; filter: RecordFilter | undefined; resolveLinks: boolean; uuid: UuidFormat }
+  | {
+      kind: 'read-all';
+      direction: Direction;
+      from: AllStart;
+      count: bigint;
+      filter: RecordFilter | undefined;
+      resolveLinks: boolean;
+      uuid: UuidFormat;
+    }
   | { kind: 'subscribe-stream'; stream: string; from: StreamStart; resolveLinks: boolean; uuid: UuidFormat }
   | { kind: 'subscribe-all'; from: AllStart; filter: SubscriptionFilter | undefined; resolveLinks: boolean; uuid: UuidFormat };
 
@@ -68,7 +76,15 @@ export function parseReadRequest(request: ReadReqMessage): ReadRequest {
       const from = allStart(options.getAll()!);
       const filterOptions = filterCase === Options.FilterOptionCase.FILTER ? options.getFilter() : undefined;
       if (!subscribing) {
-        return { kind: 'read-all', direction, from, count: BigInt(options.getCount()), filter: filterOptions && recordFilter(filterOptions), resolveLinks, uuid };
+        return {
+          kind: 'read-all',
+          direction,
+          from,
+          count: BigInt(options.getCount()),
+          filter: filterOptions && recordFilter(filterOptions),
+          resolveLinks,
+          uuid,
+        };
       }
       return { kind: 'subscribe-all', from, filter: filterOptions && subscriptionFilter(filterOptions), resolveLinks, uuid };
     }

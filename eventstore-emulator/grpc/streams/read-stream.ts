@@ -8,7 +8,11 @@ import type { ResponseWriter } from './response-writer';
  * `readStream` (spec 3.5): the stream's visible revisions in the asked direction, at most
  * `count`, streamed one message at a time so a huge stream never becomes one big array.
  */
-export async function readStream(log: EventLog, request: Extract<ReadRequest, { kind: 'read-stream' }>, writer: ResponseWriter): Promise<void> {
+export async function readStream(
+  log: EventLog,
+  request: Extract<ReadRequest, { kind: 'read-stream' }>,
+  writer: ResponseWriter,
+): Promise<void> {
   const outcome = log.readStream(request.stream, request.direction, request.from, request.count);
   if (outcome.kind === 'deleted') return writer.fail(errors.streamDeleted(request.stream));
   if (outcome.kind === 'not-found') {

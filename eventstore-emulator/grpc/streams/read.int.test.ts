@@ -34,7 +34,11 @@ async function appendNumbered(stream: string, count: number): Promise<void> {
 
 test('19. readStream returns type, JSON data, JSON metadata, revision, created ≈ now, isJson as written', async () => {
   const stream = uniqueStream('order');
-  const first = jsonEvent({ type: 'OrderPlaced', data: { orderId: 'o-1', lines: [{ sku: 'A', qty: 2 }] }, metadata: { correlationId: 'c-1' } });
+  const first = jsonEvent({
+    type: 'OrderPlaced',
+    data: { orderId: 'o-1', lines: [{ sku: 'A', qty: 2 }] },
+    metadata: { correlationId: 'c-1' },
+  });
   const second = binaryEvent({ type: 'Blob', data: Buffer.from([1, 2, 3]) });
   const before = Date.now();
   const appended = await client.appendToStream(stream, [first, second]);
@@ -68,7 +72,11 @@ test('20. binary data round-trips exactly; a custom content type comes back as o
   const bytes = Buffer.concat([Buffer.from([0, 0xff, 0xfe, 0x80, 0x00]), randomBytes(4096)]);
   const custom = { ...binaryEvent({ type: 'Custom', data: Buffer.from('ignored') }), contentType: 'text/plain' };
   // The client only writes data for JSON and octet-stream; with any other type it sends no data.
-  await client.appendToStream(stream, [binaryEvent({ type: 'Bytes', data: bytes }), custom as never, jsonEvent({ type: 'Json', data: { ok: true } })]);
+  await client.appendToStream(stream, [
+    binaryEvent({ type: 'Bytes', data: bytes }),
+    custom as never,
+    jsonEvent({ type: 'Json', data: { ok: true } }),
+  ]);
 
   const events = await collect(client.readStream(stream));
   assert.is(events.length, 3);
@@ -123,8 +131,13 @@ test('22. forwards from revision 2 (inclusive), backwards from end, backwards fr
   // Beyond the end, and forwards from the end: nothing (not stream-not-found).
   assert.equal(revisions(await collect(client.readStream(stream, { fromRevision: 5n }))), []);
   assert.equal(revisions(await collect(client.readStream(stream, { fromRevision: END }))), []);
-  const data = (await collect(client.readStream(stream, { fromRevision: START, direction: FORWARDS }))).map((resolved) => resolved.event!.data);
-  assert.equal(data, [0, 1, 2, 3, 4].map((n) => ({ n })));
+  const data = (await collect(client.readStream(stream, { fromRevision: START, direction: FORWARDS }))).map(
+    (resolved) => resolved.event!.data,
+  );
+  assert.equal(
+    data,
+    [0, 1, 2, 3, 4].map((n) => ({ n })),
+  );
 });
 
 test('23. readAll forwards from a returned position P yields that event first; backwards from P excludes it', async () => {
@@ -134,15 +147,27 @@ test('23. readAll forwards from a returned position P yields that event first; b
   const [p0, p1, p2] = results.map((result) => result.position!);
 
   const forwards = await collect(client.readAll({ fromPosition: p1!, maxCount: 2 }));
-  assert.equal(forwards.map((resolved) => resolved.event!.position), [p1, p2]);
-  assert.equal(forwards.map((resolved) => resolved.event!.data), [{ i: 1 }, { i: 2 }]);
+  assert.equal(
+    forwards.map((resolved) => resolved.event!.position),
+    [p1, p2],
+  );
+  assert.equal(
+    forwards.map((resolved) => resolved.event!.data),
+    [{ i: 1 }, { i: 2 }],
+  );
 
   const backwards = await collect(client.readAll({ fromPosition: p1!, direction: BACKWARDS, maxCount: 1 }));
-  assert.equal(backwards.map((resolved) => resolved.event!.position), [p0]);
+  assert.equal(
+    backwards.map((resolved) => resolved.event!.position),
+    [p0],
+  );
 
   // Backwards from the end starts with the newest record; from START backwards there is nothing.
   const newest = await collect(client.readAll({ fromPosition: END, direction: BACKWARDS, maxCount: 1 }));
-  assert.equal(newest.map((resolved) => resolved.event!.position), [p2]);
+  assert.equal(
+    newest.map((resolved) => resolved.event!.position),
+    [p2],
+  );
   assert.equal(await collect(client.readAll({ fromPosition: START, direction: BACKWARDS, maxCount: 5 })), []);
   assert.equal(await collect(client.readAll({ fromPosition: END, maxCount: 5 })), []);
 });
@@ -152,9 +177,18 @@ test('24. readAll from start holds the seeded system events first; positions str
   const b = uniqueStream('contiguous-b');
   // Concurrent appends over the one BatchAppend call: each append's events must still be adjacent.
   await Promise.all([
-    client.appendToStream(a, Array.from({ length: 5 }, (_, i) => jsonEvent({ type: 'A', data: { i } }))),
-    client.appendToStream(b, Array.from({ length: 5 }, (_, i) => jsonEvent({ type: 'B', data: { i } }))),
-    client.appendToStream(a.replace('-a-', '-c-'), Array.from({ length: 5 }, (_, i) => jsonEvent({ type: 'C', data: { i } }))),
+    client.appendToStream(
+      a,
+      Array.from({ length: 5 }, (_, i) => jsonEvent({ type: 'A', data: { i } })),
+    ),
+    client.appendToStream(
+      b,
+      Array.from({ length: 5 }, (_, i) => jsonEvent({ type: 'B', data: { i } })),
+    ),
+    client.appendToStream(
+      a.replace('-a-', '-c-'),
+      Array.from({ length: 5 }, (_, i) => jsonEvent({ type: 'C', data: { i } })),
+    ),
   ]);
 
   const all = await collect(client.readAll());
@@ -177,7 +211,10 @@ test('24. readAll from start holds the seeded system events first; positions str
     const indices = all.flatMap((resolved, i) => (resolved.event!.type === type ? [i] : []));
     assert.is(indices.length, 5);
     assert.is(indices.at(-1)! - indices[0]!, 4, `${type} events are not contiguous`);
-    assert.equal(indices.map((i) => (all[i]!.event!.data as { i: number }).i), [0, 1, 2, 3, 4]);
+    assert.equal(
+      indices.map((i) => (all[i]!.event!.data as { i: number }).i),
+      [0, 1, 2, 3, 4],
+    );
   }
   assert.is(all.length, fixture.emulator.log.length);
 });
@@ -191,7 +228,13 @@ test('25. setStreamMetadata/getStreamMetadata round-trip maxCount, truncateBefor
     maxAge: 3600,
     truncateBefore: 2,
     cacheControl: 60,
-    acl: { readRoles: ['$admins', 'ops'], writeRoles: ['$admins'], deleteRoles: ['$admins'], metaReadRoles: ['$all'], metaWriteRoles: ['$admins'] },
+    acl: {
+      readRoles: ['$admins', 'ops'],
+      writeRoles: ['$admins'],
+      deleteRoles: ['$admins'],
+      metaReadRoles: ['$all'],
+      metaWriteRoles: ['$admins'],
+    },
     tenant: 'acme',
     nested: { flag: true, list: [1, 2] },
   };
@@ -267,13 +310,19 @@ test('27. a manually appended binary $> event (data 0@s) read with resolveLinkTo
   assert.is(resolved[1]!.commitPosition, appended.position!.commit);
 
   const unresolved = await collect(client.readStream(links));
-  assert.equal(unresolved.map((each) => [each.event!.type, each.event!.id, each.link]), [
-    ['$>', linkEvent.id, undefined],
-    ['$>', dangling.id, undefined],
-  ]);
+  assert.equal(
+    unresolved.map((each) => [each.event!.type, each.event!.id, each.link]),
+    [
+      ['$>', linkEvent.id, undefined],
+      ['$>', dangling.id, undefined],
+    ],
+  );
 
   const fromAll = (await collect(client.readAll({ resolveLinkTos: true }))).filter((each) => each.link?.streamId === links);
-  assert.equal(fromAll.map((each) => each.event?.type), ['Targeted', undefined]);
+  assert.equal(
+    fromAll.map((each) => each.event?.type),
+    ['Targeted', undefined],
+  );
 });
 
 test.run();

@@ -27,7 +27,6 @@ test.after(() => fixture.close());
 
 const TOMBSTONE_REVISION = 9223372036854775807n;
 
-
 /** Log subscribers currently parked on the log, waiting for the next append. */
 function parkedListeners(): number {
   return fixture.emulator.log.appendListenerCount;
@@ -53,7 +52,10 @@ test('32. subscribeToStream from start: confirmation, 4 old, caughtUp once, 4 li
   await subscription.unsubscribe();
 
   assert.equal(recorder.labels(), ['confirmation', 'Old@0', 'Old@1', 'Old@2', 'Old@3', 'caughtUp', 'Live@4', 'Live@5', 'Live@6', 'Live@7']);
-  assert.equal(recorder.events.map((resolved) => resolved.event!.data), [0, 1, 2, 3, 4, 5, 6, 7].map((n) => ({ n })));
+  assert.equal(
+    recorder.events.map((resolved) => resolved.event!.data),
+    [0, 1, 2, 3, 4, 5, 6, 7].map((n) => ({ n })),
+  );
   assert.ok(recorder.events.every((resolved) => resolved.event!.streamId === stream));
   assert.type(subscription.id, 'string');
   assert.match(subscription.id!, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
@@ -112,7 +114,14 @@ test('35. tombstone during a stream subscription: $streamDeleted delivered, then
   await client.tombstoneStream(stream);
   await recorder.until((r) => r.error !== undefined);
 
-  assert.equal(recorder.labels(), ['confirmation', 'Numbered@0', 'Numbered@1', 'caughtUp', `$streamDeleted@${TOMBSTONE_REVISION}`, 'error:StreamDeletedError']);
+  assert.equal(recorder.labels(), [
+    'confirmation',
+    'Numbered@0',
+    'Numbered@1',
+    'caughtUp',
+    `$streamDeleted@${TOMBSTONE_REVISION}`,
+    'error:StreamDeletedError',
+  ]);
   const tombstone = recorder.events.at(-1)!.event!;
   assert.is(tombstone.streamId, stream);
   assert.is(tombstone.revision, TOMBSTONE_REVISION);
@@ -130,7 +139,8 @@ test('36. subscribeToAll from start delivers every record, system ones included,
   await client.appendToStream(stream, numbered(3));
   await client.setStreamMetadata(stream, { maxCount: 10 });
   const snapshot = await collect(client.readAll());
-  const key = (resolved: ResolvedEvent) => `${resolved.event!.streamId}/${resolved.event!.type}/${resolved.event!.id}/${positionOf(resolved)}`;
+  const key = (resolved: ResolvedEvent) =>
+    `${resolved.event!.streamId}/${resolved.event!.type}/${resolved.event!.id}/${positionOf(resolved)}`;
 
   const fromStart = client.subscribeToAll({ fromPosition: START });
   const startRecorder = new SubscriptionRecorder(fromStart);
@@ -149,7 +159,9 @@ test('36. subscribeToAll from start delivers every record, system ones included,
   assert.equal(endRecorder.labels(), ['confirmation', 'caughtUp']);
 
   const live = await client.appendToStream(stream, jsonEvent({ type: 'LiveAll', data: {} }));
-  await Promise.all([startRecorder, middleRecorder, endRecorder].map((recorder) => recorder.until((r) => r.labels().includes('LiveAll@3'))));
+  await Promise.all(
+    [startRecorder, middleRecorder, endRecorder].map((recorder) => recorder.until((r) => r.labels().includes('LiveAll@3'))),
+  );
   for (const recorder of [startRecorder, middleRecorder, endRecorder]) {
     assert.equal(afterCaughtUp(recorder), ['LiveAll@3']);
     assert.equal(recorder.events.at(-1)!.event!.position, live.position);
@@ -271,7 +283,8 @@ test('38. unsubscribe() ends the iterator cleanly and the server releases the su
 
 test('39. stream-name and event-type filters (prefix and regex) select exactly the expected events; excludeSystemEvents() drops system events', async () => {
   const tag = randomUUID().slice(0, 8);
-  const appendTo = async (stream: string, type: string) => (await client.appendToStream(stream, jsonEvent({ type, data: { stream, type } }))).position!;
+  const appendTo = async (stream: string, type: string) =>
+    (await client.appendToStream(stream, jsonEvent({ type, data: { stream, type } }))).position!;
   const alpha1 = `${tag}-alpha-1`;
   const alpha2 = `${tag}-alpha-2`;
   const beta1 = `${tag}-beta-1`;
@@ -288,9 +301,15 @@ test('39. stream-name and event-type filters (prefix and regex) select exactly t
       written.push({ stream, type });
     }
   }
-  const typeOf = (stream: string) => ({ [alpha1]: `${tag}TypeX`, [beta1]: `${tag}TypeX`, [alpha2]: `${tag}TypeY`, [other]: `Other${tag}` })[stream]!;
+  const typeOf = (stream: string) =>
+    ({ [alpha1]: `${tag}TypeX`, [beta1]: `${tag}TypeX`, [alpha2]: `${tag}TypeY`, [other]: `Other${tag}` })[stream]!;
   const cases = [
-    { filter: streamNameFilter({ prefixes: [`${tag}-alpha-`, `other-${tag}`] }), selects: [alpha1, alpha2, other], liveMiss: beta1, liveMatch: alpha2 },
+    {
+      filter: streamNameFilter({ prefixes: [`${tag}-alpha-`, `other-${tag}`] }),
+      selects: [alpha1, alpha2, other],
+      liveMiss: beta1,
+      liveMatch: alpha2,
+    },
     { filter: streamNameFilter({ regex: `^${tag}-(alpha|beta)-1$` }), selects: [alpha1, beta1], liveMiss: alpha2, liveMatch: beta1 },
     { filter: eventTypeFilter({ prefixes: [`${tag}TypeX`] }), selects: [alpha1, beta1], liveMiss: alpha2, liveMatch: alpha1 },
     { filter: eventTypeFilter({ regex: `^Other${tag}$` }), selects: [other], liveMiss: alpha1, liveMatch: other },
@@ -326,7 +345,10 @@ test('39. stream-name and event-type filters (prefix and regex) select exactly t
 
   const everything = await collect(client.readAll());
   for (const type of ['$metadata', '$streamDeleted', '$PersistentConfig', '$epoch-information']) {
-    assert.ok(everything.some((resolved) => resolved.event!.type === type), `readAll holds ${type}`);
+    assert.ok(
+      everything.some((resolved) => resolved.event!.type === type),
+      `readAll holds ${type}`,
+    );
   }
   const subscription = client.subscribeToAll({ fromPosition: START, filter: excludeSystemEvents() });
   const recorder = new SubscriptionRecorder(subscription);
@@ -385,7 +407,10 @@ test('40. checkpoint case of 3.8: 6–7 checkpointReached calls, bigint position
     await client.appendToStream(streamA, numbered(20));
     await sleep(10);
   }
-  await client.appendToStream(streamA, [...numbered(15), jsonEvent({ type: 'checkpoints-finish', data: { message: 'lets wrap this up' } })]);
+  await client.appendToStream(streamA, [
+    ...numbered(15),
+    jsonEvent({ type: 'checkpoints-finish', data: { message: 'lets wrap this up' } }),
+  ]);
   await done;
   await subscription.unsubscribe();
 
@@ -405,10 +430,12 @@ test('40. checkpoint case of 3.8: 6–7 checkpointReached calls, bigint position
   let checkpointIndex = 0;
   for (const entry of timeline) {
     if (entry === 'event') {
-      if (checkpointIndex > 0) assert.ok(positionOf(events[delivered]!) > checkpoints[checkpointIndex - 1]!.commit, 'an event at or before a checkpoint');
+      if (checkpointIndex > 0)
+        assert.ok(positionOf(events[delivered]!) > checkpoints[checkpointIndex - 1]!.commit, 'an event at or before a checkpoint');
       delivered++;
     } else {
-      if (delivered > 0) assert.ok(checkpoints[checkpointIndex]!.commit >= positionOf(events[delivered - 1]!), 'a checkpoint behind a delivered event');
+      if (delivered > 0)
+        assert.ok(checkpoints[checkpointIndex]!.commit >= positionOf(events[delivered - 1]!), 'a checkpoint behind a delivered event');
       checkpointIndex++;
     }
   }
@@ -434,7 +461,8 @@ test('41. resuming subscribeToAll from any checkpoint repeats nothing and misses
   const catchUpPositions = await appendInterleaved(60, 0);
 
   // Window 4 × multiplier 1: a checkpoint every 4 records considered.
-  const filter = () => streamNameFilter({ prefixes: [matching], maxSearchWindow: 4, checkpointInterval: 1, checkpointReached: onCheckpoint });
+  const filter = () =>
+    streamNameFilter({ prefixes: [matching], maxSearchWindow: 4, checkpointInterval: 1, checkpointReached: onCheckpoint });
   const checkpoints: bigint[] = [];
   const timeline: string[] = [];
   function onCheckpoint(_: AllStreamSubscription, position: Position) {
@@ -460,15 +488,28 @@ test('41. resuming subscribeToAll from any checkpoint repeats nothing and misses
   assert.equal(checkpoints.slice(catchUpCheckpoints.length), everyFourth(livePositions));
   assert.is(timeline.indexOf('caughtUp'), catchUpCheckpoints.length);
   const eventPositions = recorder.events.map(positionOf);
-  assert.ok(checkpoints.some((position) => !eventPositions.includes(position)), 'some checkpoints are on skipped records');
-  assert.ok(checkpoints.some((position) => eventPositions.includes(position)), 'some checkpoints are on delivered events');
+  assert.ok(
+    checkpoints.some((position) => !eventPositions.includes(position)),
+    'some checkpoints are on skipped records',
+  );
+  assert.ok(
+    checkpoints.some((position) => eventPositions.includes(position)),
+    'some checkpoints are on delivered events',
+  );
 
   for (const checkpoint of checkpoints) {
-    const resumed = client.subscribeToAll({ fromPosition: { commit: checkpoint, prepare: checkpoint }, filter: streamNameFilter({ prefixes: [matching] }) });
+    const resumed = client.subscribeToAll({
+      fromPosition: { commit: checkpoint, prepare: checkpoint },
+      filter: streamNameFilter({ prefixes: [matching] }),
+    });
     const resumedRecorder = new SubscriptionRecorder(resumed);
     await resumedRecorder.until((r) => r.count('caughtUp') === 1);
     await resumed.unsubscribe();
-    assert.equal(resumedRecorder.events.map(positionOf), eventPositions.filter((position) => position > checkpoint), `resumed from ${checkpoint}`);
+    assert.equal(
+      resumedRecorder.events.map(positionOf),
+      eventPositions.filter((position) => position > checkpoint),
+      `resumed from ${checkpoint}`,
+    );
   }
 });
 

@@ -25,7 +25,13 @@ export function registerGetCheckout(app: HttpServer, { knex, signedIn, readYourW
         params: z.object({ orderId: z.string().min(1).max(200) }),
         querystring: z.object(minPositionQuery),
         headers: minPositionHeaders,
-        response: { 200: Checkout, 400: problemDetailsSchema, 401: problemDetailsSchema, 404: problemDetailsSchema, 503: problemDetailsSchema },
+        response: {
+          200: Checkout,
+          400: problemDetailsSchema,
+          401: problemDetailsSchema,
+          404: problemDetailsSchema,
+          503: problemDetailsSchema,
+        },
       },
     },
     async (request) => {

@@ -27,7 +27,10 @@ export function registerListNotifications(app: HttpServer, { knex, signedIn, rea
         }),
         headers: minPositionHeaders,
         response: {
-          200: z.object({ items: z.array(Notification), more: z.boolean().meta({ description: 'More after the last item: ask again with after = its id.' }) }),
+          200: z.object({
+            items: z.array(Notification),
+            more: z.boolean().meta({ description: 'More after the last item: ask again with after = its id.' }),
+          }),
           400: problemDetailsSchema,
           401: problemDetailsSchema,
           503: problemDetailsSchema,

@@ -75,7 +75,14 @@ test('admins only: no token 401, a customer 403, and the projector service is no
 
 test("the answer is the projector service's, and the caller's token and correlation id go along", async () => {
   const projections = [
-    { name: 'orders', state: 'live', position: { commit: '18446744073709551615', prepare: '18446744073709551615' }, lagEvents: 0, lagSeconds: 0, failure: null },
+    {
+      name: 'orders',
+      state: 'live',
+      position: { commit: '18446744073709551615', prepare: '18446744073709551615' },
+      lagEvents: 0,
+      lagSeconds: 0,
+      failure: null,
+    },
     { name: 'sales', state: 'failed', position: null, lagEvents: null, lagSeconds: null, failure: 'cannot apply OrderConfirmed' },
   ];
   standIn.answer = { status: 200, body: JSON.stringify({ projections }) };
@@ -115,7 +122,9 @@ test('not configured, unreachable, slow, failing or answering nonsense: a 503 pr
 });
 
 test('the OpenAPI document describes the route and every answer, under operations', async () => {
-  const document = (await (await fetch(`${viaStandIn.baseUrl}/docs/json`)).json()) as { paths: Record<string, Record<string, { tags: string[]; responses: Record<string, unknown> }>> };
+  const document = (await (await fetch(`${viaStandIn.baseUrl}/docs/json`)).json()) as {
+    paths: Record<string, Record<string, { tags: string[]; responses: Record<string, unknown> }>>;
+  };
   const operation = document.paths['/operations/projections']?.get;
   assert.equal(operation?.tags, ['operations']);
   assert.equal(Object.keys(operation?.responses ?? {}).sort(), ['200', '401', '403', '503']);
@@ -142,7 +151,9 @@ test('against the real projector service', async () => {
     const projectorsUrl = await listenOnEphemeralPort(service.app);
     api = await startQueryApi({ settings: { projectorsUrl } });
     assert.is((await fetch(`${projectorsUrl}/projections`)).status, 401, 'the projector service wants a token of its own');
-    const direct = (await (await fetch(`${projectorsUrl}/projections`, { headers: { authorization: `Bearer ${admin}` } })).json()) as { projections: { name: string }[] };
+    const direct = (await (await fetch(`${projectorsUrl}/projections`, { headers: { authorization: `Bearer ${admin}` } })).json()) as {
+      projections: { name: string }[];
+    };
     const answer = await api.get('/operations/projections', { token: admin });
     assert.is(answer.status, 200, 'the query API forwards the admin token');
     assert.is((await api.get('/operations/projections', { token: await api.token('cust') })).status, 403);

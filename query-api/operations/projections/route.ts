@@ -12,7 +12,9 @@ import { bearer, type RouteDeps } from '../../shared/deps';
 export const ProjectionStatus = z
   .object({
     name: z.string(),
-    state: z.string().meta({ description: 'As the projector service reports it: starting, waiting_for_lock, catching_up, live, retrying, failed or stopped.' }),
+    state: z.string().meta({
+      description: 'As the projector service reports it: starting, waiting_for_lock, catching_up, live, retrying, failed or stopped.',
+    }),
     position: z
       .object({ commit: z.string(), prepare: z.string() })
       .nullable()
@@ -47,7 +49,8 @@ export function registerProjectionStatus(app: HttpServer, { adminOnly }: Pick<Ro
       schema: {
         tags: ['operations'],
         summary: "Each projection's state, checkpoint and lag (admin)",
-        description: 'Asked of the projector service at the time of the request. 503 when this API has no PROJECTORS_URL or the projector service does not answer.',
+        description:
+          'Asked of the projector service at the time of the request. 503 when this API has no PROJECTORS_URL or the projector service does not answer.',
         security: bearer,
         response: { 200: ProjectionStatuses, 401: problemDetailsSchema, 403: problemDetailsSchema, 503: problemDetailsSchema },
       },
@@ -57,13 +60,19 @@ export function registerProjectionStatus(app: HttpServer, { adminOnly }: Pick<Ro
       let response: Response;
       try {
         response = await fetch(endpoint, {
-          headers: { accept: 'application/json', ...(request.headers.authorization ? { authorization: request.headers.authorization } : {}), 'x-correlation-id': request.id },
+          headers: {
+            accept: 'application/json',
+            ...(request.headers.authorization ? { authorization: request.headers.authorization } : {}),
+            'x-correlation-id': request.id,
+          },
           signal: AbortSignal.timeout(timeoutMs),
         });
       } catch (error) {
         const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
         request.log.warn({ err: error, endpoint }, 'the projector service did not answer');
-        throw unavailable(timedOut ? `The projector service did not answer within ${timeoutMs} ms` : 'The projector service cannot be reached');
+        throw unavailable(
+          timedOut ? `The projector service did not answer within ${timeoutMs} ms` : 'The projector service cannot be reached',
+        );
       }
       const text = await response.text().catch(() => '');
       if (!response.ok) {

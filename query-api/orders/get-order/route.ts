@@ -23,7 +23,13 @@ export function registerGetOrder(app: HttpServer, { knex, signedIn, readYourWrit
         params: z.object({ orderId: z.string().min(1).max(200) }),
         querystring: z.object(minPositionQuery),
         headers: minPositionHeaders,
-        response: { 200: Order, 400: problemDetailsSchema, 401: problemDetailsSchema, 404: problemDetailsSchema, 503: problemDetailsSchema },
+        response: {
+          200: Order,
+          400: problemDetailsSchema,
+          401: problemDetailsSchema,
+          404: problemDetailsSchema,
+          503: problemDetailsSchema,
+        },
       },
     },
     async (request) => {

@@ -32,14 +32,20 @@ export function registerListOrders(app: HttpServer, { knex, signedIn, readYourWr
         security: bearer,
         querystring: z.object({
           status: z.enum(orderStatuses).optional(),
-          customerId: z.string().optional().meta({ description: 'Admins only: one customer’s orders. Ignored for a customer (always their own).' }),
+          customerId: z
+            .string()
+            .optional()
+            .meta({ description: 'Admins only: one customer’s orders. Ignored for a customer (always their own).' }),
           limit: limitParam(20, 100),
           cursor: cursorParam,
           ...minPositionQuery,
         }),
         headers: minPositionHeaders,
         response: {
-          200: z.object({ items: z.array(OrderSummary), nextCursor: z.string().nullable().meta({ description: 'Pass as ?cursor= for the next page; null on the last page.' }) }),
+          200: z.object({
+            items: z.array(OrderSummary),
+            nextCursor: z.string().nullable().meta({ description: 'Pass as ?cursor= for the next page; null on the last page.' }),
+          }),
           400: problemDetailsSchema,
           401: problemDetailsSchema,
           503: problemDetailsSchema,
@@ -49,15 +55,26 @@ export function registerListOrders(app: HttpServer, { knex, signedIn, readYourWr
     async (request) => {
       const { status, customerId, limit, cursor } = request.query;
       const principal = principalOf(request);
-      const query = knex('customer_orders').select('*', knex.raw('(extract(epoch from placed_at) * 1000000)::bigint::text as placed_at_us'));
+      const query = knex('customer_orders').select(
+        '*',
+        knex.raw('(extract(epoch from placed_at) * 1000000)::bigint::text as placed_at_us'),
+      );
       if (principal.role !== 'admin') query.where({ customer_id: principal.sub });
       else if (customerId !== undefined) query.where({ customer_id: customerId });
       if (status !== undefined) query.where({ status });
       if (cursor !== undefined) {
         const after = decodeCursor(cursor, Cursor);
-        query.whereRaw(`(placed_at, order_id) < (timestamptz 'epoch' + ?::bigint * interval '1 microsecond', ?)`, [after.placedAtUs, after.orderId]);
+        query.whereRaw(`(placed_at, order_id) < (timestamptz 'epoch' + ?::bigint * interval '1 microsecond', ?)`, [
+          after.placedAtUs,
+          after.orderId,
+        ]);
       }
-      const rows = (await query.orderBy([{ column: 'placed_at', order: 'desc' }, { column: 'order_id', order: 'desc' }]).limit(limit + 1)) as (CustomerOrderRow & { placed_at_us: string })[];
+      const rows = (await query
+        .orderBy([
+          { column: 'placed_at', order: 'desc' },
+          { column: 'order_id', order: 'desc' },
+        ])
+        .limit(limit + 1)) as (CustomerOrderRow & { placed_at_us: string })[];
       const page = rows.slice(0, limit);
       const last = page[page.length - 1];
       return {

@@ -17,7 +17,13 @@ export function registerGetProduct(app: HttpServer, { knex, signedIn, readYourWr
         params: z.object({ sku: z.string().min(1).max(200) }),
         querystring: z.object(minPositionQuery),
         headers: minPositionHeaders,
-        response: { 200: Product, 400: problemDetailsSchema, 401: problemDetailsSchema, 404: problemDetailsSchema, 503: problemDetailsSchema },
+        response: {
+          200: Product,
+          400: problemDetailsSchema,
+          401: problemDetailsSchema,
+          404: problemDetailsSchema,
+          503: problemDetailsSchema,
+        },
       },
     },
     async (request) => {

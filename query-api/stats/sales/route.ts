@@ -12,7 +12,10 @@ import { bearer, type RouteDeps } from '../../shared/deps';
 const Day = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a day as YYYY-MM-DD')
-  .refine((value) => !Number.isNaN(Date.parse(`${value}T00:00:00Z`)) && new Date(`${value}T00:00:00Z`).toISOString().startsWith(value), 'must be a day that exists');
+  .refine(
+    (value) => !Number.isNaN(Date.parse(`${value}T00:00:00Z`)) && new Date(`${value}T00:00:00Z`).toISOString().startsWith(value),
+    'must be a day that exists',
+  );
 
 const DEFAULT_DAYS = 30;
 const MAX_DAYS = 366;
@@ -22,7 +25,8 @@ const MinorUnits = z
   .regex(/^-?\d+$/)
   .meta({
     id: 'MinorUnitsSum',
-    description: 'A sum of money in minor units (cents) as a decimal string, exact at any size: read it with BigInt(), not Number(), once it may pass 2^53.',
+    description:
+      'A sum of money in minor units (cents) as a decimal string, exact at any size: read it with BigInt(), not Number(), once it may pass 2^53.',
     examples: ['18014398509481982'],
   });
 
@@ -30,7 +34,16 @@ const SalesStats = z
   .object({
     from: z.string(),
     to: z.string(),
-    days: z.array(z.object({ day: z.string(), sku: z.string(), currency: z.string(), units: z.number().int(), revenue: MinorUnits, orders: z.number().int() })),
+    days: z.array(
+      z.object({
+        day: z.string(),
+        sku: z.string(),
+        currency: z.string(),
+        units: z.number().int(),
+        revenue: MinorUnits,
+        orders: z.number().int(),
+      }),
+    ),
     totals: z.array(z.object({ currency: z.string(), units: z.number().int(), revenue: MinorUnits })),
   })
   .meta({ id: 'SalesStats' });
@@ -55,7 +68,13 @@ export function registerSalesStats(app: HttpServer, { knex, adminOnly, readYourW
           ...minPositionQuery,
         }),
         headers: minPositionHeaders,
-        response: { 200: SalesStats, 400: problemDetailsSchema, 401: problemDetailsSchema, 403: problemDetailsSchema, 503: problemDetailsSchema },
+        response: {
+          200: SalesStats,
+          400: problemDetailsSchema,
+          401: problemDetailsSchema,
+          403: problemDetailsSchema,
+          503: problemDetailsSchema,
+        },
       },
     },
     async (request) => {
@@ -96,7 +115,9 @@ export function registerSalesStats(app: HttpServer, { knex, adminOnly, readYourW
         from,
         to,
         days: rows.map((row) => ({ ...row, currency: row.currency.trim() })),
-        totals: [...totals.values()].sort((a, b) => a.currency.localeCompare(b.currency)).map((total) => ({ ...total, revenue: total.revenue.toString() })),
+        totals: [...totals.values()]
+          .sort((a, b) => a.currency.localeCompare(b.currency))
+          .map((total) => ({ ...total, revenue: total.revenue.toString() })),
       };
     },
   );

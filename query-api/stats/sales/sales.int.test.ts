@@ -16,7 +16,12 @@ const secret = 'sales-stats-test-secret-0123456789abcdef';
 test('two orders at 2^53−1 on one day → 200 with the exact sum, as a decimal string', async () => {
   const f = await startProjectorTestFixture();
   const price = Number.MAX_SAFE_INTEGER; // 2^53 − 1
-  const api = await buildQueryApi({ knex: f.db.knex, notifications: new InProcessNotificationBus(), logger: f.logger, config: { jwtSecret: secret } });
+  const api = await buildQueryApi({
+    knex: f.db.knex,
+    notifications: new InProcessNotificationBus(),
+    logger: f.logger,
+    config: { jwtSecret: secret },
+  });
   try {
     await f.shop.addProduct('GOLD', price, 5);
     await f.shop.checkout('big-1', 'c1', [{ sku: 'GOLD', quantity: 1, price }]);
@@ -33,8 +38,14 @@ test('two orders at 2^53−1 on one day → 200 with the exact sum, as a decimal
     assert.is(response.status, 200, JSON.stringify(body));
     const exact = (2n * BigInt(price)).toString();
     assert.is(exact, '18014398509481982');
-    assert.equal(body.days.map(({ revenue, units, orders }) => ({ revenue, units, orders })), [{ revenue: exact, units: 2, orders: 2 }]);
-    assert.equal(body.totals.map(({ revenue }) => revenue), [exact]);
+    assert.equal(
+      body.days.map(({ revenue, units, orders }) => ({ revenue, units, orders })),
+      [{ revenue: exact, units: 2, orders: 2 }],
+    );
+    assert.equal(
+      body.totals.map(({ revenue }) => revenue),
+      [exact],
+    );
   } finally {
     await api.close();
     await f.close();

@@ -87,7 +87,9 @@ function SessionBar() {
       <span>
         Signed in as <strong>{current.sub}</strong> ({current.role})
       </span>
-      <span data-testid="token-expiry">{current.expiresAt ? `Token expires ${current.expiresAt.toLocaleString()}` : 'Token does not expire'}</span>
+      <span data-testid="token-expiry">
+        {current.expiresAt ? `Token expires ${current.expiresAt.toLocaleString()}` : 'Token does not expire'}
+      </span>
       <span class={`live live-${liveState.value}`} data-testid="live-state">
         {liveText[liveState.value]}
       </span>

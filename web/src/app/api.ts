@@ -43,7 +43,10 @@ const bearer: Middleware = {
   },
   async onResponse({ response }) {
     if (response.status === 401 && session.peek()) {
-      const body: unknown = await response.clone().json().catch(() => undefined);
+      const body: unknown = await response
+        .clone()
+        .json()
+        .catch(() => undefined);
       const reason = typeof body === 'object' && body && 'reason' in body ? ` (${String((body as { reason: unknown }).reason)})` : '';
       endSession(`The shop no longer accepts your sign-in${reason}. Sign in again.`);
     }

@@ -43,7 +43,11 @@ export type DevSignIn = { ok: true; token: string; expiresAt: string } | { ok: f
 export async function devSignIn(sub: string, role: Role): Promise<DevSignIn> {
   let response: Response;
   try {
-    response = await fetch('/dev/sign-in', { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify({ sub, role }) });
+    response = await fetch('/dev/sign-in', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ sub, role }),
+    });
   } catch {
     reportHttp(false);
     return { ok: false, problem: toProblem(0, undefined) };

@@ -15,7 +15,10 @@ export interface TokenClaims {
 export type ReadToken = { ok: true; claims: TokenClaims } | { ok: false; message: string };
 
 function decodeBase64Url(part: string): string {
-  const base64 = part.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(part.length / 4) * 4, '=');
+  const base64 = part
+    .replace(/-/g, '+')
+    .replace(/_/g, '/')
+    .padEnd(Math.ceil(part.length / 4) * 4, '=');
   const binary = atob(base64);
   const bytes = Uint8Array.from(binary, (char) => char.charCodeAt(0));
   return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
@@ -44,19 +47,22 @@ function roleOf(payload: Record<string, unknown>, rolesClaim: string): Role | un
 /** `rolesClaim`: where an identity provider's token lists the roles (the origin's `oidc.rolesClaim`; default `roles`). */
 export function readToken(token: string, rolesClaim = 'roles'): ReadToken {
   const parts = token.trim().split('.');
-  if (parts.length !== 3 || parts.some((part) => part === '')) return { ok: false, message: 'This is not a token: a JWT has three parts separated by dots' };
+  if (parts.length !== 3 || parts.some((part) => part === ''))
+    return { ok: false, message: 'This is not a token: a JWT has three parts separated by dots' };
   let payload: unknown;
   try {
     payload = JSON.parse(decodeBase64Url(parts[1]!));
   } catch {
     return { ok: false, message: 'The token cannot be read: its payload is not JSON' };
   }
-  if (typeof payload !== 'object' || payload === null) return { ok: false, message: 'The token cannot be read: its payload is not an object' };
+  if (typeof payload !== 'object' || payload === null)
+    return { ok: false, message: 'The token cannot be read: its payload is not an object' };
   const { sub, exp } = payload as Record<string, unknown>;
   const role = roleOf(payload as Record<string, unknown>, rolesClaim);
   if (typeof sub !== 'string' || sub === '') return { ok: false, message: 'The token names no user (sub)' };
   if (!role) return { ok: false, message: 'The token has no role the shop knows (customer or admin)' };
-  if (exp !== undefined && (typeof exp !== 'number' || !Number.isFinite(exp))) return { ok: false, message: 'The token has an unreadable expiry (exp)' };
+  if (exp !== undefined && (typeof exp !== 'number' || !Number.isFinite(exp)))
+    return { ok: false, message: 'The token has an unreadable expiry (exp)' };
   return { ok: true, claims: { sub, role, expiresAt: typeof exp === 'number' ? new Date(exp * 1000) : null } };
 }
 

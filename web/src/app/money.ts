@@ -37,7 +37,12 @@ export function formatMoney(money: MoneyToShow, locale?: string): string {
   const digits = fractionDigits(money.currency);
   const decimal = minorUnitsToDecimal(money.amount, digits);
   try {
-    const format = new Intl.NumberFormat(locale, { style: 'currency', currency: money.currency, minimumFractionDigits: digits, maximumFractionDigits: digits });
+    const format = new Intl.NumberFormat(locale, {
+      style: 'currency',
+      currency: money.currency,
+      minimumFractionDigits: digits,
+      maximumFractionDigits: digits,
+    });
     // A decimal string keeps every digit (Intl.NumberFormat v3 formats strings exactly).
     return format.format(decimal as unknown as number);
   } catch {

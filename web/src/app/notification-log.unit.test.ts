@@ -7,8 +7,14 @@ const n = (id: string) => ({ id, type: 'OrderConfirmed' });
 test('a notification that arrives again (catch-up, then live) is kept once', () => {
   const first = mergeNotifications([], [n('a'), n('b')]);
   const again = mergeNotifications(first.items, [n('b'), n('c'), n('c')]);
-  assert.equal(again.items.map((x) => x.id), ['a', 'b', 'c']);
-  assert.equal(again.added.map((x) => x.id), ['c']);
+  assert.equal(
+    again.items.map((x) => x.id),
+    ['a', 'b', 'c'],
+  );
+  assert.equal(
+    again.added.map((x) => x.id),
+    ['c'],
+  );
 });
 
 test('nothing new leaves the same list (no re-render for a duplicate)', () => {

@@ -51,11 +51,14 @@ export function redirectUri(): string {
 }
 
 async function discover(issuer: string): Promise<Discovery> {
-  const response = await fetch(`${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`, { headers: { accept: 'application/json' } });
+  const response = await fetch(`${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`, {
+    headers: { accept: 'application/json' },
+  });
   if (!response.ok) throw new Error(`the identity provider's discovery document answered ${response.status}`);
   const document = (await response.json()) as Partial<Discovery>;
   if (document.issuer !== issuer) throw new Error('the identity provider names another issuer');
-  if (typeof document.authorization_endpoint !== 'string' || typeof document.token_endpoint !== 'string') throw new Error('the discovery document has no authorization or token endpoint');
+  if (typeof document.authorization_endpoint !== 'string' || typeof document.token_endpoint !== 'string')
+    throw new Error('the discovery document has no authorization or token endpoint');
   return document as Discovery;
 }
 
@@ -95,7 +98,19 @@ export type Completion = { kind: 'none' } | { kind: 'signed-in' } | { kind: 'fai
 function decodePayload(jwt: string): Record<string, unknown> | undefined {
   try {
     const part = jwt.split('.')[1] ?? '';
-    return JSON.parse(new TextDecoder().decode(Uint8Array.from(atob(part.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(part.length / 4) * 4, '=')), (c) => c.charCodeAt(0)))) as Record<string, unknown>;
+    return JSON.parse(
+      new TextDecoder().decode(
+        Uint8Array.from(
+          atob(
+            part
+              .replace(/-/g, '+')
+              .replace(/_/g, '/')
+              .padEnd(Math.ceil(part.length / 4) * 4, '='),
+          ),
+          (c) => c.charCodeAt(0),
+        ),
+      ),
+    ) as Record<string, unknown>;
   } catch {
     return undefined;
   }
@@ -117,19 +132,33 @@ export async function completeSignIn(): Promise<Completion> {
     return { kind: 'failed', message: 'The sign-in answer did not match a sign-in started in this tab (state). Sign in again.' };
   }
   if (query.has('error')) {
-    return { kind: 'failed', message: `The identity provider did not sign you in: ${query.get('error_description') ?? query.get('error')}` };
+    return {
+      kind: 'failed',
+      message: `The identity provider did not sign you in: ${query.get('error_description') ?? query.get('error')}`,
+    };
   }
   // RFC 9207: a provider that names itself must be the one asked.
-  if (query.has('iss') && query.get('iss') !== pending.issuer) return { kind: 'failed', message: 'The sign-in answer came from another identity provider. Sign in again.' };
+  if (query.has('iss') && query.get('iss') !== pending.issuer)
+    return { kind: 'failed', message: 'The sign-in answer came from another identity provider. Sign in again.' };
   let body: { access_token?: unknown; id_token?: unknown; error?: unknown; error_description?: unknown };
   try {
     const response = await fetch(pending.tokenEndpoint, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-      body: new URLSearchParams({ grant_type: 'authorization_code', code: query.get('code') ?? '', redirect_uri: pending.redirectUri, client_id: pending.clientId, code_verifier: pending.verifier }),
+      body: new URLSearchParams({
+        grant_type: 'authorization_code',
+        code: query.get('code') ?? '',
+        redirect_uri: pending.redirectUri,
+        client_id: pending.clientId,
+        code_verifier: pending.verifier,
+      }),
     });
     body = (await response.json()) as typeof body;
-    if (!response.ok) return { kind: 'failed', message: `The identity provider refused the sign-in: ${String(body.error_description ?? body.error ?? response.status)}` };
+    if (!response.ok)
+      return {
+        kind: 'failed',
+        message: `The identity provider refused the sign-in: ${String(body.error_description ?? body.error ?? response.status)}`,
+      };
   } catch (error) {
     return { kind: 'failed', message: `The identity provider could not be reached to finish signing in (${(error as Error).message})` };
   }

@@ -2,7 +2,12 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { fieldsByPointer, isProblem, placeProblem, problemSummary, toProblem, type Problem } from './problem';
 
-const validation = (errors: Problem['errors']): Problem => ({ type: 'urn:checkout:problem:validation', title: 'Invalid request', status: 400, errors });
+const validation = (errors: Problem['errors']): Problem => ({
+  type: 'urn:checkout:problem:validation',
+  title: 'Invalid request',
+  status: 400,
+  errors,
+});
 
 test('each error lands beside the field its pointer names, nothing in the alert', () => {
   const fieldOf = fieldsByPointer({ '/sku': 'sku', '/name': 'name', '/price/amount': 'price', '/price/currency': 'currency' });
@@ -36,13 +41,27 @@ test('wildcards pick the line, and the field name can carry it', () => {
 });
 
 test('what names no field goes to the alert with its place, after the title', () => {
-  const placed = placeProblem(validation([{ in: 'body', path: '/', message: 'Unrecognized key: "qty"' }, { in: 'body', path: '/sku', message: 'required' }]), fieldsByPointer({ '/sku': 'sku' }));
+  const placed = placeProblem(
+    validation([
+      { in: 'body', path: '/', message: 'Unrecognized key: "qty"' },
+      { in: 'body', path: '/sku', message: 'required' },
+    ]),
+    fieldsByPointer({ '/sku': 'sku' }),
+  );
   assert.equal(placed, { fields: { sku: ['required'] }, general: ['Invalid request', 'body: Unrecognized key: "qty"'] });
 });
 
 test('a problem without field errors is one alert line: title and detail', () => {
-  const problem: Problem = { type: 'urn:checkout:problem:already-registered', title: 'Unprocessable', status: 422, detail: 'MUG-1 is already registered' };
-  assert.equal(placeProblem(problem, () => 'x'), { fields: {}, general: ['Unprocessable: MUG-1 is already registered'] });
+  const problem: Problem = {
+    type: 'urn:checkout:problem:already-registered',
+    title: 'Unprocessable',
+    status: 422,
+    detail: 'MUG-1 is already registered',
+  };
+  assert.equal(
+    placeProblem(problem, () => 'x'),
+    { fields: {}, general: ['Unprocessable: MUG-1 is already registered'] },
+  );
   assert.is(problemSummary({ type: 't', title: 'Same', status: 409, detail: 'Same' }), 'Same');
 });
 

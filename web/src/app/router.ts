@@ -6,13 +6,16 @@ import { signal } from '@preact/signals';
 
 function currentPath(): string[] {
   const path = location.hash.replace(/^#\/?/, '').split('?')[0] ?? '';
-  return path.split('/').filter(Boolean).map((part) => {
-    try {
-      return decodeURIComponent(part);
-    } catch {
-      return part;
-    }
-  });
+  return path
+    .split('/')
+    .filter(Boolean)
+    .map((part) => {
+      try {
+        return decodeURIComponent(part);
+      } catch {
+        return part;
+      }
+    });
 }
 
 export const route = signal<string[]>(currentPath());

@@ -70,7 +70,15 @@ export function Alert({ messages, tone = 'error' }: { messages: string[] | undef
   // Always rendered, so screen readers announce what appears in it.
   return (
     <div class={messages?.length ? `alert alert-${tone}` : 'alert-empty'} role={tone === 'error' ? 'alert' : 'status'}>
-      {messages?.length === 1 ? <p>{messages[0]}</p> : messages?.length ? <ul>{messages.map((m) => <li key={m}>{m}</li>)}</ul> : null}
+      {messages?.length === 1 ? (
+        <p>{messages[0]}</p>
+      ) : messages?.length ? (
+        <ul>
+          {messages.map((m) => (
+            <li key={m}>{m}</li>
+          ))}
+        </ul>
+      ) : null}
     </div>
   );
 }
@@ -108,7 +116,11 @@ export interface Query<T> {
  * reconnect or Retry (`resync`), since what changed meanwhile was not sent live.
  */
 export function useQuery<T>(load: () => Promise<Outcome<T>>, deps: unknown[]): Query<T> {
-  const [state, setState] = useState<{ data: T | undefined; problem: Problem | null; loading: boolean }>({ data: undefined, problem: null, loading: true });
+  const [state, setState] = useState<{ data: T | undefined; problem: Problem | null; loading: boolean }>({
+    data: undefined,
+    problem: null,
+    loading: true,
+  });
   const [reloads, setReloads] = useState(0);
   const generation = useRef(0);
   const resyncs = resync.value;
@@ -117,7 +129,9 @@ export function useQuery<T>(load: () => Promise<Outcome<T>>, deps: unknown[]): Q
     setState((s) => ({ ...s, loading: true }));
     void load().then((answer) => {
       if (mine !== generation.current) return;
-      setState((s) => (answer.ok ? { data: answer.data, problem: null, loading: false } : { data: s.data, problem: answer.problem, loading: false }));
+      setState((s) =>
+        answer.ok ? { data: answer.data, problem: null, loading: false } : { data: s.data, problem: answer.problem, loading: false },
+      );
     });
     // `load` is a new function on every render: `deps` say when to read again.
   }, [...deps, reloads, resyncs]);

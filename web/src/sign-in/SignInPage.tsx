@@ -36,7 +36,12 @@ function DevSignInForm() {
       <TextField label="User name" value={name} onValue={setName} errors={problems.fields.sub} autoComplete="username" required />
       <div class="field">
         <label for={roleId}>Role</label>
-        <select id={roleId} value={role} onChange={(event) => setRole(event.currentTarget.value as Role)} aria-describedby={problems.fields.role ? `${roleId}-error` : undefined}>
+        <select
+          id={roleId}
+          value={role}
+          onChange={(event) => setRole(event.currentTarget.value as Role)}
+          aria-describedby={problems.fields.role ? `${roleId}-error` : undefined}
+        >
           <option value="customer">Customer</option>
           <option value="admin">Admin</option>
         </select>

@@ -48,7 +48,11 @@ function Step({ step }: { step: TimelineStep }) {
         <div class={`compensation compensation-${step.compensation.state}`}>
           <p>
             <strong>Compensation:</strong> {step.compensation.label} —{' '}
-            {step.compensation.state === 'done' ? 'done' : step.compensation.state === 'failing' ? `failing (attempt ${step.compensation.attempts})` : 'pending'}
+            {step.compensation.state === 'done'
+              ? 'done'
+              : step.compensation.state === 'failing'
+                ? `failing (attempt ${step.compensation.attempts})`
+                : 'pending'}
             {step.compensation.at && <> at {formatTime(step.compensation.at)}</>}
           </p>
           {step.compensation.lastError && <p>Last error: {step.compensation.lastError}</p>}
@@ -82,8 +86,11 @@ function CheckoutTimeline({ orderId }: { orderId: string }) {
     <>
       <ProblemAlert problem={checkout.problem} />
       <p role="status">
-        Status: <span class={`badge badge-checkout-${data.status}`} data-testid="checkout-status">{checkoutStatusText[data.status]}</span> · current step {data.currentStep} ·
-        started {formatTime(data.startedAt)} · <a href={href('orders', orderId)}>The order</a>
+        Status:{' '}
+        <span class={`badge badge-checkout-${data.status}`} data-testid="checkout-status">
+          {checkoutStatusText[data.status]}
+        </span>{' '}
+        · current step {data.currentStep} · started {formatTime(data.startedAt)} · <a href={href('orders', orderId)}>The order</a>
       </p>
       {timeline.compensating && (
         <p class="alert alert-warning">
@@ -132,7 +139,11 @@ export function CheckoutPage({ orderId }: { orderId: string | undefined }) {
         <TextField label="Order id" value={typed} onValue={setTyped} autoComplete="off" />
         <button type="submit">Show checkout</button>
       </form>
-      {orderId ? <CheckoutTimeline key={orderId} orderId={orderId} /> : <p class="hint">Open a checkout from the orders feed, or enter an order id.</p>}
+      {orderId ? (
+        <CheckoutTimeline key={orderId} orderId={orderId} />
+      ) : (
+        <p class="hint">Open a checkout from the orders feed, or enter an order id.</p>
+      )}
     </>
   );
 }

@@ -157,7 +157,8 @@ export function sagaTimeline(events: readonly SagaEvent[]): SagaTimeline {
         if (step?.deadline) step.deadline.firedAt = event.at;
         // The payment deadline ends a payment that never answered; the checkout's ends whatever runs.
         const running = [...steps.values()].filter((s) => s.outcome === 'running');
-        for (const s of d.deadline === 'payment' ? running.filter((s) => s.key === 'authorize') : running) end(s.key, 'failed', event.at, `${text(d.deadline)} deadline passed`);
+        for (const s of d.deadline === 'payment' ? running.filter((s) => s.key === 'authorize') : running)
+          end(s.key, 'failed', event.at, `${text(d.deadline)} deadline passed`);
         break;
       }
       case 'CancellationRequested':
@@ -169,7 +170,16 @@ export function sagaTimeline(events: readonly SagaEvent[]): SagaTimeline {
         // deadline passed (the bank may still approve it). A step refused outright did nothing.
         for (const step of steps.values()) {
           if (step.outcome === 'failed' && !step.deadline?.firedAt) continue;
-          const undo = step.key === 'checkout' ? 'cancel_order' : step.key.startsWith('reserve:') ? 'release_stock' : step.key === 'authorize' ? 'void_payment' : step.key === 'capture' ? 'refund_payment' : null;
+          const undo =
+            step.key === 'checkout'
+              ? 'cancel_order'
+              : step.key.startsWith('reserve:')
+                ? 'release_stock'
+                : step.key === 'authorize'
+                  ? 'void_payment'
+                  : step.key === 'capture'
+                    ? 'refund_payment'
+                    : null;
           if (undo) compensation({ kind: undo, sku: step.key.slice('reserve:'.length) });
         }
         break;
@@ -180,7 +190,8 @@ export function sagaTimeline(events: readonly SagaEvent[]): SagaTimeline {
       }
       case 'CompensationFailed': {
         const c = compensation(d.compensation);
-        if (c) Object.assign(c, { state: 'failing', attempts: Number(d.attempt) || c.attempts + 1, lastError: text(d.error), at: event.at });
+        if (c)
+          Object.assign(c, { state: 'failing', attempts: Number(d.attempt) || c.attempts + 1, lastError: text(d.error), at: event.at });
         break;
       }
       case 'CheckoutCompleted':

@@ -4,7 +4,12 @@ import { sagaTimeline, type SagaEvent } from './saga-timeline';
 
 let revision = 0;
 const at = (s: number) => `2026-01-01T10:00:${String(s).padStart(2, '0')}.000Z`;
-const e = (type: string, s: number, data: Record<string, unknown> = {}): SagaEvent => ({ type, at: at(s), revision: revision++, data: { orderId: 'o1', ...data } });
+const e = (type: string, s: number, data: Record<string, unknown> = {}): SagaEvent => ({
+  type,
+  at: at(s),
+  revision: revision++,
+  data: { orderId: 'o1', ...data },
+});
 
 const started = e('CheckoutStarted', 0, { checkoutDeadline: at(30) });
 
@@ -20,13 +25,16 @@ test('a checkout that went through: every step succeeded, nothing to undo', () =
     e('OrderConfirmationRequested', 7),
     e('CheckoutCompleted', 8),
   ]);
-  assert.equal(timeline.steps.map((s) => [s.title, s.outcome]), [
-    ['Checkout started', 'succeeded'],
-    ['Reserve 2 × MUG', 'succeeded'],
-    ['Authorize payment', 'succeeded'],
-    ['Capture payment', 'succeeded'],
-    ['Confirm order and commit stock', 'succeeded'],
-  ]);
+  assert.equal(
+    timeline.steps.map((s) => [s.title, s.outcome]),
+    [
+      ['Checkout started', 'succeeded'],
+      ['Reserve 2 × MUG', 'succeeded'],
+      ['Authorize payment', 'succeeded'],
+      ['Capture payment', 'succeeded'],
+      ['Confirm order and commit stock', 'succeeded'],
+    ],
+  );
   assert.equal(timeline.steps[2]!.deadline, { name: 'payment', due: at(6), firedAt: null });
   assert.ok(timeline.steps.every((s) => s.compensation === null));
   assert.equal(timeline.finished, { outcome: 'completed', at: at(8) });
@@ -48,7 +56,14 @@ test('payment timed out: the deadline fired on the authorization, and each compe
   assert.equal([authorize!.outcome, authorize!.detail, authorize!.deadline!.firedAt], ['failed', 'payment deadline passed', at(6)]);
   assert.equal(timeline.compensating, { reason: 'payment timed out', startedAt: at(6) });
   assert.equal(authorize!.compensation, { label: 'Void the payment', state: 'done', attempts: 0, lastError: null, at: at(7), note: null });
-  assert.equal(reserve!.compensation, { label: 'Release stock of MUG', state: 'done', attempts: 1, lastError: 'HTTP 503', at: at(8), note: null });
+  assert.equal(reserve!.compensation, {
+    label: 'Release stock of MUG',
+    state: 'done',
+    attempts: 1,
+    lastError: 'HTTP 503',
+    at: at(8),
+    note: null,
+  });
   assert.equal([checkout!.compensation!.label, checkout!.compensation!.state], ['Cancel the order', 'pending']);
   assert.is(timeline.finished, null);
 });

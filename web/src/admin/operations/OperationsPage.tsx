@@ -54,7 +54,10 @@ export function OperationsPage() {
   const tick = useEvery(REFRESH_MS);
   const projections = useQuery(() => outcome(queries.GET('/operations/projections')), [tick]);
   const parked = useQuery(() => outcome(commands.GET('/operations/saga/parked')), [tick]);
-  const lowStock = [...notifications.value].reverse().filter((n) => n.type === 'LowStock').slice(0, 20);
+  const lowStock = [...notifications.value]
+    .reverse()
+    .filter((n) => n.type === 'LowStock')
+    .slice(0, 20);
 
   const list = projections.data?.projections ?? [];
   const parkedCount = parked.data?.parkedCount ?? null;

@@ -10,7 +10,10 @@ test('a live projection without lag is no trouble', () => {
 });
 
 test('a failed projection says so with its failure', () => {
-  assert.is(projectionTrouble({ ...live, state: 'failed', failure: 'cannot apply event 42' }), 'Projection orders is failed: cannot apply event 42');
+  assert.is(
+    projectionTrouble({ ...live, state: 'failed', failure: 'cannot apply event 42' }),
+    'Projection orders is failed: cannot apply event 42',
+  );
   assert.is(projectionTrouble({ ...live, state: 'retrying' }), 'Projection orders is retrying');
 });
 

@@ -17,7 +17,9 @@ function RegisterProductForm({ onRegistered }: { onRegistered(position: LogPosit
   const [currency, setCurrency] = useState('EUR');
   const [done, setDone] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  const problems = useFormProblems(fieldsByPointer({ '/sku': 'sku', '/name': 'name', '/price/amount': 'price', '/price/currency': 'currency', '/price': 'price' }));
+  const problems = useFormProblems(
+    fieldsByPointer({ '/sku': 'sku', '/name': 'name', '/price/amount': 'price', '/price/currency': 'currency', '/price': 'price' }),
+  );
 
   const submit = async (event: Event) => {
     event.preventDefault();
@@ -25,7 +27,9 @@ function RegisterProductForm({ onRegistered }: { onRegistered(position: LogPosit
     const amount = parseMoneyInput(price, /^[A-Z]{3}$/.test(currency.trim()) ? currency.trim() : 'EUR');
     if (!amount.ok) return problems.showLocal({ price: [amount.message] });
     setBusy(true);
-    const answer = await outcome(commands.POST('/products', { body: { sku: sku.trim(), name, price: { amount: amount.amount, currency: currency.trim() } } }));
+    const answer = await outcome(
+      commands.POST('/products', { body: { sku: sku.trim(), name, price: { amount: amount.amount, currency: currency.trim() } } }),
+    );
     setBusy(false);
     if (!answer.ok) return problems.show(answer.problem);
     problems.show(null);
@@ -42,8 +46,24 @@ function RegisterProductForm({ onRegistered }: { onRegistered(position: LogPosit
       <TextField label="SKU" value={sku} onValue={setSku} errors={problems.fields.sku} autoComplete="off" />
       <TextField label="Name" value={name} onValue={setName} errors={problems.fields.name} autoComplete="off" />
       <div class="field-row">
-        <TextField label="Price" value={price} onValue={setPrice} errors={problems.fields.price} inputMode="decimal" hint="e.g. 12.99" autoComplete="off" />
-        <TextField label="Currency" value={currency} onValue={(value) => setCurrency(value.toUpperCase())} errors={problems.fields.currency} maxLength={3} class="short" autoComplete="off" />
+        <TextField
+          label="Price"
+          value={price}
+          onValue={setPrice}
+          errors={problems.fields.price}
+          inputMode="decimal"
+          hint="e.g. 12.99"
+          autoComplete="off"
+        />
+        <TextField
+          label="Currency"
+          value={currency}
+          onValue={(value) => setCurrency(value.toUpperCase())}
+          errors={problems.fields.currency}
+          maxLength={3}
+          class="short"
+          autoComplete="off"
+        />
       </div>
       <Alert messages={problems.general} />
       <button type="submit" class="primary" disabled={busy}>
@@ -72,7 +92,10 @@ function ManageProduct({ product, onChanged }: { product: Product; onChanged(pos
     if (!amount.ok) return priceProblems.showLocal({ price: [amount.message] });
     setBusy(true);
     const answer = await outcome(
-      commands.PUT('/products/{sku}/price', { params: { path: { sku: product.sku } }, body: { price: { amount: amount.amount, currency: product.price.currency } } }),
+      commands.PUT('/products/{sku}/price', {
+        params: { path: { sku: product.sku } },
+        body: { price: { amount: amount.amount, currency: product.price.currency } },
+      }),
     );
     setBusy(false);
     if (!answer.ok) return priceProblems.show(answer.problem);
@@ -87,7 +110,9 @@ function ManageProduct({ product, onChanged }: { product: Product; onChanged(pos
     const units = Number(quantity);
     if (quantity.trim() === '' || !Number.isInteger(units)) return stockProblems.showLocal({ quantity: ['Enter a whole number of units'] });
     setBusy(true);
-    const answer = await outcome(commands.POST('/products/{sku}/stock', { params: { path: { sku: product.sku } }, body: { quantity: units } }));
+    const answer = await outcome(
+      commands.POST('/products/{sku}/stock', { params: { path: { sku: product.sku } }, body: { quantity: units } }),
+    );
     setBusy(false);
     if (!answer.ok) return stockProblems.show(answer.problem);
     stockProblems.show(null);
@@ -102,18 +127,33 @@ function ManageProduct({ product, onChanged }: { product: Product; onChanged(pos
         {product.name} <span class="sku">({product.sku})</span>
       </h2>
       <p>
-        {formatMoney(product.price)} · {product.stock.onHand} on hand, {product.stock.reserved} reserved, {product.stock.available} available, {product.stock.sold} sold
+        {formatMoney(product.price)} · {product.stock.onHand} on hand, {product.stock.reserved} reserved, {product.stock.available}{' '}
+        available, {product.stock.sold} sold
       </p>
       <div class="forms">
         <form onSubmit={(event) => void changePrice(event)} noValidate aria-label={`Change the price of ${product.sku}`}>
-          <TextField label={`New price (${product.price.currency})`} value={price} onValue={setPrice} errors={priceProblems.fields.price} inputMode="decimal" autoComplete="off" />
+          <TextField
+            label={`New price (${product.price.currency})`}
+            value={price}
+            onValue={setPrice}
+            errors={priceProblems.fields.price}
+            inputMode="decimal"
+            autoComplete="off"
+          />
           <Alert messages={priceProblems.general} />
           <button type="submit" disabled={busy}>
             Change price
           </button>
         </form>
         <form onSubmit={(event) => void receiveStock(event)} noValidate aria-label={`Receive stock of ${product.sku}`}>
-          <TextField label="Units received" value={quantity} onValue={setQuantity} errors={stockProblems.fields.quantity} inputMode="numeric" autoComplete="off" />
+          <TextField
+            label="Units received"
+            value={quantity}
+            onValue={setQuantity}
+            errors={stockProblems.fields.quantity}
+            inputMode="numeric"
+            autoComplete="off"
+          />
           <Alert messages={stockProblems.general} />
           <button type="submit" disabled={busy}>
             Receive stock
@@ -130,7 +170,10 @@ function ManageProduct({ product, onChanged }: { product: Product; onChanged(pos
 export function ProductsPage() {
   const [position, setPosition] = useState<LogPosition | null>(null);
   const [selected, setSelected] = useState<string | null>(null);
-  const list = useQuery(() => outcome(queries.GET('/products', { params: { query: { limit: 500 }, header: minPositionHeader(position) } })), [position]);
+  const list = useQuery(
+    () => outcome(queries.GET('/products', { params: { query: { limit: 500 }, header: minPositionHeader(position) } })),
+    [position],
+  );
 
   useEffect(
     () =>
@@ -138,7 +181,9 @@ export function ProductsPage() {
         list.update((current) => {
           if (!current) return current;
           const known = current.items.some((item) => item.sku === product.sku);
-          const items = known ? current.items.map((item) => (item.sku === product.sku && item.updatedAt <= product.updatedAt ? product : item)) : [...current.items, product].sort((a, b) => (a.sku < b.sku ? -1 : 1));
+          const items = known
+            ? current.items.map((item) => (item.sku === product.sku && item.updatedAt <= product.updatedAt ? product : item))
+            : [...current.items, product].sort((a, b) => (a.sku < b.sku ? -1 : 1));
           return { ...current, items };
         }),
       ),

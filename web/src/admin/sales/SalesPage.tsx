@@ -52,7 +52,10 @@ export function SalesPage() {
   const [asked, setAsked] = useState({ from, to, sku: '' });
   const problems = useFormProblems(fieldsByPointer({ '/from': 'from', '/to': 'to', '/sku': 'sku' }));
   const stats = useQuery(
-    () => outcome(queries.GET('/stats/sales', { params: { query: { from: asked.from, to: asked.to, ...(asked.sku ? { sku: asked.sku } : {}) } } })),
+    () =>
+      outcome(
+        queries.GET('/stats/sales', { params: { query: { from: asked.from, to: asked.to, ...(asked.sku ? { sku: asked.sku } : {}) } } }),
+      ),
     [asked],
   );
   useEffect(() => problems.show(stats.problem), [stats.problem]);
@@ -78,28 +81,36 @@ export function SalesPage() {
       {stats.loading && !data && <p role="status">Loading sales…</p>}
       {data && (
         <>
-          {data.days.length === 0 ? <p>No confirmed sales from {data.from} to {data.to}.</p> : <Chart stats={data} />}
+          {data.days.length === 0 ? (
+            <p>
+              No confirmed sales from {data.from} to {data.to}.
+            </p>
+          ) : (
+            <Chart stats={data} />
+          )}
           {data.totals.length > 0 && <h2>Totals</h2>}
-          {data.totals.length > 0 && <div class="table-scroll" tabIndex={0}>
-            <table aria-label="Sales totals per currency">
-              <thead>
-                <tr>
-                  <th scope="col">Currency</th>
-                  <th scope="col">Units</th>
-                  <th scope="col">Revenue</th>
-                </tr>
-              </thead>
-              <tbody>
-                {data.totals.map((total) => (
-                  <tr key={total.currency}>
-                    <th scope="row">{total.currency}</th>
-                    <td>{total.units}</td>
-                    <td>{formatMoney({ amount: total.revenue, currency: total.currency })}</td>
+          {data.totals.length > 0 && (
+            <div class="table-scroll" tabIndex={0}>
+              <table aria-label="Sales totals per currency">
+                <thead>
+                  <tr>
+                    <th scope="col">Currency</th>
+                    <th scope="col">Units</th>
+                    <th scope="col">Revenue</th>
                   </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>}
+                </thead>
+                <tbody>
+                  {data.totals.map((total) => (
+                    <tr key={total.currency}>
+                      <th scope="row">{total.currency}</th>
+                      <td>{total.units}</td>
+                      <td>{formatMoney({ amount: total.revenue, currency: total.currency })}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
           {data.days.length > 0 && (
             <details>
               <summary>Sales per day and SKU</summary>

@@ -18,9 +18,18 @@ export function drawSalesChart(target: HTMLElement, sales: SalesSeries): { resiz
       // The API's days are UTC days: label them so, not in the browser's zone.
       tzDate: (seconds) => uPlot.tzDate(new Date(seconds * 1000), 'Etc/UTC'),
       scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
-      series: [{ label: 'Day' }, ...sales.series.map((s, i) => ({ label: s.sku, stroke: colors[i % colors.length], width: 2, points: { show: true } }))],
+      series: [
+        { label: 'Day' },
+        ...sales.series.map((s, i) => ({ label: s.sku, stroke: colors[i % colors.length], width: 2, points: { show: true } })),
+      ],
       // Ticks on whole days only: the figures are per day, so an hour tick would mean nothing.
-      axes: [{ incrs: [DAY_SECONDS, 2 * DAY_SECONDS, 7 * DAY_SECONDS, 14 * DAY_SECONDS, 30 * DAY_SECONDS], values: (_u, splits) => splits.map((seconds) => dayLabel.format(new Date(seconds * 1000))) }, { label: 'Units sold' }],
+      axes: [
+        {
+          incrs: [DAY_SECONDS, 2 * DAY_SECONDS, 7 * DAY_SECONDS, 14 * DAY_SECONDS, 30 * DAY_SECONDS],
+          values: (_u, splits) => splits.map((seconds) => dayLabel.format(new Date(seconds * 1000))),
+        },
+        { label: 'Units sold' },
+      ],
       legend: { show: true },
     },
     [sales.x, ...sales.series.map((s) => s.units)],

@@ -68,7 +68,9 @@ export function CartPage() {
   const lines = cartLines.value;
   const [card, setCard] = useState<string>('tok_ok');
   const [busy, setBusy] = useState(false);
-  const problems = useFormProblems(fieldsByPointer({ '/lines/*/quantity': 'quantity-$1', '/lines/*/sku': 'quantity-$1', '/paymentToken': 'card' }));
+  const problems = useFormProblems(
+    fieldsByPointer({ '/lines/*/quantity': 'quantity-$1', '/lines/*/sku': 'quantity-$1', '/paymentToken': 'card' }),
+  );
   const cardErrorId = useId('card-error');
 
   const place = async (event: Event) => {
@@ -131,7 +133,13 @@ export function CartPage() {
             <legend>Test card</legend>
             {testCards.map((option) => (
               <label key={option.token} class="radio">
-                <input type="radio" name="card" value={option.token} checked={card === option.token} onChange={() => setCard(option.token)} />
+                <input
+                  type="radio"
+                  name="card"
+                  value={option.token}
+                  checked={card === option.token}
+                  onChange={() => setCard(option.token)}
+                />
                 {option.label}
               </label>
             ))}

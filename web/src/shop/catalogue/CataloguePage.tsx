@@ -50,7 +50,15 @@ function ProductCard({ product }: { product: Product }) {
           <label for={quantityId}>
             Quantity<VisuallyHidden> of {product.name}</VisuallyHidden>
           </label>
-          <input id={quantityId} type="number" min={1} step={1} inputMode="numeric" value={quantity} onInput={(event) => setQuantity(event.currentTarget.value)} />
+          <input
+            id={quantityId}
+            type="number"
+            min={1}
+            step={1}
+            inputMode="numeric"
+            value={quantity}
+            onInput={(event) => setQuantity(event.currentTarget.value)}
+          />
         </div>
         <button type="submit" disabled={!valid || soldOut}>
           Add<VisuallyHidden> {product.name}</VisuallyHidden> to cart
@@ -76,7 +84,12 @@ export function CataloguePage() {
   useEffect(
     () =>
       onLive('product', (product) =>
-        setPages((current) => current.map((page) => ({ ...page, items: page.items.map((item) => (item.sku === product.sku && item.updatedAt <= product.updatedAt ? product : item)) }))),
+        setPages((current) =>
+          current.map((page) => ({
+            ...page,
+            items: page.items.map((item) => (item.sku === product.sku && item.updatedAt <= product.updatedAt ? product : item)),
+          })),
+        ),
       ),
     [],
   );

@@ -4,7 +4,10 @@ import { formatMoney, type Money } from '../../app/money';
 import { cancellationReasonText } from '../../app/order-text';
 
 const isMoney = (value: unknown): value is Money =>
-  typeof value === 'object' && value !== null && typeof (value as Money).amount === 'number' && typeof (value as Money).currency === 'string';
+  typeof value === 'object' &&
+  value !== null &&
+  typeof (value as Money).amount === 'number' &&
+  typeof (value as Money).currency === 'string';
 
 export function notificationText(notification: ShopNotification): string {
   const data = notification.data;

@@ -130,11 +130,15 @@ export function OrderPage({ orderId }: { orderId: string }) {
               </li>
             ))}
           </ol>
-          <p class="hint">Placed {formatTime(data.placedAt)} · last change {formatTime(data.updatedAt)}</p>
+          <p class="hint">
+            Placed {formatTime(data.placedAt)} · last change {formatTime(data.updatedAt)}
+          </p>
         </>
       )}
       <p>
-        <a href={isAdmin.value ? href('admin', 'orders') : href('orders')}>{isAdmin.value ? 'Back to the live feed' : 'Your order history'}</a>
+        <a href={isAdmin.value ? href('admin', 'orders') : href('orders')}>
+          {isAdmin.value ? 'Back to the live feed' : 'Your order history'}
+        </a>
       </p>
     </>
   );
